@@ -1,0 +1,235 @@
+"""The reference autograd engine: micrograd's `Value`, with stricter hygiene.
+
+It keeps micrograd's shape so the lecture maps onto it line by line: one class, one `_backward`
+closure per op that *accumulates* into its inputs' `grad`, and derived ops (`-`, `/`, `__r*__`)
+built from the primitives with a one-word comment. What changes, and why:
+
+- state is float-only (`grad = 0.0`, a seed of `1.0`), so no op ever hands back an int;
+- `_prev` is a tuple, not a set: a set of identity-hashed nodes makes the order of `+=` (and so
+  the last bit of every gradient) change from one process to the next;
+- `backward()` sorts the graph with an explicit stack, so a 100,000-node chain works where the
+  recursive sort dies near Python's recursion limit of 1000;
+- bad inputs raise `TypeError` / `ValueError` with a sentence, instead of an `assert` or a
+  silent complex number; relu'(0) is stated to be 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+Number = int | float
+
+
+def _noop(grad: float) -> None:
+    """Backward of a leaf: nothing flows further. Shared, so leaves cost no closure."""
+
+
+class Value:
+    """Stores a single scalar value and its gradient."""
+
+    __slots__ = ("_backward", "_op", "_prev", "data", "grad", "label")
+
+    def __init__(self, data: Number, _children: tuple[Value, ...] = (), _op: str = "") -> None:
+        if type(data) is not float:  # fast path: every op below already produces a float
+            data = _to_float(data, "Value(...)")
+        self.data: float = data
+        self.grad: float = 0.0
+        # internal variables used for autograd graph construction
+        self._backward: Callable[[float], None] = _noop
+        self._prev: tuple[Value, ...] = tuple(_children)
+        self._op = _op  # the op that produced this node, for graphviz / debugging / etc
+        self.label = ""
+
+    # ---- primitives: each one carries real calculus -------------------------------------
+
+    def __add__(self, other: Value | Number) -> Value:
+        r"""$\partial(a+b)/\partial a = 1$, $\partial(a+b)/\partial b = 1$."""
+        other = other if isinstance(other, Value) else _wrap(other, "+")
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward(grad: float) -> None:
+            self.grad += grad
+            other.grad += grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other: Value | Number) -> Value:
+        r"""$\partial(ab)/\partial a = b$, $\partial(ab)/\partial b = a$."""
+        other = other if isinstance(other, Value) else _wrap(other, "*")
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward(grad: float) -> None:
+            self.grad += other.data * grad
+            other.grad += self.data * grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, other: Number) -> Value:
+        r"""$\frac{d}{dx} x^n = n x^{n-1}$ for a constant exponent $n$ (int or float).
+
+        The exponent must be a plain number: a `Value` exponent would need
+        $\partial x^y / \partial y = x^y \ln x$, which this op does not track.
+        A negative base with a fractional exponent has no real result, so it raises
+        `ValueError` instead of Python's silent complex number.
+        """
+        if isinstance(other, Value):
+            raise TypeError(
+                "Value ** Value is not supported: the exponent must be a plain int or float "
+                "constant (for a variable exponent write (y * x.log()).exp())"
+            )
+        if isinstance(other, bool) or not isinstance(other, (int, float)):
+            raise TypeError(
+                f"Value ** {type(other).__name__} is not supported: the exponent must be a "
+                f"plain int or float, got {other!r}"
+            )
+        if self.data < 0 and not float(other).is_integer():
+            raise ValueError(
+                f"Value({self.data}) ** {other}: a negative base with a fractional exponent "
+                "has no real result"
+            )
+        out = Value(float(self.data**other), (self,), f"**{other}")
+
+        def _backward(grad: float) -> None:
+            self.grad += other * self.data ** (other - 1) * grad
+
+        out._backward = _backward
+        return out
+
+    def relu(self) -> Value:
+        r"""$\mathrm{relu}'(x) = 1$ if $x > 0$ else $0$; by convention relu'(0) = 0."""
+        positive = self.data > 0
+        out = Value(self.data if positive else 0.0, (self,), "ReLU")
+
+        def _backward(grad: float) -> None:
+            if positive:
+                self.grad += grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self) -> Value:
+        r"""$\tanh'(x) = 1 - \tanh^2(x)$. Uses `math.tanh`, which saturates instead of
+        overflowing for large $|x|$ (the lecture's exp formula fails at $x \ge 355$)."""
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward(grad: float) -> None:
+            self.grad += (1.0 - t * t) * grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self) -> Value:
+        r"""$\frac{d}{dx} e^x = e^x$, so the backward reuses the forward result."""
+        e = math.exp(self.data)
+        out = Value(e, (self,), "exp")
+
+        def _backward(grad: float) -> None:
+            self.grad += e * grad
+
+        out._backward = _backward
+        return out
+
+    def log(self) -> Value:
+        r"""$\frac{d}{dx} \ln x = 1/x$, defined for $x > 0$ only."""
+        if self.data <= 0:
+            raise ValueError(f"log(Value({self.data})): log is only defined for positive numbers")
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward(grad: float) -> None:
+            self.grad += grad / self.data
+
+        out._backward = _backward
+        return out
+
+    def sigmoid(self) -> Value:
+        r"""$\sigma'(x) = \sigma(x)\,(1 - \sigma(x))$, with $\sigma(x) = 1 / (1 + e^{-x})$.
+
+        The forward picks the form whose `exp` cannot overflow for either sign of $x$.
+        """
+        x = self.data
+        if x >= 0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            z = math.exp(x)
+            s = z / (1.0 + z)
+        out = Value(s, (self,), "sigmoid")
+
+        def _backward(grad: float) -> None:
+            self.grad += s * (1.0 - s) * grad
+
+        out._backward = _backward
+        return out
+
+    # ---- backpropagation -----------------------------------------------------------------
+
+    def backward(self) -> None:
+        """Set this node's grad to 1.0 and apply the chain rule to every node below it.
+
+        Grads accumulate: call it on a freshly built graph (or zero the grads first), since a
+        second call adds to what the first left behind, interior nodes included.
+        """
+        # topological order all of the children in the graph, with an explicit stack:
+        # a node goes into `topo` only after everything it was computed from
+        topo: list[Value] = []
+        visited: set[Value] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            v, children_done = stack.pop()
+            if children_done:
+                topo.append(v)
+            elif v not in visited:
+                visited.add(v)
+                stack.append((v, True))
+                stack.extend((child, False) for child in reversed(v._prev))
+
+        # go one variable at a time and apply the chain rule to get its gradient
+        self.grad = 1.0
+        for v in reversed(topo):
+            v._backward(v.grad)
+
+    # ---- derived ops: built from the primitives above ------------------------------------
+
+    def __neg__(self) -> Value:  # -self
+        return self * -1.0
+
+    def __radd__(self, other: Number) -> Value:  # other + self
+        return self + other
+
+    def __sub__(self, other: Value | Number) -> Value:  # self - other
+        return self + (-other if isinstance(other, Value) else -_wrap(other, "-").data)
+
+    def __rsub__(self, other: Number) -> Value:  # other - self
+        return _wrap(other, "-") + (-self)
+
+    def __rmul__(self, other: Number) -> Value:  # other * self
+        return self * other
+
+    def __truediv__(self, other: Value | Number) -> Value:  # self / other
+        if isinstance(other, Value):
+            return self * other**-1
+        return self * _wrap(other, "/").data ** -1
+
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
+        return _wrap(other, "/") * self**-1
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+
+def _to_float(x: object, where: str) -> float:
+    """Accept int and float (numpy scalars included) but not bool or str: `True + Value(1)`
+    is almost always a bug, and `float("3")` would hide one."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(
+            f"{where} needs an int, float or Value, got {type(x).__name__} {x!r}"
+        )
+    return float(x)
+
+
+def _wrap(other: object, op: str) -> Value:
+    """Turn a plain number operand into a leaf `Value`; refuse anything else by name."""
+    return Value(_to_float(other, f"Value {op} ..."))
