@@ -9,6 +9,10 @@ built from the primitives with a one-word comment. What changes, and why:
   the last bit of every gradient) change from one process to the next;
 - `backward()` sorts the graph with an explicit stack, so a 100,000-node chain works where the
   recursive sort dies near Python's recursion limit of 1000;
+- each `_backward` closure receives `out.grad` as its argument instead of capturing `out`:
+  otherwise every node refers to itself through its own closure, and each dropped graph waits
+  for Python's cycle collector (measured as most of a training step's time, see
+  docs/performance.md); without the cycle, reference counting frees it at once;
 - bad inputs raise `TypeError` / `ValueError` with a sentence, instead of an `assert` or a
   silent complex number; relu'(0) is stated to be 0.
 """
@@ -224,9 +228,7 @@ def _to_float(x: object, where: str) -> float:
     """Accept int and float (numpy scalars included) but not bool or str: `True + Value(1)`
     is almost always a bug, and `float("3")` would hide one."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(
-            f"{where} needs an int, float or Value, got {type(x).__name__} {x!r}"
-        )
+        raise TypeError(f"{where} needs an int, float or Value, got {type(x).__name__} {x!r}")
     return float(x)
 
 
