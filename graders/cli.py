@@ -6,8 +6,8 @@ import argparse
 import importlib
 import sys
 
-from kit import __version__
 from graders.commands import VERBS
+from kit import __version__
 
 
 class UsageError(Exception):

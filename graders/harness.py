@@ -1,0 +1,379 @@
+"""The child harness: runs a student's code and evaluates what the parent asks, nothing more.
+
+This file runs inside the sandbox with `python -I -S`, so it uses the standard library only and
+never imports `graders`. It decides nothing: it builds graphs with the student's `Value`, calls
+their closures, and writes plain numbers per check id to a dedicated pipe. Verdicts, expected
+values and probe points live in the parent, which sends one group of checks at a time.
+
+Usage: python -I -S harness.py PROGRAM.json PLAN_FD RESULT_FD
+"""
+
+import builtins
+import json
+import math
+import os
+import sys
+import traceback
+
+# Private references taken before any student code runs; student code can rebind the module
+# attributes, not these names' objects.
+_write = os.write
+_read = os.read
+_exit = os._exit
+_float_value = float.__float__
+_int_value = int.__int__
+_float_repr = float.__repr__
+_isfinite = math.isfinite
+_loads = json.loads
+_str = str
+_type = type
+_isinstance = isinstance
+_len = len
+
+MAX_TEXT = 400
+OP_METHODS = (
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__neg__",
+    "__truediv__", "__rtruediv__", "__pow__", "relu", "tanh", "exp", "log", "sigmoid",
+    "backward",
+)
+CHILD_ATTRIBUTES = ("_prev", "_children", "children", "prev", "_parents", "parents", "_inputs")
+
+
+class NotANumber(Exception):
+    """A student's value that is not a plain real number (str, bool, complex, None, objects)."""
+
+
+def number(value, what):
+    """Convert a student's number strictly: int or float only, read past any overridden dunder.
+
+    A float subclass can lie in `__float__`, `__eq__` or `__repr__`; `float.__float__` reads the
+    stored value. bool is refused: `True` is not a gradient.
+    """
+    kind = _type(value)
+    if kind is bool:
+        raise NotANumber(f"{what} is a bool ({value!r}), not a number")
+    if _isinstance(value, float):
+        try:
+            return _float_value(value)
+        except TypeError:
+            pass
+    elif _isinstance(value, int):
+        try:
+            return float(_int_value(value))
+        except (TypeError, OverflowError):
+            pass
+    name = getattr(kind, "__name__", "object")
+    raise NotANumber(f"{what} is a {name}, not a number")
+
+
+def encode(value):
+    """JSON text for plain data, written by hand so that patched json internals cannot lie."""
+    kind = _type(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float:
+        if _isfinite(value):
+            return _float_repr(value)
+        return '"nan"' if value != value else ('"inf"' if value > 0 else '"-inf"')
+    if kind is int:
+        return _str(value)
+    if kind is str:
+        out = ['"']
+        for ch in value[:MAX_TEXT]:
+            code = ord(ch)
+            if ch in '"\\' or code < 0x20 or code > 0x7E:
+                out.append("\\u%04x" % code if code <= 0xFFFF else "?")
+            else:
+                out.append(ch)
+        out.append('"')
+        return "".join(out)
+    if kind in (list, tuple):
+        return "[" + ",".join(encode(item) for item in value) + "]"
+    if kind is dict:
+        return "{" + ",".join(encode(_str(k)) + ":" + encode(v) for k, v in value.items()) + "}"
+    return encode(_str(kind.__name__))
+
+
+class Channel:
+    def __init__(self, plan_fd, result_fd):
+        self.plan_fd, self.result_fd, self.buffer = plan_fd, result_fd, b""
+
+    def send(self, record):
+        data = (encode(record) + "\n").encode("ascii")
+        while data:
+            data = data[_write(self.result_fd, data):]
+
+    def receive(self):
+        while b"\n" not in self.buffer:
+            chunk = _read(self.plan_fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return _loads(line.decode("utf-8"))
+
+
+def where(error):
+    """The student's cell and line where an exception was raised, from its traceback."""
+    found = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        name = frame.f_code.co_filename
+        if name.startswith("<cell "):
+            found = (int(name[6:-1]), line)
+    return found
+
+
+def describe_error(error):
+    try:
+        text = f"{_type(error).__name__}: {error}"
+    except BaseException:  # a hostile __str__
+        text = _type(error).__name__
+    record = {"error": text[:MAX_TEXT]}
+    place = where(error)
+    if place:
+        record["cell"], record["line"] = place
+    return record
+
+
+# --- loading the submission -----------------------------------------------------------------
+
+
+def run_cells(cells, channel, namespace):
+    statuses = []
+    for cell in cells:
+        index = cell["index"]
+        channel.send({"kind": "cell", "index": index})
+        try:
+            code = compile(cell["source"], f"<cell {index}>", "exec")
+        except SyntaxError as error:
+            statuses.append({"index": index, "status": "syntax", "line": error.lineno or 0,
+                             "error": f"SyntaxError: {error.msg}"})
+            continue
+        except BaseException as error:  # ValueError for NUL bytes, RecursionError, ...
+            statuses.append({"index": index, "status": "syntax", "line": 0,
+                             "error": describe_error(error)["error"]})
+            continue
+        try:
+            exec(code, namespace)
+        except BaseException as error:  # SystemExit, KeyboardInterrupt and friends included
+            status = {"index": index, "status": "error"}
+            status.update(describe_error(error))
+            statuses.append(status)
+        else:
+            statuses.append({"index": index, "status": "ok"})
+    return statuses
+
+
+def describe_value(namespace):
+    cls = namespace.get("Value")
+    if cls is None:
+        return {"found": False}
+    if not _isinstance(cls, _type):
+        return {"found": True, "is_class": False, "kind": _type(cls).__name__}
+    files = set()
+    for attribute in vars(cls).values():
+        code = getattr(getattr(attribute, "__func__", attribute), "__code__", None)
+        if code is not None:
+            files.add(code.co_filename)
+    own = [name for name in files if name.startswith("<cell ")]
+    return {
+        "found": True,
+        "is_class": True,
+        "module": _str(getattr(cls, "__module__", "?")),
+        "own": bool(own) or not files,
+        "cell": min((int(name[6:-1]) for name in own), default=0),
+        "files": sorted(files)[:3],
+        "methods": [name for name in OP_METHODS if callable(getattr(cls, name, None))],
+    }
+
+
+# --- evaluating checks ----------------------------------------------------------------------
+
+
+def children(node, cls):
+    for attribute in CHILD_ATTRIBUTES:
+        kids = getattr(node, attribute, None)
+        if kids is None:
+            continue
+        try:
+            kids = list(kids)
+        except TypeError:
+            continue
+        return [kid for kid in kids if _isinstance(kid, cls)]
+    return []
+
+
+def topological(root, cls):
+    """The grader's own reverse topological order (root first), iterative, each node once."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for kid in children(node, cls):
+            if id(kid) not in seen:
+                stack.append((kid, False))
+    order.reverse()
+    return order
+
+
+def labels(order, leaves):
+    leaf_ids = {id(leaf) for leaf in leaves}
+    found = []
+    for node in order:
+        if id(node) not in leaf_ids:
+            label = getattr(node, "_op", "")
+            found.append(label if _type(label) is str else "?")
+    return found[:20]
+
+
+def forward(cls, case, shift=None):
+    env = {name: cls(value) for name, value in case["leaves"].items()}
+    if shift:
+        name, delta = shift
+        env[name] = cls(case["leaves"][name] + delta)
+    leaves = dict(env)
+    env.update(case.get("consts", {}))
+    out = eval(case["build"], {"__builtins__": {}}, env)
+    return out, leaves
+
+
+def run_op(cls, case):
+    out, leaves = forward(cls, case)
+    record = {"out": number(out.data, "the output's data")}
+    for name, grad in case["pre"].items():
+        leaves[name].grad = grad
+    out.grad = case["upstream"]
+    order = topological(out, cls)
+    for node in order:
+        node._backward()
+    record["grads"] = {name: number(leaf.grad, f"{name}.grad") for name, leaf in leaves.items()}
+    record["ops"] = labels(order, leaves.values())
+    fd = {}
+    for name, step in case.get("fd", {}).items():
+        plus = number(forward(cls, case, (name, step))[0].data, "the output's data")
+        minus = number(forward(cls, case, (name, -step))[0].data, "the output's data")
+        fd[name] = [plus, minus]
+    if fd:
+        record["fd"] = fd
+    return record
+
+
+def combine(op, a, b):
+    """A node with children (a, b) made the student's way, to carry the grader's closure."""
+    try:
+        node = a + b if op == "+" else a * b
+    except Exception:
+        node = _type(a)(0.0, (a, b), op)
+    value = a.data + b.data if op == "+" else a.data * b.data
+    node.data = value
+    if op == "+":
+        def _backward():
+            a.grad += node.grad
+            b.grad += node.grad
+    else:
+        def _backward():
+            a.grad += b.data * node.grad
+            b.grad += a.data * node.grad
+    node._backward = _backward
+    return node
+
+
+def build_graph(cls, spec):
+    made = {}
+    if "chain" in spec:
+        x = made["x"] = cls(spec["x"])
+        node = x
+        for _ in range(spec["chain"]):
+            node = combine("+", node, x)
+        return made, node
+    for item in spec["nodes"]:
+        name, op = item[0], item[1]
+        made[name] = cls(item[2]) if op == "leaf" else combine(op, made[item[2]], made[item[3]])
+    return made, made[spec["root"]]
+
+
+def run_backward(cls, case):
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 25000))
+    graphs = []
+    for spec in case["graphs"]:
+        made, root = build_graph(cls, spec)
+        root.backward()
+        graphs.append((spec, made, root))
+    if case.get("repeat"):
+        spec, made, root = graphs[0]
+        for node in topological(root, cls):
+            node.grad = 0.0
+        root.backward()
+    result = []
+    for spec, made, _root in graphs:
+        names = spec.get("report", list(made))
+        result.append({name: number(made[name].grad, f"{name}.grad") for name in names})
+    return {"graphs": result}
+
+
+def run_reference(cls, case):
+    env = {"a": cls(case["a"]), "b": cls(case["b"])}
+    for line in case["program"]:
+        exec(line, {"__builtins__": {}}, env)
+    g = env["g"]
+    record = {"g": number(g.data, "g.data")}
+    g.backward()
+    record["a.grad"] = number(env["a"].grad, "a.grad")
+    record["b.grad"] = number(env["b"].grad, "b.grad")
+    return record
+
+
+RUNNERS = {"op": run_op, "backward": run_backward, "reference": run_reference}
+
+
+def serve(channel, namespace):
+    cls = namespace.get("Value")
+    while True:
+        request = channel.receive()
+        if request is None or request.get("kind") == "quit":
+            return
+        for case in request["cases"]:
+            record = {"id": case["id"]}
+            try:
+                record.update(RUNNERS[case["kind"]](cls, case))
+            except NotANumber as error:
+                record["error"] = f"NotANumber: {error}"
+            except BaseException as error:  # one escape costs only this check
+                record.update(describe_error(error))
+            channel.send(record)
+        channel.send({"kind": "done", "group": request["group"]})
+
+
+def main():
+    program_path, plan_fd, result_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    with open(program_path, encoding="utf-8") as handle:
+        program = _loads(handle.read())
+    channel = Channel(plan_fd, result_fd)
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    statuses = run_cells(program["cells"], channel, namespace)
+    try:
+        value = describe_value(namespace)
+    except BaseException as error:
+        value = {"found": True, "is_class": False, "kind": describe_error(error)["error"]}
+    channel.send({"kind": "loaded", "cells": statuses, "value": value})
+    try:
+        serve(channel, namespace)
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+        _exit(0)  # skip atexit hooks and __del__: nothing runs after the last record
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Turn a submission file into the code cells a fresh kernel would run, or say why it cannot.
+
+This runs in the trusted parent on untrusted bytes, so it only reads and parses (with a size cap
+and no symlinks); nothing here executes the student's code. IPython magics and `!` shell lines
+are replaced by `pass` so line numbers still match what the student sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_BYTES = 8 * 1024 * 1024
+SAFE_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # run the body, drop the magic line
+LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|\w+\s*=\s*[%!]).*$")
+HELP_LINE = re.compile(r"^(\s*)[\w.]+\?{1,2}\s*$")
+
+
+class SubmissionError(Exception):
+    """The submission cannot be run at all; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int  # 1-based position among all cells of the notebook (the one a student counts)
+    source: str
+
+
+@dataclass(frozen=True)
+class Program:
+    path: Path
+    kind: str  # "notebook" or "python"
+    cells: tuple[Cell, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {"cells": [{"index": c.index, "source": c.source} for c in self.cells]}
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a regular file without following a symlink, within the size cap."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise SubmissionError(f"{path}: no such file") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise SubmissionError(f"{path}: is a symbolic link; submit the file itself")
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionError(f"{path}: not a regular file")
+    if info.st_size > MAX_BYTES:
+        raise SubmissionError(f"{path}: {info.st_size} bytes, over the {MAX_BYTES} byte limit")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(MAX_BYTES + 1)
+
+
+def decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SubmissionError(
+            f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); "
+            "save the file as UTF-8"
+        ) from None
+
+
+def strip_magics(index: int, source: str, notes: list[str]) -> str:
+    """Neutralise IPython syntax, keeping every line where it was."""
+    lines = source.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        magic = lines[first].strip()[2:].split()[0] if lines[first].strip()[2:] else ""
+        if magic in SAFE_CELL_MAGICS:
+            lines[first] = ""
+        else:
+            notes.append(f"cell {index}: skipped a %%{magic} cell (cell magics are not run)")
+            return "\n" * (len(lines) - 1)
+    for number, line in enumerate(lines):
+        match = LINE_MAGIC.match(line) or HELP_LINE.match(line)
+        if match:
+            notes.append(f"cell {index}, line {number + 1}: skipped `{line.strip()[:60]}` "
+                         "(shell commands and magics are never run)")
+            lines[number] = f"{match.group(1)}pass"
+    return "\n".join(lines)
+
+
+def cells_from_notebook(path: Path, text: str) -> list[tuple[int, str]]:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        what = "truncated JSON" if error.pos >= len(text.rstrip()) else "invalid JSON"
+        raise SubmissionError(
+            f"{path}: not a notebook: {what} at line {error.lineno}, column {error.colno} "
+            f"({error.msg})"
+        ) from None
+    if not isinstance(raw, dict) or "nbformat" not in raw:
+        raise SubmissionError(f"{path}: not a notebook: JSON without an 'nbformat' field")
+    major = raw.get("nbformat")
+    if major == 3:
+        cells = [c for ws in raw.get("worksheets", []) for c in ws.get("cells", [])]
+        source_key = "input"
+    elif major == 4:
+        cells, source_key = raw.get("cells", []), "source"
+    else:
+        raise SubmissionError(f"{path}: unsupported nbformat {major!r} (3 and 4 are supported)")
+    if not isinstance(cells, list):
+        raise SubmissionError(f"{path}: not a notebook: 'cells' is not a list")
+    found = []
+    for position, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get(source_key, "")
+        if isinstance(source, list):
+            source = "".join(part for part in source if isinstance(part, str))
+        if not isinstance(source, str):
+            raise SubmissionError(f"{path}: cell {position}: source is not text")
+        found.append((position, source))
+    return found
+
+
+def load(path: str | os.PathLike) -> Program:
+    """Read a `.ipynb` (nbformat 3 or 4) or `.py` submission into runnable cells."""
+    path = Path(path)
+    text = decode(path, read_bytes(path))
+    if "\x00" in text:
+        raise SubmissionError(f"{path}: contains NUL bytes; not a text file")
+    looks_like_json = text.lstrip().startswith("{")
+    if path.suffix == ".ipynb" or (path.suffix != ".py" and looks_like_json):
+        kind, raw_cells = "notebook", cells_from_notebook(path, text)
+    elif path.suffix == ".py":
+        kind, raw_cells = "python", [(1, text)]
+    else:
+        raise SubmissionError(f"{path}: not a notebook (.ipynb) or Python file (.py)")
+    notes: list[str] = []
+    cells = tuple(
+        Cell(index, strip_magics(index, source, notes)) for index, source in raw_cells
+    )
+    if not any(cell.source.strip() for cell in cells):
+        raise SubmissionError(f"{path}: no code to run (the {kind} has no code cells)")
+    return Program(path=path, kind=kind, cells=cells, notes=tuple(notes))

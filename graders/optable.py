@@ -1,0 +1,495 @@
+"""The op table: the one place that says what every graded op is, how it is probed and scored.
+
+Everything else reads this table: the oracle derives each op's derivative from `value`, the probe
+planner draws points from `domains`, the child builds the op from `build`, the scorer gives
+`points`, the feedback names `mistakes`, and the notebooks take their task ids from `task`.
+Formulas are sympy source text in the symbols below, so the table stays plain data.
+
+Symbols: `x`, `y` are the op's `Value` inputs; `c` is a plain-number operand; `k` an exponent;
+in mistake formulas `u` is the upstream gradient (`out.grad`) and `g` the input's grad before
+the op's `_backward` ran (it must be accumulated into, not overwritten).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where probe values are drawn: |v| uniform in [low, high] minus the open band `gap`.
+
+    Defaults keep probes away from 0 and ±1, where wrong formulas coincide with right ones
+    (x**n vs n*x**(n-1) at 1, 1-x**2 vs 1-tanh(x)**2 at 0), and at moderate magnitudes.
+    """
+
+    low: float = 0.3
+    high: float = 3.0
+    sign: str = "both"  # "both", "positive" or "negative"
+    gap: tuple[float, float] | None = (0.8, 1.25)
+    choices: tuple[float, ...] = ()  # when set, draw from these instead (exponents)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A misconception students really have, as the gradient their code would produce.
+
+    `grads` maps an input symbol to the full value its `.grad` ends with (including `g`);
+    inputs not named are computed correctly by the mistaken code.
+    """
+
+    key: str
+    grads: Mapping[str, str]
+    hint: str
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One graded op: how to build it, what it computes, where to probe it, what it is worth."""
+
+    key: str
+    task: str
+    title: str
+    build: str  # Python expression the child evaluates over the student's Values
+    value: str  # sympy expression of the forward value
+    inputs: tuple[str, ...]  # symbols that are student Values (get gradients)
+    domains: tuple[Mapping[str, Domain], ...]  # probe domains, cycled over probe points
+    points: float
+    built_from: tuple[str, ...] = ()
+    reuse: str | None = None  # a build that uses one input twice (accumulation lesson)
+    reuse_value: str | None = None
+    requires: str | None = None  # method name the class must have (optional ops)
+    optional: bool = False
+    mistakes: tuple[Mistake, ...] = ()
+    note: str = ""
+
+
+def _dom(**symbols: Domain) -> Mapping[str, Domain]:
+    return MappingProxyType(dict(symbols))
+
+
+ANY = Domain()
+POSITIVE = Domain(sign="positive")
+PLAIN = Domain(low=0.5, high=4.0, gap=(0.8, 1.25))
+INT_EXPONENTS = Domain(choices=(2.0, 3.0, -1.0, -2.0, 4.0))
+FRACTIONAL_EXPONENTS = Domain(choices=(0.5, 1.5, -0.5, 2.5, -1.5))
+
+# Mistakes every op can have, written over its correct local derivative `d` (per input).
+GENERIC_MISTAKES: tuple[tuple[str, str, str], ...] = (
+    (
+        "assign_not_accumulate",
+        "u*d",
+        "you assign the gradient (`=`) instead of accumulating it (`+=`); a node used twice, "
+        "or a grad that already holds a value, loses what was there",
+    ),
+    (
+        "no_upstream",
+        "g + d",
+        "you forgot the chain rule's upstream factor: multiply the local derivative by out.grad",
+    ),
+    (
+        "upstream_assign",
+        "d",
+        "you assign the bare local derivative: multiply by out.grad and accumulate with +=",
+    ),
+    (
+        "wrong_sign",
+        "g - u*d",
+        "the sign of your gradient is flipped",
+    ),
+    (
+        "not_updated",
+        "g",
+        "this input's grad is never updated: its `_backward` line is missing",
+    ),
+)
+
+
+OPS: tuple[OpSpec, ...] = (
+    OpSpec(
+        key="add",
+        task="2.1",
+        title="addition a + b",
+        build="x + y",
+        value="x + y",
+        inputs=("x", "y"),
+        domains=(_dom(x=ANY, y=ANY),),
+        points=2,
+        reuse="x + x",
+        reuse_value="2*x",
+    ),
+    OpSpec(
+        key="mul",
+        task="2.2",
+        title="multiplication a * b",
+        build="x * y",
+        value="x * y",
+        inputs=("x", "y"),
+        domains=(_dom(x=ANY, y=ANY),),
+        points=2,
+        reuse="x * x",
+        reuse_value="x**2",
+        mistakes=(
+            Mistake(
+                "swapped_operands",
+                {"x": "g + x*u", "y": "g + y*u"},
+                "each input's gradient is the *other* input's data times out.grad: "
+                "self.grad += other.data * out.grad",
+            ),
+        ),
+    ),
+    OpSpec(
+        key="tanh",
+        task="2.3",
+        title="tanh(a)",
+        build="x.tanh()",
+        value="tanh(x)",
+        inputs=("x",),
+        domains=(_dom(x=Domain(low=0.3, high=2.5, gap=None)),),
+        points=2,
+        mistakes=(
+            Mistake(
+                "input_for_output",
+                {"x": "g + (1 - x**2)*u"},
+                "the derivative of tanh is 1 - tanh(x)^2: square the output t, not the input x",
+            ),
+            Mistake(
+                "missing_square",
+                {"x": "g + (1 - tanh(x))*u"},
+                "the derivative of tanh is 1 - tanh(x)^2: the output must be squared",
+            ),
+        ),
+    ),
+    OpSpec(
+        key="exp",
+        task="2.4",
+        title="exp(a)",
+        build="x.exp()",
+        value="exp(x)",
+        inputs=("x",),
+        domains=(_dom(x=Domain(low=0.3, high=3.0)),),
+        points=2,
+        mistakes=(
+            Mistake(
+                "input_for_output",
+                {"x": "g + x*u"},
+                "the derivative of exp(x) is exp(x) itself: use out.data, not the input's data",
+            ),
+        ),
+    ),
+    OpSpec(
+        key="pow",
+        task="2.5",
+        title="power a ** k (k a plain number)",
+        build="x ** k",
+        value="x**k",
+        inputs=("x",),
+        domains=(
+            _dom(x=ANY, k=INT_EXPONENTS),
+            _dom(x=POSITIVE, k=FRACTIONAL_EXPONENTS),
+        ),
+        points=2,
+        mistakes=(
+            Mistake(
+                "no_minus_one",
+                {"x": "g + k*x**k*u"},
+                "the power rule lowers the exponent by one: d/dx x^k = k * x^(k-1)",
+            ),
+            Mistake(
+                "no_coefficient",
+                {"x": "g + x**(k - 1)*u"},
+                "the power rule keeps the exponent as a factor: d/dx x^k = k * x^(k-1)",
+            ),
+            Mistake(
+                "exponent_not_lowered_coefficient",
+                {"x": "g + (k - 1)*x**(k - 1)*u"},
+                "the factor in front is k itself, not k - 1: d/dx x^k = k * x^(k-1)",
+            ),
+        ),
+    ),
+    OpSpec(
+        key="relu",
+        task="2.6",
+        title="relu(a)",
+        build="x.relu()",
+        value="Piecewise((0, x <= 0), (x, True))",
+        inputs=("x",),
+        domains=(_dom(x=Domain(low=0.05, high=3.0, gap=None)),),
+        points=2,
+        note="relu'(0) = 0 by convention; probes stay at least 0.05 away from the kink.",
+        mistakes=(
+            Mistake(
+                "inverted_mask",
+                {"x": "g + Piecewise((u, x < 0), (0, True))"},
+                "the gradient flows where the output is positive (out.data > 0), "
+                "and is zero where relu clipped the input",
+            ),
+            Mistake(
+                "no_mask",
+                {"x": "g + u"},
+                "relu passes the gradient only where its input was positive: "
+                "multiply by (out.data > 0)",
+            ),
+            Mistake(
+                "output_as_mask",
+                {"x": "g + Piecewise((0, x <= 0), (x*u, True))"},
+                "the relu gradient is a 0/1 mask (out.data > 0), not the output value itself",
+            ),
+        ),
+    ),
+    OpSpec(
+        key="neg",
+        task="2.7",
+        title="negation -a",
+        build="-x",
+        value="-x",
+        inputs=("x",),
+        domains=(_dom(x=ANY),),
+        points=1,
+        built_from=("mul",),
+    ),
+    OpSpec(
+        key="sub",
+        task="2.8",
+        title="subtraction a - b",
+        build="x - y",
+        value="x - y",
+        inputs=("x", "y"),
+        domains=(_dom(x=ANY, y=ANY),),
+        points=1,
+        built_from=("add", "neg", "mul"),
+        reuse="x - x",
+        reuse_value="0*x",
+        mistakes=(
+            Mistake(
+                "no_negation",
+                {"y": "g + u"},
+                "a - b gives b the gradient -out.grad: the subtracted input gets a minus sign",
+            ),
+        ),
+    ),
+    OpSpec(
+        key="truediv",
+        task="2.9",
+        title="division a / b",
+        build="x / y",
+        value="x / y",
+        inputs=("x", "y"),
+        domains=(_dom(x=ANY, y=ANY),),
+        points=1,
+        built_from=("mul", "pow"),
+        reuse="x / x",
+        reuse_value="x/x",
+        mistakes=(
+            Mistake(
+                "quotient_sign",
+                {"y": "g + x/y**2*u"},
+                "d(a/b)/db = -a / b^2: the divisor's gradient is negative",
+            ),
+            Mistake(
+                "quotient_square",
+                {"y": "g - x/y*u"},
+                "d(a/b)/db = -a / b^2: divide by b squared",
+            ),
+        ),
+    ),
+    OpSpec(
+        key="radd",
+        task="2.10",
+        title="reflected addition c + a (c a plain number)",
+        build="c + x",
+        value="c + x",
+        inputs=("x",),
+        domains=(_dom(x=ANY, c=PLAIN),),
+        points=1,
+        built_from=("add",),
+    ),
+    OpSpec(
+        key="rsub",
+        task="2.10",
+        title="reflected subtraction c - a (c a plain number)",
+        build="c - x",
+        value="c - x",
+        inputs=("x",),
+        domains=(_dom(x=ANY, c=PLAIN),),
+        points=1,
+        built_from=("add", "neg", "mul"),
+    ),
+    OpSpec(
+        key="rmul",
+        task="2.10",
+        title="reflected multiplication c * a (c a plain number)",
+        build="c * x",
+        value="c * x",
+        inputs=("x",),
+        domains=(_dom(x=ANY, c=PLAIN),),
+        points=1,
+        built_from=("mul",),
+    ),
+    OpSpec(
+        key="rtruediv",
+        task="2.10",
+        title="reflected division c / a (c a plain number)",
+        build="c / x",
+        value="c / x",
+        inputs=("x",),
+        domains=(_dom(x=ANY, c=PLAIN),),
+        points=1,
+        built_from=("mul", "pow"),
+    ),
+    OpSpec(
+        key="log",
+        task="2.13",
+        title="natural log log(a)",
+        build="x.log()",
+        value="log(x)",
+        inputs=("x",),
+        domains=(_dom(x=POSITIVE),),
+        points=1,
+        requires="log",
+        optional=True,
+        mistakes=(
+            Mistake(
+                "log_of_input",
+                {"x": "g + log(x)*u"},
+                "the derivative of log(x) is 1/x",
+            ),
+        ),
+    ),
+    OpSpec(
+        key="sigmoid",
+        task="2.14",
+        title="sigmoid(a)",
+        build="x.sigmoid()",
+        value="1/(1 + exp(-x))",
+        inputs=("x",),
+        domains=(_dom(x=Domain(low=0.3, high=3.0)),),
+        points=1,
+        requires="sigmoid",
+        optional=True,
+        mistakes=(
+            Mistake(
+                "missing_one_minus",
+                {"x": "g + u/(1 + exp(-x))**2"},
+                "the derivative of sigmoid is s * (1 - s), with s the output",
+            ),
+            Mistake(
+                "input_for_output",
+                {"x": "g + x*(1 - x)*u"},
+                "the derivative of sigmoid is s * (1 - s) with s = sigmoid(x), the output",
+            ),
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class GraphCheck:
+    """A whole-graph check of the student's `backward()`, run on the grader's own closures."""
+
+    key: str
+    title: str
+    weight: float
+    hint: str
+
+
+BACKWARD = OpSpec(
+    key="backward",
+    task="2.11",
+    title="backward(): topological order, seed, accumulation",
+    build="",
+    value="",
+    inputs=(),
+    domains=(),
+    points=4,
+)
+
+BACKWARD_GRAPHS: tuple[GraphCheck, ...] = (
+    GraphCheck(
+        "diamond",
+        "a diamond: c=a+b, d=a*b, e=c+d, f=c*d, y=e+f",
+        2,
+        "each node's _backward must run after every node that uses it: build a topological "
+        "order, then walk it in reverse, visiting every node once",
+    ),
+    GraphCheck(
+        "seed",
+        "a single op: y = a * b",
+        1,
+        "backward() must start by setting the root's grad to 1.0",
+    ),
+    GraphCheck(
+        "chain",
+        "a 10,000-deep chain v = v + a",
+        1,
+        "deep graphs need a topological sort that does not recurse once per node, "
+        "or one that does not revisit nodes",
+    ),
+    GraphCheck(
+        "repeat",
+        "backward on a second graph, then again on the first after zeroing its grads",
+        1,
+        "backward() must not keep state between calls (a visited set or topo list stored on "
+        "the class, or a mutable default argument)",
+    ),
+)
+
+REFERENCE = OpSpec(
+    key="reference_example",
+    task="2.12",
+    title="the lecture's reference example (24.7041, 138.8338, 645.5773)",
+    build="",
+    value="",
+    inputs=(),
+    domains=(),
+    points=2,
+)
+
+# The lecture's example as sympy source over leaves a and b; read by the oracle and the child.
+REFERENCE_PROGRAM: tuple[str, ...] = (
+    "c = a + b",
+    "d = a * b + b**3",
+    "c += c + 1",
+    "c += 1 + c + (-a)",
+    "d += d * 2 + (b + a).relu()",
+    "d += 3 * d + (b - a).relu()",
+    "e = c - d",
+    "f = e**2",
+    "g = f / 2.0",
+    "g += 10.0 / f",
+)
+REFERENCE_INPUTS: Mapping[str, float] = MappingProxyType({"a": -4.0, "b": 2.0})
+REFERENCE_PRINTED: tuple[str, ...] = ("g", "a.grad", "b.grad")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Which ops an assignment grades and what each is worth; points override the table."""
+
+    name: str
+    ops: tuple[str, ...]
+    points: Mapping[str, float] = field(default_factory=dict)
+    probes_per_op: int = 5
+
+    def points_for(self, key: str) -> float:
+        return float(self.points.get(key, ALL[key].points))
+
+
+ALL: Mapping[str, OpSpec] = MappingProxyType(
+    {spec.key: spec for spec in (*OPS, BACKWARD, REFERENCE)}
+)
+
+BACKPROP = Assignment(
+    name="backprop",
+    ops=tuple(spec.key for spec in OPS) + ("backward", "reference_example"),
+)
+
+
+def op(key: str) -> OpSpec:
+    """The table row for `key`, with a clear error for a name that is not in the table."""
+    try:
+        return ALL[key]
+    except KeyError:
+        raise KeyError(f"unknown op {key!r}; the table has {', '.join(ALL)}") from None

@@ -1,0 +1,294 @@
+"""The symbolic oracle: sympy derives every op's derivative from the op table, in the parent only.
+
+Derivation costs about a second (mostly `import sympy`), so the derived formulas are kept as
+generated mpmath source in a cache keyed by the table and sympy's version; a warm run never
+imports sympy. Values are evaluated with mpmath at 30 digits, so "expected" means the exact value
+rounded once, not another float computation that could share the student's rounding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import mpmath
+
+from graders import optable
+from graders.optable import OpSpec
+
+mpmath.mp.dps = 30
+SYMBOLS = ("x", "y", "c", "k", "u", "g", "a", "b")
+ORACLE_FORMAT = 3  # bump when the cache layout or derivation rules change
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One derived expression: mpmath source to evaluate, and how to show it to a person."""
+
+    code: str
+    text: str
+    latex: str
+
+    @cache  # noqa: B019 - formulas live for the whole process
+    def function(self):
+        namespace = {"mpmath": mpmath}
+        args = ", ".join(f"{name}=0" for name in SYMBOLS)
+        return eval(f"lambda {args}: {self.code}", namespace)  # our own generated source
+
+    def __call__(self, **values: float) -> float:
+        exact = {name: mpmath.mpf(value) for name, value in values.items()}
+        return float(self.function()(**exact))
+
+
+@dataclass(frozen=True)
+class MistakeFormula:
+    key: str
+    grads: dict[str, Formula]
+    hint: str
+
+
+@dataclass(frozen=True)
+class OpOracle:
+    """What sympy says about one op: forward value, local derivative per input, mistakes."""
+
+    key: str
+    value: Formula
+    derivative: dict[str, Formula]
+    reuse_value: Formula | None = None
+    reuse_derivative: Formula | None = None
+    mistakes: tuple[MistakeFormula, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReferenceOracle:
+    """The lecture's example as one sympy expression g(a, b), with exact values at (-4, 2)."""
+
+    value: Formula
+    derivative: dict[str, Formula]
+    exact: dict[str, str] = field(default_factory=dict)  # "g", "a.grad", "b.grad" -> "p/q"
+
+    def exact_fraction(self, name: str) -> Fraction:
+        return Fraction(self.exact[name])
+
+
+@dataclass(frozen=True)
+class Oracle:
+    ops: dict[str, OpOracle]
+    reference: ReferenceOracle
+
+
+# --- derivation (sympy) ---------------------------------------------------------------------
+
+
+def _formula(sp: Any, expr: Any) -> Formula:
+    from sympy.printing.pycode import MpmathPrinter
+
+    expr = sp.powsimp(expr)
+    printer = MpmathPrinter({"fully_qualified_modules": True})
+    text = sp.sstr(expr).replace("**", "^")
+    if isinstance(expr, sp.Piecewise):
+        text = " else ".join(
+            f"{sp.sstr(value)} if {sp.sstr(cond)}" if cond is not sp.true else sp.sstr(value)
+            for value, cond in expr.args
+        )
+    return Formula(code=printer.doprint(expr), text=text, latex=sp.latex(expr))
+
+
+def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:
+    symbols = {name: sp.Symbol(name, real=True) for name in SYMBOLS}
+    value = sp.sympify(spec.value, locals=symbols)
+    derivative = {name: sp.diff(value, symbols[name]) for name in spec.inputs}
+    u, g = symbols["u"], symbols["g"]
+    mistakes: list[MistakeFormula] = []
+    for key, template, hint in optable.GENERIC_MISTAKES:
+        grads = {}
+        for name, local in derivative.items():
+            wrong = sp.sympify(template, locals=symbols).subs(sp.Symbol("d"), local)
+            grads[name] = _formula(sp, wrong)
+        mistakes.append(MistakeFormula(key, grads, hint))
+    for mistake in spec.mistakes:
+        grads = {
+            name: _formula(sp, sp.sympify(text, locals=symbols))
+            for name, text in mistake.grads.items()
+        }
+        mistakes.append(MistakeFormula(mistake.key, grads, mistake.hint))
+    reuse_value = reuse_derivative = None
+    if spec.reuse_value:
+        reuse_expr = sp.sympify(spec.reuse_value, locals=symbols)
+        reuse_value = _formula(sp, reuse_expr)
+        reuse_derivative = _formula(sp, sp.diff(reuse_expr, symbols["x"]))
+    del u, g
+    return OpOracle(
+        key=spec.key,
+        value=_formula(sp, value),
+        derivative={name: _formula(sp, d) for name, d in derivative.items()},
+        reuse_value=reuse_value,
+        reuse_derivative=reuse_derivative,
+        mistakes=tuple(mistakes),
+    )
+
+
+class _SymbolicValue:
+    """Runs the lecture's program on sympy expressions, with relu as a Piecewise."""
+
+    def __init__(self, sp: Any, expr: Any) -> None:
+        self.sp, self.expr = sp, expr
+
+    def _wrap(self, other: Any) -> Any:
+        if isinstance(other, _SymbolicValue):
+            return other.expr
+        return self.sp.nsimplify(other)  # 2.0 -> 2, exact
+
+    def __add__(self, other):
+        return _SymbolicValue(self.sp, self.expr + self._wrap(other))
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        return _SymbolicValue(self.sp, self.expr * self._wrap(other))
+
+    __rmul__ = __mul__
+
+    def __sub__(self, other):
+        return _SymbolicValue(self.sp, self.expr - self._wrap(other))
+
+    def __rsub__(self, other):
+        return _SymbolicValue(self.sp, self._wrap(other) - self.expr)
+
+    def __truediv__(self, other):
+        return _SymbolicValue(self.sp, self.expr / self._wrap(other))
+
+    def __rtruediv__(self, other):
+        return _SymbolicValue(self.sp, self._wrap(other) / self.expr)
+
+    def __pow__(self, other):
+        return _SymbolicValue(self.sp, self.expr ** self._wrap(other))
+
+    def __neg__(self):
+        return _SymbolicValue(self.sp, -self.expr)
+
+    def relu(self):
+        sp = self.sp
+        return _SymbolicValue(sp, sp.Piecewise((0, self.expr <= 0), (self.expr, True)))
+
+
+def _derive_reference(sp: Any) -> ReferenceOracle:
+    a, b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+    scope: dict[str, Any] = {"a": _SymbolicValue(sp, a), "b": _SymbolicValue(sp, b)}
+    exec("\n".join(optable.REFERENCE_PROGRAM), {}, scope)  # our own table text
+    g = scope["g"].expr
+    grads = {"a": sp.diff(g, a), "b": sp.diff(g, b)}
+    at = {a: sp.Integer(int(optable.REFERENCE_INPUTS["a"])),
+          b: sp.Integer(int(optable.REFERENCE_INPUTS["b"]))}
+    exact = {
+        "g": sp.nsimplify(g.subs(at)),
+        "a.grad": sp.nsimplify(grads["a"].subs(at)),
+        "b.grad": sp.nsimplify(grads["b"].subs(at)),
+    }
+    return ReferenceOracle(
+        value=_formula(sp, g),
+        derivative={name: _formula(sp, d) for name, d in grads.items()},
+        exact={name: str(sp.Rational(value)) for name, value in exact.items()},
+    )
+
+
+def derive() -> Oracle:
+    """Derive everything from the table with sympy (slow: imports sympy)."""
+    import sympy as sp
+
+    ops = {spec.key: _derive_op(sp, spec) for spec in optable.OPS}
+    return Oracle(ops=ops, reference=_derive_reference(sp))
+
+
+# --- cache ----------------------------------------------------------------------------------
+
+
+def _fingerprint() -> str:
+    from importlib.metadata import version
+
+    material = repr((ORACLE_FORMAT, optable.OPS, optable.REFERENCE_PROGRAM,
+                     optable.GENERIC_MISTAKES, version("sympy")))
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Where derived formulas are kept: $GRADKIT_CACHE, else the user's cache directory."""
+    if os.environ.get("GRADKIT_CACHE"):
+        return Path(os.environ["GRADKIT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gradkit"
+
+
+def _to_json(oracle: Oracle) -> dict[str, Any]:
+    def f(formula: Formula | None):
+        return None if formula is None else [formula.code, formula.text, formula.latex]
+
+    return {
+        "ops": {
+            key: {
+                "value": f(o.value),
+                "derivative": {n: f(d) for n, d in o.derivative.items()},
+                "reuse_value": f(o.reuse_value),
+                "reuse_derivative": f(o.reuse_derivative),
+                "mistakes": [[m.key, {n: f(d) for n, d in m.grads.items()}, m.hint]
+                             for m in o.mistakes],
+            }
+            for key, o in oracle.ops.items()
+        },
+        "reference": {
+            "value": f(oracle.reference.value),
+            "derivative": {n: f(d) for n, d in oracle.reference.derivative.items()},
+            "exact": oracle.reference.exact,
+        },
+    }
+
+
+def _from_json(data: dict[str, Any]) -> Oracle:
+    def f(triple):
+        return None if triple is None else Formula(*triple)
+
+    ops = {
+        key: OpOracle(
+            key=key,
+            value=f(o["value"]),
+            derivative={n: f(d) for n, d in o["derivative"].items()},
+            reuse_value=f(o["reuse_value"]),
+            reuse_derivative=f(o["reuse_derivative"]),
+            mistakes=tuple(MistakeFormula(k, {n: f(d) for n, d in g.items()}, h)
+                           for k, g, h in o["mistakes"]),
+        )
+        for key, o in data["ops"].items()
+    }
+    ref = data["reference"]
+    reference = ReferenceOracle(
+        value=f(ref["value"]),
+        derivative={n: f(d) for n, d in ref["derivative"].items()},
+        exact=dict(ref["exact"]),
+    )
+    return Oracle(ops=ops, reference=reference)
+
+
+@cache
+def load() -> Oracle:
+    """The oracle, from the cache when the table and sympy are unchanged, else derived anew."""
+    path = cache_dir() / f"oracle-{_fingerprint()}.json"
+    try:
+        return _from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    oracle = derive()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
+            json.dump(_to_json(oracle), handle)
+        os.replace(handle.name, path)
+    except OSError:
+        pass  # a read-only home only costs the derivation next time
+    return oracle

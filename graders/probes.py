@@ -1,0 +1,167 @@
+"""Draw the probe plan: random points per op from the table's domains, from `os.urandom`.
+
+The plan lives in the parent. The child is sent one group's cases at a time, so points for ops
+not yet checked do not exist anywhere the student's code could look. The seed is reported, so a
+run can be reproduced with `--seed`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from graders import optable
+from graders.optable import Assignment, Domain, OpSpec
+
+UPSTREAM = Domain(low=0.5, high=2.5, gap=(0.8, 1.25))  # never 1: a missing factor must show
+PRE_GRAD = Domain(low=0.5, high=2.0, gap=None)
+FD_STEP = (2.0**-52) ** (1 / 3)  # eps^(1/3): balances truncation and rounding error
+CHAIN_DEPTH = 10_000
+REFERENCE_RANDOM_POINTS = 3
+
+# Roles of the single-use probe points, cycled: each isolates one way a _backward goes wrong.
+ROLES = ("gradient", "gradient", "accumulate", "accumulate", "upstream_zero")
+
+
+@dataclass
+class Case:
+    """One check: what the child is sent, and what the parent needs to judge the answer."""
+
+    id: str
+    kind: str
+    role: str
+    payload: dict[str, Any]
+    values: dict[str, float] = field(default_factory=dict)  # symbols for the oracle
+
+    def message(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, **self.payload}
+
+
+@dataclass
+class Group:
+    key: str
+    cases: list[Case]
+
+    def message(self) -> dict[str, Any]:
+        return {"kind": "group", "group": self.key, "cases": [c.message() for c in self.cases]}
+
+
+def new_seed() -> int:
+    return int.from_bytes(os.urandom(6), "big")
+
+
+def draw(domain: Domain, rng: random.Random) -> float:
+    if domain.choices:
+        return rng.choice(domain.choices)
+    while True:
+        magnitude = rng.uniform(domain.low, domain.high)
+        if domain.gap is None or not domain.gap[0] < magnitude < domain.gap[1]:
+            break
+    if domain.sign == "positive":
+        return magnitude
+    if domain.sign == "negative":
+        return -magnitude
+    return magnitude if rng.random() < 0.5 else -magnitude
+
+
+def fd_step(value: float) -> float:
+    return FD_STEP * max(abs(value), 1.0)
+
+
+def op_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
+    cases = []
+    for index in range(count):
+        domains = spec.domains[index % len(spec.domains)]
+        symbols = {name: draw(domain, rng) for name, domain in domains.items()}
+        role = ROLES[index % len(ROLES)]
+        upstream = 0.0 if role == "upstream_zero" else draw(UPSTREAM, rng)
+        pre = {n: 0.0 if role == "gradient" else draw(PRE_GRAD, rng) for n in spec.inputs}
+        payload: dict[str, Any] = {
+            "build": spec.build,
+            "leaves": {n: symbols[n] for n in spec.inputs},
+            "consts": {n: v for n, v in symbols.items() if n not in spec.inputs},
+            "pre": pre,
+            "upstream": upstream,
+        }
+        if role == "gradient":
+            payload["fd"] = {n: fd_step(symbols[n]) for n in spec.inputs}
+        values = {**symbols, "u": upstream}
+        cases.append(Case(f"{spec.key}/{index}", "op", role, payload, values))
+    if spec.reuse:
+        for index in range(2):
+            x = draw(spec.domains[0]["x"], rng)
+            upstream, pre = draw(UPSTREAM, rng), draw(PRE_GRAD, rng)
+            payload = {"build": spec.reuse, "leaves": {"x": x}, "consts": {},
+                       "pre": {"x": pre}, "upstream": upstream}
+            cases.append(Case(f"{spec.key}/reuse{index}", "op", "reuse", payload,
+                              {"x": x, "u": upstream}))
+    return Group(spec.key, cases)
+
+
+def _leaf(rng: random.Random) -> float:
+    return draw(optable.Domain(low=0.3, high=2.0), rng)
+
+
+def diamond(rng: random.Random, prefix: str = "") -> dict[str, Any]:
+    a, b = _leaf(rng), _leaf(rng)
+    return {
+        "name": f"{prefix}diamond",
+        "nodes": [["a", "leaf", a], ["b", "leaf", b], ["c", "+", "a", "b"],
+                  ["d", "*", "a", "b"], ["e", "+", "c", "d"], ["f", "*", "c", "d"],
+                  ["y", "+", "e", "f"]],
+        "root": "y",
+    }
+
+
+def single(rng: random.Random) -> dict[str, Any]:
+    return {"name": "seed", "nodes": [["a", "leaf", _leaf(rng)], ["b", "leaf", _leaf(rng)],
+                                      ["y", "*", "a", "b"]], "root": "y"}
+
+
+def backward_group(rng: random.Random) -> Group:
+    cases = [
+        Case("backward/diamond", "backward", "diamond", {"graphs": [diamond(rng)]}),
+        Case("backward/seed", "backward", "seed", {"graphs": [single(rng)]}),
+        Case("backward/chain", "backward", "chain",
+             {"graphs": [{"name": "chain", "chain": CHAIN_DEPTH, "x": _leaf(rng),
+                          "report": ["x"]}]}),
+        Case("backward/repeat", "backward", "repeat",
+             {"graphs": [diamond(rng, "first "), single(rng)], "repeat": True}),
+    ]
+    return Group("backward", cases)
+
+
+def _reference_point_ok(a: float, b: float) -> bool:
+    # Away from both relu kinks (b + a, b - a) and from e = 0, where 10/f blows up.
+    return abs(a + b) > 0.2 and abs(b - a) > 0.2
+
+
+def reference_group(rng: random.Random) -> Group:
+    program = list(optable.REFERENCE_PROGRAM)
+    points = [dict(optable.REFERENCE_INPUTS)]
+    while len(points) < 1 + REFERENCE_RANDOM_POINTS:
+        a, b = draw(Domain(low=0.5, high=3.0), rng), draw(Domain(low=0.5, high=3.0), rng)
+        if _reference_point_ok(a, b):
+            points.append({"a": a, "b": b})
+    cases = []
+    for index, point in enumerate(points):
+        role = "lecture" if index == 0 else "random"
+        cases.append(Case(f"reference_example/{index}", "reference", role,
+                          {"a": point["a"], "b": point["b"], "program": program}, point))
+    return Group("reference_example", cases)
+
+
+def plan(assignment: Assignment, seed: int) -> list[Group]:
+    """Every group of checks for an assignment, drawn from one seeded generator."""
+    rng = random.Random(seed)
+    groups = []
+    for key in assignment.ops:
+        if key == "backward":
+            groups.append(backward_group(rng))
+        elif key == "reference_example":
+            groups.append(reference_group(rng))
+        else:
+            groups.append(op_group(optable.op(key), rng, assignment.probes_per_op))
+    return groups

@@ -1,0 +1,34 @@
+"""The per-op table a person reads in a terminal (rich when it is there, plain text otherwise)."""
+
+from __future__ import annotations
+
+import sys
+
+from graders import feedback
+from graders.results import Result
+
+
+def render(result: Result, *, file=None, verbose: bool = False) -> None:
+    file = file or sys.stdout
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file, highlight=False, soft_wrap=False,
+                      width=None if file.isatty() else 110)
+    console.print(f"[bold]{result.submission}[/bold]")
+    for line in result.summary_lines():
+        style = "bold red" if line.startswith(("Not graded", "WARNING")) else "yellow"
+        console.print(line, style=style, markup=False)
+    table = Table(show_header=True, header_style="bold", expand=False)
+    for column in ("task", "op", "points", "status", "what to look at"):
+        table.add_column(column, overflow="fold")
+    for op in result.ops:
+        lines = feedback.explain(op)
+        status = "[green]passed[/green]" if op.passed else "[red]failed[/red]"
+        detail = "\n".join(lines if verbose else lines[:4])
+        table.add_row(op.task, op.key, f"{op.points:g}/{op.max_points:g}", status,
+                      detail.replace("[", r"\["))
+    console.print(table)
+    console.print(f"[bold]score {result.score:g} / {result.max_score:g}[/bold]  "
+                  f"(seed {result.seed}, {result.isolation} isolation, "
+                  f"{result.seconds:.2f} s)")

@@ -1,0 +1,129 @@
+"""Drive children through a probe plan: load once, ask group by group, restart after a crash.
+
+A hang or crash inside one op's `_backward` costs that group only: the child is killed, a fresh
+one re-runs the notebook, and grading goes on with the next group, all within the submission's
+time limit. Records are accepted once per check id of the group that was asked; anything else
+the child sends is ignored or voids that group.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from graders.loader import Program
+from graders.probes import Group
+from graders.sandbox import Child, ChildGone, ChildTimeout, Limits
+
+
+@dataclass
+class Outcome:
+    """Everything the child side produced, as data for the scorer. Nothing here is a verdict."""
+
+    loaded: dict | None = None
+    load_error: str | None = None
+    records: dict[str, dict] = field(default_factory=dict)
+    group_errors: dict[str, str] = field(default_factory=dict)
+    output: str = ""
+    output_truncated: bool = False
+    isolation: str = "weak"
+    restarts: int = 0
+
+
+def _load(child: Child, deadline: float, limits: Limits) -> dict:
+    """Wait for the child to run the notebook; raise ChildGone/ChildTimeout with the cell."""
+    running = None
+    try:
+        for record in child.records(deadline):
+            if record.get("kind") == "cell" and isinstance(record.get("index"), int):
+                running = record["index"]
+            elif record.get("kind") == "loaded":
+                return record
+    except ChildTimeout:
+        where = f" (cell {running} was running)" if running else ""
+        raise ChildTimeout(
+            f"running the submission did not finish within {limits.submission_seconds:g} s"
+            f"{where}; an infinite loop or a long computation at the top level?"
+        ) from None
+    except ChildGone as error:
+        where = f" while running cell {running}" if running else ""
+        raise ChildGone(f"{error}{where}") from None
+    raise ChildGone("the process stopped before loading the submission")
+
+
+def _collect(child: Child, group: Group, deadline: float, outcome: Outcome) -> None:
+    wanted = {case.id for case in group.cases}
+    got: dict[str, dict] = {}
+    for record in child.records(deadline):
+        if record.get("kind") == "done" and record.get("group") == group.key:
+            break
+        case_id = record.get("id")
+        if case_id in wanted:
+            if case_id in got:
+                outcome.group_errors[group.key] = "sent two answers for one check"
+                return
+            got[case_id] = record
+    outcome.records.update(got)
+
+
+def run(program: Program, groups: list[Group], limits: Limits,
+        *, strong: bool | None = None) -> Outcome:
+    """Run every group against the program in sandboxed children; never raises for the child."""
+    outcome = Outcome()
+    deadline = time.monotonic() + limits.submission_seconds
+    pending = list(groups)
+    child: Child | None = None
+    try:
+        while pending:
+            if time.monotonic() >= deadline:
+                for group in pending:
+                    outcome.group_errors[group.key] = (
+                        f"not checked: the submission's {limits.submission_seconds:g} s "
+                        "limit was reached")
+                break
+            if child is None:
+                child = Child(program.to_json(), limits, strong=strong)
+                outcome.isolation = child.isolation
+                try:
+                    loaded = _load(child, deadline, limits)
+                except (ChildGone, ChildTimeout) as error:
+                    if outcome.loaded is None:
+                        outcome.load_error = str(error)
+                        outcome.output = child.output.decode("utf-8", "replace")
+                        outcome.output_truncated = child.output_truncated
+                        break
+                    for group in pending:
+                        outcome.group_errors[group.key] = f"not checked: {error}"
+                    break
+                if outcome.loaded is None:
+                    outcome.loaded = loaded
+                    outcome.output = child.output.decode("utf-8", "replace")
+                    outcome.output_truncated = child.output_truncated
+                else:
+                    outcome.restarts += 1
+                value = loaded.get("value", {})
+                if not (value.get("found") and value.get("is_class")):
+                    break
+            group = pending.pop(0)
+            group_deadline = min(time.monotonic() + limits.group_seconds, deadline)
+            try:
+                child.send(group.message())
+                _collect(child, group, group_deadline, outcome)
+            except ChildTimeout:
+                outcome.group_errors[group.key] = (
+                    f"no answer within {limits.group_seconds:g} s; an infinite loop or a "
+                    "very slow computation in this op?")
+                child.kill()
+                child = None
+            except ChildGone as error:
+                outcome.group_errors[group.key] = str(error)
+                child.kill()
+                child = None
+    finally:
+        if child is not None:
+            try:
+                child.send({"kind": "quit"})
+            except ChildGone:
+                pass
+            child.kill()
+    return outcome
