@@ -84,7 +84,7 @@ def encode(value):
         for ch in value[:MAX_TEXT]:
             code = ord(ch)
             if ch in '"\\' or code < 0x20 or code > 0x7E:
-                out.append("\\u%04x" % code if code <= 0xFFFF else "?")
+                out.append(f"\\u{code:04x}" if code <= 0xFFFF else "?")
             else:
                 out.append(ch)
         out.append('"')

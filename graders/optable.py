@@ -483,7 +483,7 @@ ALL: Mapping[str, OpSpec] = MappingProxyType(
 
 BACKPROP = Assignment(
     name="backprop",
-    ops=tuple(spec.key for spec in OPS) + ("backward", "reference_example"),
+    ops=(*tuple(spec.key for spec in OPS), "backward", "reference_example"),
 )
 
 
