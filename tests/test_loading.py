@@ -1,0 +1,129 @@
+"""Loading submissions: notebooks as a fresh kernel runs them, and a clear word for bad files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graders.api import grade
+from graders.loader import SubmissionError, load
+from graders.results import gradescope
+from tests import corpus
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize("nbformat", [3, 4])
+def test_notebook_versions_grade_like_the_python_file(tmp_path, nbformat):
+    path = write(tmp_path, "sub.ipynb", corpus.as_notebook(corpus.BASE.read_text(),
+                                                           nbformat=nbformat))
+    result = grade(path)
+    assert result.problem is None
+    assert result.score == result.max_score
+
+
+def test_magics_and_shell_lines_are_never_run(tmp_path):
+    marker = tmp_path / "pwned"
+    extra = (
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": f"!touch {marker}\n%matplotlib inline\nx = 1"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": f"%%bash\ntouch {marker}"},
+    )
+    path = write(tmp_path, "sub.ipynb",
+                 corpus.as_notebook(corpus.BASE.read_text(), extra_cells=extra))
+    result = grade(path)
+    assert not marker.exists()
+    assert result.score == result.max_score
+    assert any("shell commands" in note for note in result.notes)
+    assert any("%%bash" in note for note in result.notes)
+
+
+def test_stored_outputs_earn_nothing_and_raising_cells_do_not_stop_the_run(tmp_path):
+    broken = corpus.mutant("mul_swapped").source()
+    extra = (
+        {"cell_type": "code", "metadata": {}, "execution_count": 3, "source": "1/0",
+         "outputs": [{"output_type": "stream", "name": "stdout",
+                      "text": "24.7041\n138.8338\n645.5773\n"}]},
+    )
+    path = write(tmp_path, "sub.ipynb", corpus.as_notebook(broken, extra_cells=extra))
+    result = grade(path)
+    assert any("ZeroDivisionError" in line for line in result.cell_errors)
+    reference = next(op for op in result.ops if op.key == "reference_example")
+    assert reference.points == 0
+
+
+def test_last_definition_of_value_wins(tmp_path):
+    wrong = corpus.mutant("tanh_input_for_output").source()
+    source = wrong + "\n\n\n" + corpus.BASE.read_text()
+    result = grade(write(tmp_path, "twice.py", source))
+    assert result.score == result.max_score
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("notes.ipynb", "this is not json", "not a notebook"),
+    ("cut.ipynb", corpus.as_notebook("x = 1\n")[:-25], "truncated JSON"),
+    ("empty.ipynb", json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                                "cells": [{"cell_type": "markdown", "metadata": {},
+                                           "source": "hi"}]}), "no code"),
+    ("latin.py", "# caf\xe9\n".encode("latin-1"), "not UTF-8"),
+    ("report.pdf", "%PDF-1.4", "not a notebook (.ipynb) or Python file"),
+])
+def test_unusable_files_get_zero_and_a_named_problem(tmp_path, name, content, words):
+    result = grade(write(tmp_path, name, content))
+    assert words in result.problem
+    assert name in result.problem
+    data = gradescope(result)
+    assert data["score"] == 0 and data["tests"], "every op still has a row"
+    assert words in data["output"]
+
+
+def test_syntax_error_names_cell_and_line(tmp_path):
+    source = corpus.BASE.read_text().replace("def relu(self):", "def relu(self)")
+    path = write(tmp_path, "sub.ipynb", corpus.as_notebook(source))
+    result = grade(path)
+    blocks = [b for b in source.split("\n\n\n") if b.strip()]
+    cell = next(i for i, b in enumerate(blocks) if "def relu(self)\n" in b)
+    line = blocks[cell].split("\n").index("    def relu(self)") + 1
+    assert result.score == 0
+    # Cell numbers count every cell a student sees, the leading markdown cell included.
+    assert f"cell {cell + 2}, line {line}: SyntaxError" in result.problem
+
+
+def test_missing_value_class_and_imported_value_are_explained(tmp_path):
+    none = grade(write(tmp_path, "none.py", "class Node:\n    pass\n"))
+    assert "does not define a class named `Value`" in none.problem
+    imported = grade(write(tmp_path, "imp.py", "from micrograd.engine import Value\n"))
+    assert imported.score == 0
+    assert "Value" in imported.problem
+    assert any("micrograd" in line for line in imported.cell_errors)
+
+
+def test_symlinked_submission_is_refused(tmp_path):
+    target = write(tmp_path, "real.py", corpus.BASE.read_text())
+    link = tmp_path / "link.py"
+    link.symlink_to(target)
+    assert "symbolic link" in grade(link).problem
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=300))
+def test_loader_never_crashes_on_arbitrary_bytes(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fuzz") / "sub.ipynb"
+    path.write_bytes(data)
+    try:
+        program = load(path)
+    except SubmissionError as error:
+        assert str(path) in str(error)
+    else:
+        assert program.cells
