@@ -54,8 +54,8 @@ def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | No
         syntax = [c for c in result.cells if c.get("status") == "syntax"]
         if result.problem and syntax:
             first = syntax[0]
-            result.problem += (f" (cell {first.get('index')}, line {first.get('line')}: "
-                               f"{first.get('error')})")
+            result.problem = (f"{path}: cell {first.get('index')}, line {first.get('line')}: "
+                              f"{first.get('error')}; so {result.problem[4:]}")
         if result.problem is None:
             result.ops = scoring.score(assignment, groups, outcome, oracle_module.load())
     if result.problem:
