@@ -45,6 +45,7 @@ def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | No
     groups = probes.plan(assignment, seed)
     outcome = session.run(program, groups, limits or Limits(), strong=strong)
     result.isolation = outcome.isolation
+    result.notes += outcome.notes  # containment caveats (no cgroup, unexpected interpreter)
     result.output, result.output_truncated = outcome.output, outcome.output_truncated
     if outcome.loaded is None:
         result.problem = f"{path}: {outcome.load_error or 'the submission could not be run'}"

@@ -15,8 +15,11 @@ import os
 import sys
 import traceback
 
-# Private references taken before any student code runs; student code can rebind the module
-# attributes, not these names' objects.
+# Private references taken before any student code runs, so that an honest submission that
+# shadows a builtin cannot break the harness. They are not a security boundary: student code
+# shares this process and can rewrite anything in it (even this module, via sys.modules). That
+# is why nothing here decides a grade: the parent judges the numbers, drawn from its own secret
+# probe points, and a forged record is only a claim the parent checks like any other.
 _write = os.write
 _read = os.read
 _exit = os._exit
@@ -357,6 +360,9 @@ def main():
     with open(program_path, encoding="utf-8") as handle:
         program = _loads(handle.read())
     channel = Channel(plan_fd, result_fd)
+    # Before any student code: which interpreter this really is (a sandbox that hides the
+    # interpreter's own library can make the loader fall back to another libpython).
+    channel.send({"kind": "hello", "python": sys.version})
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     statuses = run_cells(program["cells"], channel, namespace)
     try:

@@ -1,9 +1,12 @@
 """Start the untrusted child and talk to it: limits, timeouts, capped output, a private channel.
 
-The child is `python -I -S harness.py` inside bubblewrap when it is available (read-only root, no
-network, its own PID namespace), else a plain process with rlimits and a loud weak-isolation
-warning. The parent sends check groups on one pipe and reads records from another; the child's
-stdout and stderr are only ever shown to people, never parsed.
+The child is `python -I -S harness.py` inside bubblewrap when it is available (only the
+interpreter and /usr visible, read-only; a size-capped /tmp; no network; its own PID namespace),
+else a plain process with rlimits and a loud weak-isolation warning. Either way, where the grader
+may create cgroups (root here), the child runs in its own pids + memory cgroup, which is swept
+with SIGKILL when the child is done with. The parent sends check groups on one pipe and reads
+records from another; the child's stdout and stderr are only ever shown to people, never parsed.
+docs/security.md lists what each layer contains.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from graders import cgroups
+
 HARNESS = Path(__file__).with_name("harness.py")
 MAX_RECORD = 1 << 20
 
@@ -40,6 +45,7 @@ class Limits:
     cpu_seconds: int = 120
     file_bytes: int = 16 << 20
     open_files: int = 64
+    tmp_bytes: int = 64 << 20  # the child's writable /tmp under bubblewrap
 
 
 class ChildGone(Exception):
@@ -83,8 +89,33 @@ def child_python() -> str:
     return os.path.realpath(base)
 
 
-def _preexec(limits: Limits):
+def _processes_of(uid: int) -> int:
+    """How many processes `uid` runs now: RLIMIT_NPROC counts them all, not just the child's."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
+def _preexec(limits: Limits, cgroup_procs: tuple[bytes, ...], nproc: int | None):
+    """What the forked child does before exec: join the run's cgroup, then set its rlimits.
+
+    Joining before exec puts bubblewrap and everything below it in the cgroup, so nothing the
+    student starts can be outside it. RLIMIT_AS stays on even with a memory cgroup: it turns the
+    common single-process blow-up into a MemoryError the harness reports on that op, while the
+    cgroup (which counts every process, and /tmp pages) is the aggregate cap and kills with
+    SIGKILL. Both are set to the same number so neither is looser than the documented limit.
+    """
     def apply() -> None:
+        pid = str(os.getpid()).encode()
+        for path in cgroup_procs:
+            fd = os.open(path, os.O_WRONLY)
+            os.write(fd, pid)
+            os.close(fd)
         for name, value in (
             (resource.RLIMIT_CPU, limits.cpu_seconds),
             (resource.RLIMIT_FSIZE, limits.file_bytes),
@@ -93,21 +124,44 @@ def _preexec(limits: Limits):
             (resource.RLIMIT_AS, limits.memory_bytes),
         ):
             resource.setrlimit(name, (value, value))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
     return apply
 
 
-def _bwrap_command(bwrap: str, workdir: Path, python: str) -> list[str]:
+def _hidden_package_dirs(prefix: Path) -> list[str]:
+    """Installed-package directories the child could otherwise add to sys.path and import from:
+    the grader itself, sympy, someone else's micrograd. Only the standard library stays."""
+    paths = sysconfig.get_paths()
+    found = {paths["purelib"], paths["platlib"]}
+    for root in ("/usr/lib/python3", "/usr/local/lib"):
+        if os.path.isdir(root):
+            found.add(root)
+    found.update(str(p) for p in Path("/usr/lib").glob("python3*/dist-packages"))
+    visible = ("/usr", str(prefix))
+    return sorted(p for p in found
+                  if os.path.isdir(p) and any(p == v or p.startswith(v + "/") for v in visible))
+
+
+def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
+    """Minimal binds: /usr and the interpreter's prefix read-only, packages hidden, the run's
+    directory read-only at /gradkit, a size-capped /tmp; not the repository, /etc, /home, /root
+    or the parent's /proc. Every namespace is new (no network, own PIDs), and the child can make
+    no further user namespaces."""
     prefix = Path(sysconfig.get_paths()["stdlib"]).parent.parent  # <prefix>/lib/pythonX.Y
     command = [
         bwrap,
         "--ro-bind", "/usr", "/usr",
         "--ro-bind", str(prefix), str(prefix),
         "--ro-bind", str(workdir), "/gradkit",
-        "--tmpfs", "/tmp",
+        "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
         "--proc", "/proc",
         "--dev", "/dev",
         "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--hostname", "sandbox",
         "--die-with-parent",
         "--new-session",
         "--cap-drop", "ALL",
@@ -121,9 +175,8 @@ def _bwrap_command(bwrap: str, workdir: Path, python: str) -> list[str]:
             command += ["--symlink", os.readlink(link), link]
         elif os.path.isdir(link):
             command += ["--ro-bind", link, link]
-    site = sysconfig.get_paths()["purelib"]
-    if site.startswith(str(prefix)):
-        command += ["--tmpfs", site]  # hide installed packages, the grader among them
+    for hidden in _hidden_package_dirs(prefix):
+        command += ["--tmpfs", hidden]
     return command
 
 
@@ -139,28 +192,30 @@ class Child:
             os.chmod(self.workdir / name, 0o444)
         bwrap = bwrap_path() if strong is not False else None
         self.isolation = "bubblewrap" if bwrap else "weak"
+        self.cgroup, self.cgroup_problem = cgroups.create(limits.memory_bytes, limits.processes)
+        nproc = None
+        if self.cgroup is None and os.getuid() != 0:
+            nproc = _processes_of(os.getuid()) + limits.processes
         plan_read, self.plan_write = os.pipe()
         self.result_read, result_write = os.pipe()
         python = child_python()
         if bwrap:
             root = "/gradkit"
-            command = _bwrap_command(bwrap, self.workdir, python)
+            command = _bwrap_command(bwrap, self.workdir, limits)
         else:
             root = str(self.workdir)
             command = []
         command += [python, "-I", "-S", "-B", f"{root}/harness.py", f"{root}/program.json",
                     str(plan_read), str(result_write)]
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(plan_read, result_write),
-            start_new_session=True,
-            preexec_fn=_preexec(limits),
-            cwd=self.workdir if not bwrap else None,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-        )
+        try:
+            self.process = self._start(command, limits, bwrap, plan_read, result_write, nproc)
+        except BaseException:
+            for fd in (plan_read, result_write, self.plan_write, self.result_read):
+                os.close(fd)
+            if self.cgroup is not None:
+                self.cgroup.kill()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
         os.close(plan_read)
         os.close(result_write)
         self.started = time.monotonic()
@@ -171,6 +226,20 @@ class Child:
         self._selector.register(self.result_read, selectors.EVENT_READ, "records")
         self._selector.register(self.process.stdout, selectors.EVENT_READ, "output")
         self._records_open = True
+
+    def _start(self, command: list[str], limits: Limits, bwrap: str | None, plan_read: int,
+               result_write: int, nproc: int | None) -> subprocess.Popen:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(plan_read, result_write),
+            start_new_session=True,
+            preexec_fn=_preexec(limits, self.cgroup.join_paths() if self.cgroup else (), nproc),
+            cwd=self.workdir if not bwrap else None,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        )
 
     def send(self, message: dict) -> None:
         data = (json.dumps(message) + "\n").encode()
@@ -249,6 +318,8 @@ class Child:
                 name = signal.Signals(number).name
             except ValueError:
                 name = f"signal {number}"
+            if name == "SIGKILL" and self.cgroup is not None and self.cgroup.oom_killed():
+                return "the process was killed for going over the memory limit"
             hints = {"SIGKILL": " (killed: over the memory or process limit?)",
                      "SIGSEGV": " (crashed: very deep recursion?)",
                      "SIGXCPU": " (over the CPU time limit)"}
@@ -256,13 +327,23 @@ class Child:
         return f"the process exited with status {code}"
 
     def kill(self) -> None:
-        """End the child and everything it started; idempotent."""
+        """End the child and everything it started, however detached; idempotent.
+
+        Killing bubblewrap ends its PID namespace (the namespace's init dies with its parent, and
+        the kernel kills the rest); the cgroup sweep then catches anything left, which is what
+        stops a setsid'd daemon in the weak fallback as root. The process group kill is the
+        only thing left where neither exists.
+        """
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.process.kill()
+        if self.cgroup is not None:
+            if not self.cgroup.kill():
+                self.cgroup_problem = "a process in the run's cgroup could not be killed"
+            self.cgroup = None
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

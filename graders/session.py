@@ -8,6 +8,7 @@ the child sends is ignored or voids that group.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -28,14 +29,32 @@ class Outcome:
     output_truncated: bool = False
     isolation: str = "weak"
     restarts: int = 0
+    python: str | None = None  # sys.version as the child reported it
+    notes: list[str] = field(default_factory=list)  # containment caveats for the report
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
 
-def _load(child: Child, deadline: float, limits: Limits) -> dict:
+def _check_python(record: dict, outcome: Outcome) -> None:
+    """The child must run the interpreter the grader chose (same build as the parent's)."""
+    reported = record.get("python")
+    if outcome.python is None and isinstance(reported, str):
+        outcome.python = reported[:200]
+        if reported != sys.version:
+            outcome.note(f"Note: the sandboxed interpreter reported Python {reported[:60]!r}, "
+                         f"not the grader's {sys.version[:60]!r}.")
+
+
+def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> dict:
     """Wait for the child to run the notebook; raise ChildGone/ChildTimeout with the cell."""
     running = None
     try:
         for record in child.records(deadline):
-            if record.get("kind") == "cell" and isinstance(record.get("index"), int):
+            if record.get("kind") == "hello":
+                _check_python(record, outcome)
+            elif record.get("kind") == "cell" and isinstance(record.get("index"), int):
                 running = record["index"]
             elif record.get("kind") == "loaded":
                 return record
@@ -66,6 +85,14 @@ def _collect(child: Child, group: Group, deadline: float, outcome: Outcome) -> N
     outcome.records.update(got)
 
 
+def _end(child: Child, outcome: Outcome) -> None:
+    """Kill the child's whole sandbox, and say so if anything in it could not be killed."""
+    had_cgroup = child.cgroup is not None
+    child.kill()
+    if had_cgroup and child.cgroup_problem:
+        outcome.note(f"Note: {child.cgroup_problem}.")
+
+
 def run(program: Program, groups: list[Group], limits: Limits,
         *, strong: bool | None = None) -> Outcome:
     """Run every group against the program in sandboxed children; never raises for the child."""
@@ -84,8 +111,11 @@ def run(program: Program, groups: list[Group], limits: Limits,
             if child is None:
                 child = Child(program.to_json(), limits, strong=strong)
                 outcome.isolation = child.isolation
+                if child.cgroup_problem:
+                    outcome.note("Note: no per-run cgroup, so processes and memory are capped "
+                                 f"per process only ({child.cgroup_problem}).")
                 try:
-                    loaded = _load(child, deadline, limits)
+                    loaded = _load(child, deadline, limits, outcome)
                 except (ChildGone, ChildTimeout) as error:
                     if outcome.loaded is None:
                         outcome.load_error = str(error)
@@ -113,11 +143,11 @@ def run(program: Program, groups: list[Group], limits: Limits,
                 outcome.group_errors[group.key] = (
                     f"no answer within {limits.group_seconds:g} s; an infinite loop or a "
                     "very slow computation in this op?")
-                child.kill()
+                _end(child, outcome)
                 child = None
             except ChildGone as error:
                 outcome.group_errors[group.key] = str(error)
-                child.kill()
+                _end(child, outcome)
                 child = None
     finally:
         if child is not None:
@@ -125,5 +155,5 @@ def run(program: Program, groups: list[Group], limits: Limits,
                 child.send({"kind": "quit"})
             except ChildGone:
                 pass
-            child.kill()
+            _end(child, outcome)
     return outcome
