@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,24 @@ class Mistake:
     """A misconception students really have, as the gradient their code would produce.
 
     `grads` maps an input symbol to the full value its `.grad` ends with (including `g`);
-    inputs not named are computed correctly by the mistaken code.
+    inputs not named are computed correctly by the mistaken code. A `backward()` mistake has no
+    formula: `grads` is empty and `key` names the behaviour `graders/diagnosis.py` simulates.
+    `title` is the mistake's name in a report; `hint` tells the student what to change.
     """
 
     key: str
     grads: Mapping[str, str]
     hint: str
+    title: str = ""
+
+
+class GenericMistake(NamedTuple):
+    """A mistake any op can have, as a template over its correct local derivative `d`."""
+
+    key: str
+    template: str
+    hint: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -216,7 +229,11 @@ OPS: tuple[OpSpec, ...] = (
         build="x.relu()",
         value="Piecewise((0, x <= 0), (x, True))",
         inputs=("x",),
-        domains=(_dom(x=Domain(low=0.05, high=3.0, gap=None)),),
+        # Both signs at every run: on one side alone a missing or inverted mask is invisible.
+        domains=(
+            _dom(x=Domain(low=0.05, high=3.0, gap=None, sign="positive")),
+            _dom(x=Domain(low=0.05, high=3.0, gap=None, sign="negative")),
+        ),
         points=2,
         note="relu'(0) = 0 by convention; probes stay at least 0.05 away from the kink.",
         mistakes=(
