@@ -41,7 +41,7 @@ class Value:
         self.grad: float = 0.0
         # internal variables used for autograd graph construction
         self._backward: Callable[[float], None] = _noop
-        self._prev: tuple[Value, ...] = tuple(_children)
+        self._prev: tuple[Value, ...] = _children if type(_children) is tuple else tuple(_children)
         self._op = _op  # the op that produced this node, for graphviz / debugging / etc
         self.label = ""
 
@@ -176,19 +176,21 @@ class Value:
         Grads accumulate: call it on a freshly built graph (or zero the grads first), since a
         second call adds to what the first left behind, interior nodes included.
         """
-        # topological order all of the children in the graph, with an explicit stack:
-        # a node goes into `topo` only after everything it was computed from
+        # topological order all of the children in the graph, with an explicit stack instead
+        # of recursion: a node is pushed back under a `None` marker, above it go its inputs;
+        # popping the marker means all those inputs are in `topo`, so the node goes in next
         topo: list[Value] = []
         visited: set[Value] = set()
-        stack: list[tuple[Value, bool]] = [(self, False)]
+        stack: list[Value | None] = [self]
         while stack:
-            v, children_done = stack.pop()
-            if children_done:
-                topo.append(v)
+            v = stack.pop()
+            if v is None:
+                topo.append(stack.pop())
             elif v not in visited:
                 visited.add(v)
-                stack.append((v, True))
-                stack.extend((child, False) for child in reversed(v._prev))
+                stack.append(v)
+                stack.append(None)
+                stack.extend(v._prev)
 
         # go one variable at a time and apply the chain rule to get its gradient
         self.grad = 1.0

@@ -72,8 +72,8 @@ def max_margin_loss(model: Module, xs: Sequence[Sequence[float]], ys: Sequence[f
 
 
 def train_moons(
-    steps: int = 40,
-    lr: float = 0.5,
+    steps: int = 60,
+    lr: float = 1.0,
     seed: int = 0,
     n: int = 100,
     on_step: OnStep | None = None,
@@ -92,6 +92,7 @@ def train_moons(
         loss.backward()
         sgd(model.parameters(), lr * (1.0 - 0.9 * k / steps))
         history.append(Step(k, loss.data, accuracy))
+        del loss  # free this step's graph now, not after the next one is built beside it
         if on_step is not None:
             on_step(history[-1])
     return model, history

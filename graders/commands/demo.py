@@ -15,7 +15,7 @@ from kit.data import make_moons
 from kit.train import Step, accuracy, train_four_samples, train_moons
 
 FOUR_SAMPLES_DEFAULTS = {"steps": 50, "lr": 0.05}
-MOONS_DEFAULTS = {"steps": 40, "lr": 0.5}
+MOONS_DEFAULTS = {"steps": 60, "lr": 1.0}
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
