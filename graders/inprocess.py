@@ -1,0 +1,113 @@
+"""Run a probe plan against a `Value` class in *this* process, producing a `session.Outcome`.
+
+The self-check and the notebook grade cells run in the student's own kernel, where there is no
+sandbox to start and the class already exists. They still must agree with `gradkit grade` to
+the point, so this module reuses the child's own runners (`harness.run_op`, `run_backward`,
+`run_reference`) and its strict number handling, and sends every record through the same JSON
+encoding the child writes. Scoring and feedback then cannot tell the two paths apart.
+
+This is *not* a security boundary: code in the same process can change anything. Use it for
+self-checks and nbgrader (which runs everything in the student's kernel anyway), never as a
+replacement for the sandboxed `gradkit grade`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import signal
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+
+from graders import harness
+from graders.probes import Group
+from graders.session import Outcome
+
+GROUP_SECONDS = 10.0  # as `sandbox.Limits.group_seconds`: one op's checks, not the whole run
+
+
+class GroupTimeout(Exception):
+    """A group of checks ran past its time (an infinite loop in a `_backward`?)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt a runaway check with SIGALRM; only possible on the main thread (a kernel's
+    cells run there), so elsewhere the checks simply run unlimited."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise GroupTimeout(f"no answer within {seconds:g} s; an infinite loop or a very slow "
+                           "computation in this op?")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _plain(record: dict) -> dict:
+    """The record exactly as the parent would read it from the child's pipe (NaN becomes the
+    string "nan", objects become their type name), so scoring sees identical data."""
+    return json.loads(harness.encode(record))
+
+
+def _run_case(cls: type, case: dict) -> dict:
+    record: dict = {"id": case["id"]}
+    try:
+        record.update(harness.RUNNERS[case["kind"]](cls, case))
+    except harness.NotANumber as error:
+        record["error"] = f"NotANumber: {error}"
+    except GroupTimeout:
+        raise
+    except Exception as error:  # one escape costs only this check, as in the child
+        record.update(harness.describe_error(error))
+    return _plain(record)
+
+
+def run(cls: object, groups: list[Group], *, group_seconds: float = GROUP_SECONDS,
+        capture: bool = True) -> Outcome:
+    """Evaluate every group's checks on `cls`; never raises for the student's code.
+
+    With `capture`, whatever the student's code prints (stdout, stderr, warnings) is collected
+    into `Outcome.output` instead of reaching the notebook: nbgrader gives a grade cell zero
+    points as soon as it writes to stderr, which `gradkit grade` would not do.
+    """
+    outcome = Outcome(isolation="none")
+    buffer = io.StringIO()
+    with contextlib.ExitStack() as stack:
+        if capture:
+            stack.enter_context(contextlib.redirect_stdout(buffer))
+            stack.enter_context(contextlib.redirect_stderr(buffer))
+            stack.enter_context(warnings.catch_warnings())
+            warnings.simplefilter("ignore")
+        outcome.loaded = {"cells": [], "value": harness.describe_value({"Value": cls})}
+        outcome.loaded["value"]["own"] = True
+        if not isinstance(cls, type):
+            return outcome
+        limit = sys.getrecursionlimit()
+        try:
+            for group in groups:
+                got: dict[str, dict] = {}
+                try:
+                    with _time_limit(group_seconds):
+                        for case in group.cases:
+                            got[case.id] = _run_case(cls, case.message())
+                    outcome.records.update(got)  # a group counts whole or not at all
+                except GroupTimeout as error:
+                    outcome.group_errors[group.key] = str(error)
+                except RecursionError:
+                    outcome.group_errors[group.key] = "RecursionError while checking this op"
+        finally:
+            sys.setrecursionlimit(limit)  # run_backward raises it for the deep chain
+    outcome.output = buffer.getvalue()
+    return outcome

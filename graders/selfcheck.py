@@ -1,0 +1,169 @@
+"""`selfcheck(Value)`: a student's own table of ops, passed / wrong / not implemented.
+
+It runs in the student's kernel, with no sandbox, but with everything else the grader uses: the
+op table, a fresh probe plan, the child's runners (through `graders.inprocess`), the scorer and
+the feedback catalogue. So a row that passes here passes in `gradkit grade`, and a row that
+fails says the same thing the grade report will say. In Jupyter the table is HTML
+(`_repr_html_`); anywhere else it is plain text.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import types
+from dataclasses import dataclass, field
+
+from graders import feedback, inprocess, probes, scoring
+from graders import oracle as oracle_module
+from graders.optable import BACKPROP, Assignment
+from graders.scoring import OpResult
+
+PASSED, WRONG, NOT_IMPLEMENTED, ERROR = "passed", "wrong", "not implemented", "raised an error"
+COLOURS = {PASSED: "#1a7f37", WRONG: "#cf222e", NOT_IMPLEMENTED: "#9a6700", ERROR: "#cf222e"}
+
+
+def status_of(op: OpResult) -> str:
+    """Name what a student should do next: nothing, fix a formula, write the stub, fix a crash.
+
+    "Not implemented" means every failing check stopped at a `NotImplementedError` (a stub).
+    """
+    if op.passed:
+        return PASSED
+    errors = [probe.error for probe in op.failures if probe.error]
+    if errors and all(error.startswith("NotImplementedError") for error in errors):
+        return NOT_IMPLEMENTED
+    if errors and len(errors) == len(op.failures):
+        return ERROR
+    return WRONG
+
+
+def _first_error(op: OpResult) -> str:
+    return next((probe.error for probe in op.failures if probe.error), "") or ""
+
+
+@dataclass
+class Row:
+    task: str
+    op: str
+    title: str
+    status: str
+    points: float
+    max_points: float
+    lines: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_result(cls, op: OpResult) -> Row:
+        status = status_of(op)
+        if status == NOT_IMPLEMENTED:
+            lines = [_first_error(op).removeprefix("NotImplementedError: ")]
+        else:
+            lines = feedback.explain(op)
+        return cls(op.task, op.key, op.title, status, op.points, op.max_points, lines)
+
+
+@dataclass
+class Report:
+    """The self-check's verdict; displays itself as an HTML table or plain text."""
+
+    rows: list[Row]
+    seed: int
+    output: str = ""
+    problem: str | None = None
+
+    @property
+    def score(self) -> float:
+        return round(sum(row.points for row in self.rows), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(row.max_points for row in self.rows), 4)
+
+    def counts(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for row in self.rows:
+            found[row.status] = found.get(row.status, 0) + 1
+        return found
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{n} {status}" for status, n in self.counts().items())
+        return f"self-check: {self.score:g} / {self.max_score:g} points ({parts}; seed {self.seed})"
+
+    def __str__(self) -> str:
+        if self.problem:
+            return f"self-check: {self.problem}"
+        lines = [self.summary(), f"{'task':<6}{'op':<19}{'points':<9}status"]
+        for row in self.rows:
+            points = f"{row.points:g}/{row.max_points:g}"
+            lines.append(f"{row.task:<6}{row.op:<19}{points:<9}{row.status}")
+            lines += [f"{'':<6}  {line}" for line in row.lines[:4]]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        if self.problem:
+            return f"<p><b>self-check:</b> {esc(self.problem)}</p>"
+        body = []
+        for row in self.rows:
+            colour = COLOURS[row.status]
+            detail = "<br>".join(esc(line) for line in row.lines[:4])
+            body.append(
+                f"<tr><td>{esc(row.task)}</td><td><code>{esc(row.op)}</code></td>"
+                f"<td style='text-align:left'>{esc(row.title)}</td>"
+                f"<td>{row.points:g}/{row.max_points:g}</td>"
+                f"<td style='color:{colour};font-weight:bold'>{esc(row.status)}</td>"
+                f"<td style='text-align:left'>{detail}</td></tr>")
+        head = "".join(f"<th>{name}</th>" for name in
+                       ("task", "op", "what", "points", "status", "what to look at"))
+        return (f"<p><b>{esc(self.summary())}</b></p>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def check(cls: object, *, assignment: Assignment = BACKPROP, seed: int | None = None) -> Report:
+    """Score `cls` on every op of `assignment` in this process and return the report."""
+    seed = probes.new_seed() if seed is None else seed
+    if not isinstance(cls, type):
+        return Report([], seed, problem=f"pass your Value class itself, not a "
+                                        f"{type(cls).__name__}: selfcheck(Value)")
+    groups = probes.plan(assignment, seed)
+    outcome = inprocess.run(cls, groups)
+    results = scoring.score(assignment, groups, outcome, oracle_module.load())
+    return Report([Row.from_result(op) for op in results], seed, output=outcome.output)
+
+
+def _in_ipython() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+def selfcheck(cls: object, *, assignment: Assignment = BACKPROP,
+              seed: int | None = None) -> None:
+    """Print (or, in Jupyter, display) the self-check table for your `Value` class.
+
+    Returns nothing on purpose, so the table shows once wherever the call sits in a cell;
+    use `graders.selfcheck.check` for the report as data.
+    """
+    report = check(cls, assignment=assignment, seed=seed)
+    if _in_ipython():
+        from IPython.display import display
+
+        display(report)
+    else:
+        print(report)
+
+
+class _CallableModule(types.ModuleType):
+    """`from graders import selfcheck` finds this *module* once anything has imported
+    `graders.selfcheck` (Python binds a submodule on its package), so the module itself must
+    be callable for the one-line self-check cell to work either way."""
+
+    def __call__(self, cls: object, **options) -> None:
+        selfcheck(cls, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
