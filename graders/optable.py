@@ -89,33 +89,42 @@ PLAIN = Domain(low=0.5, high=4.0, gap=(0.8, 1.25))
 INT_EXPONENTS = Domain(choices=(2.0, 3.0, -1.0, -2.0, 4.0))
 FRACTIONAL_EXPONENTS = Domain(choices=(0.5, 1.5, -0.5, 2.5, -1.5))
 
-# Mistakes every op can have, written over its correct local derivative `d` (per input).
-GENERIC_MISTAKES: tuple[tuple[str, str, str], ...] = (
-    (
+# Mistakes every op can have, written over its correct local derivative `d` (per input). Hints
+# name the rule to apply, never the line of code that applies it.
+GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
+    GenericMistake(
         "assign_not_accumulate",
         "u*d",
-        "you assign the gradient (`=`) instead of accumulating it (`+=`); a node used twice, "
-        "or a grad that already holds a value, loses what was there",
+        "gradients from every use of a node add up: accumulate into .grad (+=) instead of "
+        "assigning (=), or whatever .grad already held is lost",
+        "assigns the gradient (=) instead of accumulating it (+=)",
     ),
-    (
+    GenericMistake(
         "no_upstream",
         "g + d",
-        "you forgot the chain rule's upstream factor: multiply the local derivative by out.grad",
+        "chain rule: the local derivative must be multiplied by the gradient that flows in "
+        "from the output, out.grad",
+        "forgets the upstream factor out.grad",
     ),
-    (
+    GenericMistake(
         "upstream_assign",
         "d",
-        "you assign the bare local derivative: multiply by out.grad and accumulate with +=",
+        "chain rule: multiply the local derivative by out.grad, and accumulate (+=) the "
+        "product into .grad",
+        "assigns the bare local derivative (no out.grad, no +=)",
     ),
-    (
+    GenericMistake(
         "wrong_sign",
         "g - u*d",
-        "the sign of your gradient is flipped",
+        "the sign is flipped: the gradient added is minus what the derivative says",
+        "sign error",
     ),
-    (
+    GenericMistake(
         "not_updated",
         "g",
-        "this input's grad is never updated: its `_backward` line is missing",
+        "every input of an op gets its share of the gradient; this input's .grad is never "
+        "changed",
+        "never updates this input's gradient",
     ),
 )
 
@@ -148,8 +157,9 @@ OPS: tuple[OpSpec, ...] = (
             Mistake(
                 "swapped_operands",
                 {"x": "g + x*u", "y": "g + y*u"},
-                "each input's gradient is the *other* input's data times out.grad: "
-                "self.grad += other.data * out.grad",
+                "d(a*b)/da = b: each input's gradient is the *other* input's value times "
+                "out.grad",
+                "uses an input's own value instead of the other input's",
             ),
         ),
     ),
@@ -167,11 +177,19 @@ OPS: tuple[OpSpec, ...] = (
                 "input_for_output",
                 {"x": "g + (1 - x**2)*u"},
                 "the derivative of tanh is 1 - tanh(x)^2: square the output t, not the input x",
+                "uses the input x where the output tanh(x) belongs",
             ),
             Mistake(
                 "missing_square",
                 {"x": "g + (1 - tanh(x))*u"},
                 "the derivative of tanh is 1 - tanh(x)^2: the output must be squared",
+                "forgets to square the output",
+            ),
+            Mistake(
+                "missing_one_minus",
+                {"x": "g + tanh(x)**2*u"},
+                "the derivative of tanh is 1 - tanh(x)^2, not tanh(x)^2",
+                "forgets the 1 - in 1 - tanh(x)^2",
             ),
         ),
     ),
@@ -188,7 +206,8 @@ OPS: tuple[OpSpec, ...] = (
             Mistake(
                 "input_for_output",
                 {"x": "g + x*u"},
-                "the derivative of exp(x) is exp(x) itself: use out.data, not the input's data",
+                "the derivative of exp(x) is exp(x) itself: the output's value, not the input's",
+                "uses the input x where the output exp(x) belongs",
             ),
         ),
     ),
@@ -209,16 +228,26 @@ OPS: tuple[OpSpec, ...] = (
                 "no_minus_one",
                 {"x": "g + k*x**k*u"},
                 "the power rule lowers the exponent by one: d/dx x^k = k * x^(k-1)",
+                "forgets to lower the exponent by one",
             ),
             Mistake(
                 "no_coefficient",
                 {"x": "g + x**(k - 1)*u"},
                 "the power rule keeps the exponent as a factor: d/dx x^k = k * x^(k-1)",
+                "drops the coefficient k",
             ),
             Mistake(
                 "exponent_not_lowered_coefficient",
                 {"x": "g + (k - 1)*x**(k - 1)*u"},
                 "the factor in front is k itself, not k - 1: d/dx x^k = k * x^(k-1)",
+                "uses k - 1 as the coefficient",
+            ),
+            Mistake(
+                "exponent_precedence",
+                {"x": "g + k*(x**k - 1)*u"},
+                "** binds tighter than -: x**k - 1 is (x^k) - 1; the exponent k - 1 needs "
+                "parentheses",
+                "computes x^k - 1 instead of x^(k-1)",
             ),
         ),
     ),
@@ -242,17 +271,20 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + Piecewise((u, x < 0), (0, True))"},
                 "the gradient flows where the output is positive (out.data > 0), "
                 "and is zero where relu clipped the input",
+                "inverted mask: passes the gradient where the input was negative",
             ),
             Mistake(
                 "no_mask",
                 {"x": "g + u"},
                 "relu passes the gradient only where its input was positive: "
                 "multiply by (out.data > 0)",
+                "no mask: passes the gradient everywhere",
             ),
             Mistake(
                 "output_as_mask",
                 {"x": "g + Piecewise((0, x <= 0), (x*u, True))"},
                 "the relu gradient is a 0/1 mask (out.data > 0), not the output value itself",
+                "multiplies by the output instead of a 0/1 mask",
             ),
         ),
     ),
@@ -279,13 +311,6 @@ OPS: tuple[OpSpec, ...] = (
         built_from=("add", "neg", "mul"),
         reuse="x - x",
         reuse_value="0*x",
-        mistakes=(
-            Mistake(
-                "no_negation",
-                {"y": "g + u"},
-                "a - b gives b the gradient -out.grad: the subtracted input gets a minus sign",
-            ),
-        ),
     ),
     OpSpec(
         key="truediv",
@@ -301,14 +326,16 @@ OPS: tuple[OpSpec, ...] = (
         reuse_value="x/x",
         mistakes=(
             Mistake(
-                "quotient_sign",
-                {"y": "g + x/y**2*u"},
-                "d(a/b)/db = -a / b^2: the divisor's gradient is negative",
-            ),
-            Mistake(
                 "quotient_square",
                 {"y": "g - x/y*u"},
                 "d(a/b)/db = -a / b^2: divide by b squared",
+                "divides by b instead of b^2",
+            ),
+            Mistake(
+                "times_divisor",
+                {"x": "g + y*u"},
+                "d(a/b)/da = 1/b: divide out.grad by b, do not multiply",
+                "multiplies by the divisor instead of dividing",
             ),
         ),
     ),
@@ -372,6 +399,7 @@ OPS: tuple[OpSpec, ...] = (
                 "log_of_input",
                 {"x": "g + log(x)*u"},
                 "the derivative of log(x) is 1/x",
+                "uses log(x) itself as its derivative",
             ),
         ),
     ),
@@ -391,11 +419,13 @@ OPS: tuple[OpSpec, ...] = (
                 "missing_one_minus",
                 {"x": "g + u/(1 + exp(-x))**2"},
                 "the derivative of sigmoid is s * (1 - s), with s the output",
+                "forgets the factor (1 - s)",
             ),
             Mistake(
                 "input_for_output",
                 {"x": "g + x*(1 - x)*u"},
                 "the derivative of sigmoid is s * (1 - s) with s = sigmoid(x), the output",
+                "uses the input x where the output s belongs",
             ),
         ),
     ),
@@ -421,6 +451,43 @@ BACKWARD = OpSpec(
     inputs=(),
     domains=(),
     points=4,
+    mistakes=(
+        Mistake(
+            "no_reverse",
+            {},
+            "a node's _backward may run only once every node that uses it has passed its "
+            "gradient down: walk the topological order from the output back to the inputs",
+            "walks the topological order forwards (not reversed)",
+        ),
+        Mistake(
+            "no_seed",
+            {},
+            "the output's gradient with respect to itself is 1: set it before any _backward "
+            "runs, or every gradient stays 0",
+            "never seeds the output's grad with 1",
+        ),
+        Mistake(
+            "no_visited",
+            {},
+            "a node reachable along two paths must appear once in the order: keep a set of "
+            "visited nodes while building it",
+            "builds the order without a visited set, so shared nodes run twice",
+        ),
+        Mistake(
+            "shared_state",
+            {},
+            "each call must build its own order: a list or set kept on the class, in a "
+            "global or in a default argument (topo=[]) carries nodes from earlier calls",
+            "keeps the topological order between calls",
+        ),
+        Mistake(
+            "no_topological_sort",
+            {},
+            "calling _backward recursively, parent before children, can run a shared node "
+            "before all its users have passed their gradient down: sort first, then walk",
+            "recurses depth-first instead of walking a topological order",
+        ),
+    ),
 )
 
 BACKWARD_GRAPHS: tuple[GraphCheck, ...] = (

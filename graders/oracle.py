@@ -107,7 +107,7 @@ def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:
     derivative = {name: sp.diff(value, symbols[name]) for name in spec.inputs}
     u, g = symbols["u"], symbols["g"]
     mistakes: list[MistakeFormula] = []
-    for key, template, hint in optable.GENERIC_MISTAKES:
+    for key, template, hint, *_ in optable.GENERIC_MISTAKES:
         grads = {}
         for name, local in derivative.items():
             wrong = sp.sympify(template, locals=symbols).subs(sp.Symbol("d"), local)
