@@ -1,8 +1,14 @@
-"""`gradkit grade SUBMISSION --results results.json`: grade one file, print a table."""
+"""`gradkit grade`: one file (`--results results.json`), or a class (`--out OUTDIR -j N`).
+
+One file prints a readable per-op table (and, with `--github`/`--junit`, the CI outputs of
+graders/ci.py). Folders or several files are a batch (graders/batch.py): progress bar, a results
+file per submission, a resumable SQLite gradebook, grades.csv and a class summary.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -11,35 +17,133 @@ from graders.cli import UsageError
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "grade", help="grade a submission (.ipynb or .py)",
-        description="Run a submission in a sandbox and check every op against sympy.")
-    parser.add_argument("submission", help="the student's .ipynb or .py file")
+        "grade", help="grade a submission (.ipynb or .py), or a whole class",
+        description="Run submissions in a sandbox and check every op against sympy. "
+                    "One file: prints a table (--results writes results.json). Folders or "
+                    "several files: a batch into --out OUTDIR.")
+    parser.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                        help="a .ipynb or .py file; or folders (nbgrader submitted/ layout "
+                             "or plain folders) with --out")
     parser.add_argument("--results", metavar="PATH",
-                        help="write Gradescope's results.json here")
-    parser.add_argument("--seed", type=int, help="reproduce a run's probe points")
+                        help="one file: write Gradescope's results.json here")
+    parser.add_argument("--seed", type=int, help="one file: reproduce a run's probe points")
     parser.add_argument("--verbose", "-v", action="store_true", help="show every detail")
     parser.add_argument("--weak-isolation", action="store_true",
                         help="do not use bubblewrap even where it is available")
+    batch = parser.add_argument_group("grading a class")
+    batch.add_argument("--out", metavar="OUTDIR",
+                       help="batch: write results/, gradebook.sqlite, grades.csv, summary.md")
+    batch.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                       help="parallel worker processes (default: one per core)")
+    batch.add_argument("--shard", metavar="K/N",
+                       help="grade only shard K of N (a CI matrix, a Slurm array)")
+    batch.add_argument("--assignment", metavar="NAME",
+                       help="nbgrader layout: grade only this assignment folder")
+    batch.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="where gradings run (default: local processes)")
+    batch.add_argument("--scheduler", metavar="ADDR",
+                       help="Dask scheduler address for --executor dask (tcp://host:8786)")
+    batch.add_argument("--op-timeout", type=float, metavar="SECONDS",
+                       help="time for one op's checks before it is failed (default 10)")
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ci = parser.add_argument_group("continuous integration (one file)")
+    ci.add_argument("--github", action="store_true",
+                    help="GitHub Actions: job summary, annotations, Classroom points output")
+    ci.add_argument("--junit", metavar="PATH", help="write JUnit XML (one testcase per op)")
     parser.set_defaults(run=run)
 
 
+def _limits(args: argparse.Namespace):
+    from graders.sandbox import Limits
+
+    if args.op_timeout is None:
+        return Limits()
+    if args.op_timeout <= 0:
+        raise UsageError(f"--op-timeout {args.op_timeout:g}: must be more than 0 seconds")
+    return Limits(group_seconds=args.op_timeout)
+
+
 def run(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.submissions]
+    single = len(paths) == 1 and args.out is None
+    if single:
+        return run_one(args, paths[0])
+    if args.out is None:
+        raise UsageError("grading several submissions or a folder needs --out OUTDIR")
+    for flag, value in (("--results", args.results), ("--seed", args.seed),
+                        ("--github", args.github), ("--junit", args.junit)):
+        if value:
+            raise UsageError(f"{flag} is for one file; a batch writes OUTDIR/results/ "
+                             "(seeds come from the gradebook)")
+    return run_batch(args, paths)
+
+
+def run_one(args: argparse.Namespace, path: Path) -> int:
     from graders.api import grade
     from graders.report import render
     from graders.results import gradescope, write_json_atomic
 
-    path = Path(args.submission)
     if not path.exists() and not path.is_symlink():
         raise UsageError(f"{path}: no such file")
     if path.is_dir():
-        raise UsageError(f"{path}: is a directory; give one .ipynb or .py file")
-    result = grade(path, seed=args.seed, strong=False if args.weak_isolation else None)
-    render(result, verbose=args.verbose)
+        raise UsageError(f"{path}: is a directory; give one .ipynb or .py file, "
+                         "or grade the folder with --out OUTDIR")
+    result = grade(path, seed=args.seed, limits=_limits(args),
+                   strong=False if args.weak_isolation else None)
+    if args.github:
+        from graders import ci
+
+        ci.github(result, path, environ=os.environ, stream=sys.stdout)
+    else:
+        render(result, verbose=args.verbose)
+    status = 0
     if args.results:
         try:
             write_json_atomic(args.results, gradescope(result))
         except OSError as error:
             print(f"gradkit grade: error: cannot write {args.results}: {error}",
                   file=sys.stderr)
-            return 1
+            status = 1
+    if args.junit:
+        from graders import ci
+
+        try:
+            ci.write_junit(result, args.junit)
+        except OSError as error:
+            print(f"gradkit grade: error: cannot write {args.junit}: {error}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
+    from graders import batch, discover, executors
+
+    if args.jobs < 1:
+        raise UsageError(f"-j {args.jobs}: need at least 1 worker")
+    if args.shard:
+        try:
+            discover.parse_shard(args.shard)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    if args.executor == "dask" and not args.scheduler:
+        raise UsageError("--executor dask needs --scheduler ADDR (for example "
+                         "tcp://scheduler:8786)")
+    if args.scheduler and args.executor != "dask":
+        raise UsageError("--scheduler is for --executor dask")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    options = batch.Options(
+        outdir=out, jobs=args.jobs, limits=_limits(args),
+        strong=False if args.weak_isolation else None, shard=args.shard,
+        executor=args.executor, scheduler=args.scheduler,
+        nbgrader_assignment=args.assignment,
+        progress=False if args.no_progress else None)
+    try:
+        report = batch.run(paths, options)
+    except executors.ExecutorError as error:
+        raise UsageError(str(error)) from None
+    print(report.line())
+    if args.verbose:
+        print((out / "summary.md").read_text(encoding="utf-8"))
     return 0

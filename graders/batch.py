@@ -1,0 +1,213 @@
+"""Grade a whole class: find submissions, grade them in parallel, record each as it finishes.
+
+The order of writes is what makes a batch safe to kill at any moment: a worker grades and returns
+plain data; the parent writes that student's results file (atomically), then commits the
+gradebook row (one transaction). A submission is "done" only once its row is committed, and a
+rerun skips exactly the done ones whose file and grader are unchanged. `grades.csv` and the class
+summary are regenerated from the gradebook at the end of every run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from graders import discover, executors
+from graders.gradebook import Gradebook, Row, content_hash
+from graders.optable import BACKPROP, Assignment
+from graders.sandbox import Limits
+from kit import __version__
+
+
+@dataclass
+class Options:
+    """How to run a batch; the CLI fills this from its flags."""
+
+    outdir: Path
+    jobs: int = 1
+    limits: Limits = field(default_factory=Limits)
+    strong: bool | None = None
+    shard: str | None = None
+    executor: str = "local"  # "local" or "dask"
+    scheduler: object = None  # address, or a distributed.Client (tests)
+    assignment: Assignment = BACKPROP
+    nbgrader_assignment: str | None = None  # only this assignment of an nbgrader layout
+    progress: bool | None = None  # None: only when stderr is a terminal
+
+
+@dataclass
+class Report:
+    """What one run did; the gradebook holds the grades themselves."""
+
+    found: int = 0
+    graded: int = 0
+    unchanged: int = 0
+    ungradable: int = 0
+    errors: int = 0
+    outdir: Path = Path(".")
+
+    def line(self) -> str:
+        return (f"{self.found} submissions: {self.graded} graded, {self.unchanged} unchanged "
+                f"(not regraded), {self.ungradable} not gradable, {self.errors} grader errors; "
+                f"grades in {self.outdir / 'grades.csv'}")
+
+
+def grader_id(assignment: Assignment, limits: Limits) -> str:
+    """Version of everything that decides a grade: a change regrades the class on rerun."""
+    spec = json.dumps([assignment.name, list(assignment.ops), dict(assignment.points),
+                       assignment.probes_per_op, asdict(limits)], sort_keys=True)
+    return f"{__version__}+{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
+
+
+def _op_rows(ops) -> list[dict]:
+    return [{"op": op.key, "points": op.points, "max_points": op.max_points,
+             "status": op.status, "diagnosis": (op.diagnosis or {}).get("key")}
+            for op in ops]
+
+
+def grade_job(job: dict) -> dict:
+    """Runs in a worker (a pool process or a Dask worker): grade one file, return plain data."""
+    from graders.api import grade
+    from graders.results import gradescope
+
+    result = grade(job["path"], assignment=job["assignment"], seed=job["seed"],
+                   limits=Limits(**job["limits"]), strong=job["strong"])
+    return {"gradescope": gradescope(result), "score": result.score,
+            "max_score": result.max_score, "problem": result.problem,
+            "seconds": result.seconds, "ops": _op_rows(result.ops)}
+
+
+def unscored_outcome(path: str, assignment: Assignment, reason: str) -> dict:
+    """The outcome of a submission that cannot be graded: score 0, every op, the reason."""
+    from graders import scoring
+    from graders.results import Result, gradescope
+
+    result = Result(submission=path, grader_version=__version__, problem=reason)
+    result.ops = scoring.unscored(assignment, reason)
+    return {"gradescope": gradescope(result), "score": 0.0, "max_score": result.max_score,
+            "problem": reason, "seconds": 0.0, "ops": _op_rows(result.ops)}
+
+
+def results_name(student: str, assignment: str) -> str:
+    return f"{student}__{assignment}.json" if assignment else f"{student}.json"
+
+
+def _progress(enabled: bool | None):
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(file=sys.stderr)
+    enabled = console.is_terminal if enabled is None else enabled
+    return Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                    TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
+                    TimeRemainingColumn(), console=console, disable=not enabled)
+
+
+def run(paths: list[str | Path], options: Options) -> Report:
+    """Grade every submission under `paths` into `options.outdir`; see the module docstring."""
+    outdir = Path(options.outdir)
+    results_dir = outdir / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    subs = discover.shard(discover.discover(paths, assignment=options.nbgrader_assignment),
+                          options.shard)
+    grader = grader_id(options.assignment, options.limits)
+    report = Report(found=len(subs), outdir=outdir)
+    with Gradebook(outdir) as book:
+        jobs, known = [], []
+        for sub in subs:
+            digest = content_hash(sub.path)
+            if book.current(sub.student, sub.assignment, digest, grader):
+                report.unchanged += 1
+                continue
+            job = {"student": sub.student, "nbgrader": sub.assignment, "path": str(sub.path),
+                   "hash": digest, "grader": grader, "seed": book.seed_for(digest, grader),
+                   "assignment": options.assignment, "limits": asdict(options.limits),
+                   "strong": options.strong}
+            (known if sub.problem else jobs).append((job, sub.problem))
+        progress = _progress(options.progress)
+        with progress:
+            task = progress.add_task("grading", total=len(jobs) + len(known), rate="")
+            for job, problem in known:
+                _store(book, results_dir, job,
+                       unscored_outcome(job["path"], options.assignment, problem), report)
+                progress.advance(task)
+            for job, outcome in _execute(options, [job for job, _ in jobs]):
+                if "error" in outcome:
+                    report.errors += 1
+                    # not a verdict: a different grader key makes the next run try again
+                    job = {**job, "grader": job["grader"] + "!error"}
+                    outcome = unscored_outcome(
+                        job["path"], options.assignment,
+                        f"{job['path']}: the grader failed on this submission "
+                        f"({outcome['error']}); rerun to retry, report it if it persists")
+                _store(book, results_dir, job, outcome, report)
+                progress.advance(task)
+                speed = progress.tasks[0].speed
+                progress.update(task, rate=f"{speed:.1f}/s" if speed else "")
+        rows = list(book.rows())
+    export_csv(rows, options.assignment, outdir / "grades.csv")
+    from graders import classsummary
+
+    classsummary.write(rows, options.assignment, outdir)
+    return report
+
+
+def _execute(options: Options, jobs: list[dict]):
+    if options.executor == "dask":
+        return executors.dask(grade_job, jobs, options.scheduler)
+    if options.jobs <= 1:
+        return executors.inline(grade_job, jobs)
+    return executors.local(grade_job, jobs, options.jobs)
+
+
+def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
+           report: Report) -> None:
+    """Results file first, then the gradebook row: the row is the commit point."""
+    from graders.results import write_json_atomic
+
+    target = results_dir / results_name(job["student"], job["nbgrader"])
+    data = outcome["gradescope"]
+    data.setdefault("extra_data", {}).update(
+        {"student": job["student"], "seed": job["seed"], "content_hash": job["hash"],
+         "grader": job["grader"]})
+    write_json_atomic(target, data)
+    book.record(Row(job["student"], job["nbgrader"], job["path"], job["hash"], job["grader"],
+                    job["seed"], outcome["score"], outcome["max_score"], outcome["problem"],
+                    str(target), outcome["seconds"], outcome["ops"]))
+    if job["grader"].endswith("!error"):
+        pass
+    elif outcome["problem"]:
+        report.ungradable += 1
+    else:
+        report.graded += 1
+
+
+def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
+    """grades.csv: one row per student, a column of points per op, total, and the problem."""
+    present = {op["op"] for row in rows for op in row.ops}
+    ops = [key for key in assignment.ops if key in present]
+    ops += sorted(present - set(ops))
+    with_assignment = any(row.assignment for row in rows)
+    header = ["student", *(["assignment"] if with_assignment else []), *ops,
+              "total", "max_score", "problem"]
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            points = {op["op"]: op["points"] for op in row.ops}
+            writer.writerow([row.student, *([row.assignment] if with_assignment else []),
+                             *(f"{points[key]:g}" if key in points else "" for key in ops),
+                             f"{row.score:g}", f"{row.max_score:g}", row.problem or ""])
+    temporary.replace(path)
