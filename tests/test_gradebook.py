@@ -1,0 +1,81 @@
+"""The gradebook: one transaction per grade, keyed by content and grader, secret per course."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from graders.gradebook import Gradebook, Row, content_hash
+
+
+def _row(student: str = "ada", score: float = 3.0, ops: list[dict] | None = None) -> Row:
+    return Row(student, "", f"/s/{student}.py", "h1", "g1", 7, score, 5.0,
+               ops=ops if ops is not None else [
+                   {"op": "mul", "points": 2.0, "max_points": 2.0, "status": "passed",
+                    "diagnosis": None},
+                   {"op": "tanh", "points": 1.0, "max_points": 3.0, "status": "failed",
+                    "diagnosis": "missing_square"}])
+
+
+def test_a_recorded_grade_survives_reopening(tmp_path):
+    with Gradebook(tmp_path) as book:
+        book.record(_row())
+    with Gradebook(tmp_path) as book:
+        (row,) = book.rows()
+        assert (row.student, row.score, row.max_score) == ("ada", 3.0, 5.0)
+        assert [op["op"] for op in row.ops] == ["mul", "tanh"]
+        assert row.ops[1]["diagnosis"] == "missing_square"
+
+
+def test_a_failed_record_leaves_nothing_half_written(tmp_path):
+    with Gradebook(tmp_path) as book:
+        broken = _row(ops=[{"op": "mul"}])  # no points: fails after the grades insert
+        with pytest.raises(KeyError):
+            book.record(broken)
+        assert list(book.rows()) == []
+        assert book.gradings() == []
+
+
+def test_regrading_replaces_the_row_and_keeps_the_audit_trail(tmp_path):
+    with Gradebook(tmp_path) as book:
+        book.record(_row(score=1.0))
+        book.record(_row(score=4.0, ops=[]))
+        (row,) = book.rows()
+        assert row.score == 4.0 and row.ops == []
+        assert len(book.gradings()) == 2
+
+
+def test_current_is_keyed_by_content_and_grader(tmp_path):
+    with Gradebook(tmp_path) as book:
+        book.record(_row())
+        assert book.current("ada", "", "h1", "g1")
+        assert not book.current("ada", "", "h2", "g1")  # the file changed
+        assert not book.current("ada", "", "h1", "g2")  # the grader changed
+        assert not book.current("bob", "", "h1", "g1")
+
+
+def test_seeds_repeat_within_a_course_and_differ_between_courses(tmp_path):
+    with Gradebook(tmp_path / "a") as one, Gradebook(tmp_path / "b") as other:
+        first = one.seed_for("h1", "g1")
+        assert one.seed_for("h1", "g1") == first
+        assert one.seed_for("h2", "g1") != first
+        assert other.seed_for("h1", "g1") != first  # another secret: unpredictable points
+    with Gradebook(tmp_path / "a") as again:
+        assert again.seed_for("h1", "g1") == first  # the secret is kept in OUTDIR
+
+
+def test_the_gradebook_is_plain_sqlite(tmp_path):
+    with Gradebook(tmp_path) as book:
+        book.record(_row())
+    db = sqlite3.connect(tmp_path / "gradebook.sqlite")
+    assert db.execute("SELECT student, score FROM grades").fetchall() == [("ada", 3.0)]
+
+
+def test_content_hash_changes_with_content_and_names_unreadable_files(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n")
+    first = content_hash(path)
+    path.write_text("x = 2\n")
+    assert content_hash(path) != first
+    assert content_hash(tmp_path / "missing.py").startswith("unreadable-")
