@@ -1,0 +1,226 @@
+"""What a CI job shows: GitHub Actions job summary, annotations, JUnit XML, Classroom points.
+
+Formats follow the runner's documented conventions (research/ecosystem.md §3): workflow commands
+with `%`/CR/LF (and `:`/`,` in properties) escaped; at most 10 error annotations per step (the
+runner drops the rest silently), so one per failing op, capped, with the full table in the job
+summary; the Classroom runner result as compact JSON, base64, in step output `result`.
+
+Anything the student's code controls (its printed output, exception text inside feedback) is
+printed between `::stop-commands::TOKEN` and `::TOKEN::` with a random token, so it cannot issue
+workflow commands (set outputs, add annotations, mask or unmask values).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import TextIO
+from xml.etree import ElementTree
+
+from graders import feedback
+from graders.results import Result
+
+MAX_ANNOTATIONS = 10
+METHODS = {
+    "add": "__add__", "radd": "__radd__", "sub": "__sub__", "rsub": "__rsub__",
+    "mul": "__mul__", "rmul": "__rmul__", "neg": "__neg__", "truediv": "__truediv__",
+    "rtruediv": "__rtruediv__", "pow": "__pow__",
+}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _code_lines(path: Path) -> list[tuple[int, str]]:
+    """(line in the file as GitHub numbers it, code text) for every code line of a submission.
+
+    For a notebook, the line is the one in the .ipynb's JSON where that source line is stored,
+    so an annotation lands on the student's code when the notebook is viewed as a file.
+    """
+    try:
+        raw = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    if path.suffix != ".ipynb":
+        return list(enumerate(raw.splitlines(), start=1))
+    try:
+        notebook = json.loads(raw)
+    except ValueError:
+        return []
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        return []
+    file_lines = raw.splitlines()
+    out, cursor = [], 0
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        for text in source.splitlines():
+            encoded = json.dumps(text + "\n")[1:-3] if text else None
+            line = None
+            if encoded:
+                for number in range(cursor, len(file_lines)):
+                    if encoded in file_lines[number]:
+                        line, cursor = number + 1, number
+                        break
+            out.append((line or 1, text))
+    return out
+
+
+def locate(result: Result, path: Path) -> dict[str, int]:
+    """The file line to annotate for each op: its method's `def` (the last one, as the last
+    definition wins); for an op failing only because of a broken primitive, that primitive's
+    `def`; else the `class Value` line, else 1."""
+    lines = _code_lines(path)
+    where: dict[str, int] = {}
+    class_line = next((n for n, text in reversed(lines)
+                       if re.match(r"\s*class\s+Value\b", text)), 1)
+    for op in result.ops:
+        key = op.root_cause.split(",")[0].strip() if op.root_cause else op.key
+        method = METHODS.get(key, key)
+        pattern = re.compile(rf"\s*def\s+{re.escape(method)}\s*\(")
+        where[op.key] = next((n for n, text in reversed(lines) if pattern.match(text)),
+                             class_line)
+    return where
+
+
+def step_summary(result: Result) -> str:
+    """GitHub-flavoured Markdown: the per-op table (well under the 1 MiB limit)."""
+    lines = [f"## gradkit: {result.score:g} / {result.max_score:g}", ""]
+    if result.problem:
+        lines += [f"**Not graded:** {_cell(result.problem)}", ""]
+    lines += ["| task | op | points | status | what to look at |",
+              "| --- | --- | ---: | --- | --- |"]
+    for op in result.ops:
+        hint = "<br>".join(_cell(line) for line in feedback.explain(op)[:3])
+        icon = "✅" if op.passed else "❌"
+        lines.append(f"| {op.task} | `{op.key}` | {op.points:g} / {op.max_points:g} | "
+                     f"{icon} {op.status} | {hint} |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")[:300]
+
+
+def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS) -> list[str]:
+    """One `::error` per failing op, pointing at its method, at most `cap`."""
+    where = locate(result, path)
+    out = []
+    for op in result.ops:
+        if op.passed:
+            continue
+        message = "\n".join(feedback.explain(op)[:4]) or (op.error or "failed")
+        title = f"{op.key}: {op.points:g}/{op.max_points:g} points"
+        out.append(f"::error file={escape_property(str(path))},line={where.get(op.key, 1)},"
+                   f"title={escape_property(title)}::{escape_data(message)}")
+    if len(out) > cap:
+        extra = len(out) - cap + 1
+        out = [*out[:cap - 1],
+               f"::error title={escape_property('gradkit')}::{extra} more ops failed; "
+               "see the job summary"]
+    return out
+
+
+def classroom(result: Result, path: Path) -> dict:
+    """GitHub Classroom's runner result (autograding-grading-reporter sums `tests[].score`)."""
+    where = locate(result, path)
+    status = "error" if result.problem else ("pass" if result.score == result.max_score
+                                             else "fail")
+    return {
+        "version": 1,
+        "status": status,
+        "max_score": result.max_score,
+        "tests": [{
+            "name": f"{op.key}: {op.title}",
+            "status": "pass" if op.passed else ("error" if result.problem else "fail"),
+            "message": "\n".join(feedback.explain(op)) or "passed",
+            "test_code": "",
+            "filename": str(path),
+            "line_no": where.get(op.key, 1),
+            "execution_time": "",
+            "score": op.points,
+        } for op in result.ops],
+    }
+
+
+def classroom_output(result: Result, path: Path) -> str:
+    compact = json.dumps(classroom(result, path), separators=(",", ":"))
+    return base64.b64encode(compact.encode()).decode("ascii")
+
+
+def junit_xml(result: Result) -> str:
+    """xunit2-style XML: a testsuite per submission, a testcase per op."""
+    failures = sum(not op.passed for op in result.ops)
+    suite = ElementTree.Element("testsuite", {
+        "name": "gradkit", "tests": str(len(result.ops)),
+        "failures": "0" if result.problem else str(failures),
+        "errors": str(len(result.ops)) if result.problem else "0",
+        "time": f"{result.seconds:.3f}"})
+    properties = ElementTree.SubElement(suite, "properties")
+    for name, value in (("score", result.score), ("max_score", result.max_score),
+                        ("seed", result.seed), ("submission", result.submission)):
+        ElementTree.SubElement(properties, "property", {"name": name, "value": str(value)})
+    for op in result.ops:
+        case = ElementTree.SubElement(suite, "testcase", {
+            "classname": f"gradkit.{Path(result.submission).stem}", "name": op.key,
+            "time": "0"})
+        if op.passed:
+            continue
+        text = "\n".join(feedback.explain(op)) or (op.error or "")
+        kind = "error" if result.problem else "failure"
+        element = ElementTree.SubElement(case, kind, {
+            "message": f"{op.key}: {op.points:g}/{op.max_points:g} points",
+            "type": "gradkit." + ("ungradable" if result.problem else "wrong_gradient")})
+        element.text = text
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(
+        root, encoding="unicode") + "\n"
+
+
+def write_junit(result: Result, target: str | os.PathLike) -> None:
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    Path(target).write_text(junit_xml(result), encoding="utf-8")
+
+
+def _append(target: str | None, text: str) -> None:
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def github(result: Result, path: Path, *, environ=os.environ, stream: TextIO) -> None:
+    """Everything a GitHub Actions step shows: the report (student-controlled text fenced off
+    from the runner), annotations, the job summary and the step outputs."""
+    from graders.report import render
+
+    token = secrets.token_hex(16)
+    buffer = io.StringIO()
+    render(result, file=buffer)
+    stream.write(f"::stop-commands::{token}\n")
+    if result.output:
+        stream.write("--- what your code printed ---\n" + result.output.rstrip("\n") + "\n")
+    stream.write(buffer.getvalue())
+    stream.write(f"::{token}::\n")
+    for line in annotations(result, path):
+        stream.write(line + "\n")
+    stream.write(f"::notice title=gradkit::Points {result.score:g}/{result.max_score:g}\n")
+    stream.flush()
+    _append(environ.get("GITHUB_STEP_SUMMARY"), step_summary(result))
+    _append(environ.get("GITHUB_OUTPUT"),
+            f"result={classroom_output(result, path)}\n"
+            f"score={result.score:g}\nmax-score={result.max_score:g}\n")

@@ -1,0 +1,137 @@
+"""The GitHub Actions template's Grade step, run locally in a simulated runner environment."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import nbformat
+import pytest
+import yaml
+
+from graders import ci
+from graders.results import Result
+from graders.scoring import OpResult, SubCheck
+from tests.corpus import BASE, mutant
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "graders" / "templates" / "gradkit-classroom.yml"
+# Both what a cell prints and the text of an exception it raises reach the report.
+EVIL = 'print("::error::pwned")\nraise RuntimeError("::set-output name=result::forged")\n'
+
+
+def _jupyter_notebook(source: str, path: Path) -> None:
+    """Saved the way Jupyter saves it: indent 1, one JSON line per source line."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Backprop"),
+                      nbformat.v4.new_code_cell(EVIL),
+                      nbformat.v4.new_code_cell(source)]
+    nbformat.write(notebook, str(path))
+
+
+def _template_step(name: str) -> dict:
+    workflow = yaml.safe_load(TEMPLATE.read_text())
+    (job,) = workflow["jobs"].values()
+    return next(step for step in job["steps"] if step.get("name") == name), workflow
+
+
+def _run_grade_step(repo: Path) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    step, workflow = _template_step("Grade")
+    summary, output = repo / "summary.md", repo / "output.txt"
+    summary.write_text("")
+    output.write_text("")
+    env = {**os.environ, **workflow["env"], "GITHUB_ACTIONS": "true",
+           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
+           "PYTHONPATH": str(ROOT),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    script = step["run"].replace("gradkit grade", f"{sys.executable} -m graders grade")
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120)
+    return done, summary, output
+
+
+@pytest.fixture
+def student_repo(tmp_path: Path) -> Path:
+    notebook = yaml.safe_load(TEMPLATE.read_text())["env"]["NOTEBOOK"]
+    _jupyter_notebook(mutant("mul_swapped").source(), tmp_path / notebook)
+    return tmp_path
+
+
+def test_grade_step_writes_summary_outputs_annotations_and_junit(student_repo):
+    done, summary, output = _run_grade_step(student_repo)
+    assert done.returncode == 0, done.stderr
+    notebook = yaml.safe_load(TEMPLATE.read_text())["env"]["NOTEBOOK"]
+    table = summary.read_text()
+    assert "| `mul` | 0" in table and "| `tanh` | 2 / 2 | ✅ passed" in table
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    runner = json.loads(base64.b64decode(outputs["result"]))
+    assert runner["status"] == "fail" and runner["max_score"] == 25
+    points = sum(test["score"] for test in runner["tests"])  # what the Classroom reporter sums
+    assert f"{points:g}" == outputs["score"] != "25"
+    errors = [line for line in done.stdout.splitlines() if line.startswith("::error ")]
+    failing = [t for t in runner["tests"] if t["status"] == "fail"]
+    assert len(errors) == len(failing) >= 1
+    source_lines = (student_repo / notebook).read_text().splitlines()
+    mul = next(line for line in errors if "title=mul%3A" in line)
+    line = int(re.search(r",line=(\d+),", mul)[1])
+    assert "def __mul__" in source_lines[line - 1]  # points at the student's method
+    assert mul.startswith(f"::error file={notebook},")
+    suite = ElementTree.parse(student_repo / "gradkit-junit.xml").getroot()[0]
+    assert suite.get("failures") == str(len(failing))
+    assert json.loads((student_repo / "gradkit-results.json").read_text())["score"] == points
+
+
+def test_student_output_cannot_issue_workflow_commands(student_repo):
+    done, _, output = _run_grade_step(student_repo)
+    lines = done.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    token = lines[start].split("::")[2]
+    assert len(token) >= 32
+    end = lines.index(f"::{token}::")
+    forged = [i for i, line in enumerate(lines) if "pwned" in line or "forged" in line]
+    assert forged and all(start < i < end for i in forged)
+    assert "forged" not in output.read_text()
+
+
+def test_annotations_are_capped_and_escaped(tmp_path):
+    ops = []
+    for index in range(14):
+        op = OpResult(f"op{index}", "1", "t", 1.0, error="bad: a,b\nnext")
+        op.subchecks = [SubCheck("forward", 1.0, False)]
+        ops.append(op)
+    result = Result(submission="x.py", ops=ops)
+    lines = ci.annotations(result, tmp_path / "we,ird:name.py")
+    assert len(lines) == ci.MAX_ANNOTATIONS
+    assert "more ops failed" in lines[-1]
+    assert lines[0].startswith("::error file=") and "we%2Cird%3Aname.py" in lines[0]
+    assert all("\n" not in line for line in lines)
+
+
+def test_an_ungradable_submission_is_an_error_for_classroom(tmp_path):
+    broken = tmp_path / "hw.ipynb"
+    broken.write_text("{ truncated")
+    from graders.api import grade
+
+    result = grade(broken)
+    runner = ci.classroom(result, broken)
+    assert runner["status"] == "error"
+    assert sum(test["score"] for test in runner["tests"]) == 0
+    suite = ElementTree.fromstring(ci.junit_xml(result))[0]
+    assert suite.get("errors") == str(len(result.ops))
+
+
+def test_a_python_file_is_annotated_at_its_own_lines(tmp_path):
+    path = tmp_path / "hw.py"
+    path.write_text(BASE.read_text())
+    from graders.api import grade
+
+    where = ci.locate(grade(path), path)
+    lines = path.read_text().splitlines()
+    assert "def tanh" in lines[where["tanh"] - 1]
+    assert "def __rsub__" in lines[where["rsub"] - 1]
