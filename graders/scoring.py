@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from graders import optable
+from graders import diagnosis, optable
 from graders.optable import Assignment
 from graders.oracle import OpOracle, Oracle
 from graders.probes import Case, Group
@@ -133,7 +133,7 @@ def score_op(key: str, group: Group, outcome: Outcome, oracle: OpOracle,
     passed = {name: True for name in ("forward", "gradient", "accumulate")}
     if spec.reuse:
         passed["reuse"] = True
-    wrong_single: dict[str, list[tuple[Case, float]]] = {}
+    observed: dict[str, list[tuple[Case, Any]]] = {}
     for case in group.cases:
         record = outcome.records.get(case.id)
         error = _case_error(record, group_error)
@@ -165,6 +165,8 @@ def score_op(key: str, group: Group, outcome: Outcome, oracle: OpOracle,
                      else oracle.derivative[name])(**symbols)
             expected = g + u * local
             got = grads.get(name)
+            if case.role != "reuse" and is_number(got):
+                observed.setdefault(name, []).append((case, got))
             if close(got, expected, scale=abs(g) + abs(u * local)):
                 continue
             passed[role] = False
@@ -174,23 +176,15 @@ def score_op(key: str, group: Group, outcome: Outcome, oracle: OpOracle,
                 step = case.payload["fd"][name]
                 probe.finite_difference = u * (fd[0] - fd[1]) / (2 * step) + g
             result.failures.append(probe)
-            if case.role != "reuse":
-                wrong_single.setdefault(name, []).append((case, got))
         _check_fd(result, case, record, oracle)
     weights = {name: SUBCHECK_WEIGHTS[name] for name in passed}
     result.subchecks = [SubCheck(name, weights[name], ok) for name, ok in passed.items()]
     total = sum(weights.values())
     earned = sum(weights[name] for name, ok in passed.items() if ok)
     result.points = round(max_points * earned / total, 4)
-    result.diagnosis = diagnose(oracle, wrong_single)
+    result.diagnosis = diagnose(oracle, observed)
     if result.diagnosis is None and not passed.get("reuse", True) and passed["accumulate"]:
-        result.diagnosis = {
-            "key": "reuse_overwrites",
-            "input": "x",
-            "hint": "when one node feeds an op twice (x * x), both contributions must add "
-                    "up in x.grad: accumulate with += in every branch",
-            "formula": "",
-        }
+        result.diagnosis = dict(diagnosis.REUSE_OVERWRITES)
     return result
 
 
@@ -211,27 +205,10 @@ def _check_fd(result: OpResult, case: Case, record: dict, oracle: OpOracle) -> N
                 "the forward value itself is off")
 
 
-def diagnose(oracle: OpOracle, wrong: dict[str, list[tuple[Case, Any]]]) -> dict | None:
-    """Name the catalogued mistake that explains every wrong gradient of an input, if any."""
-    for name, cases in wrong.items():
-        for mistake in oracle.mistakes:
-            formula = mistake.grads.get(name)
-            if formula is None:
-                continue
-            if all(_matches(formula, name, case, got) for case, got in cases):
-                return {"key": mistake.key, "hint": mistake.hint, "input": name,
-                        "formula": formula.text}
-    return None
-
-
-def _matches(formula, name: str, case: Case, got: Any) -> bool:
-    values = dict(case.values)
-    values["g"] = case.payload["pre"][name]
-    try:
-        predicted = formula(**values)
-    except (ZeroDivisionError, ValueError, OverflowError, TypeError):
-        return False
-    return close(got, predicted, scale=abs(values["g"]) + abs(values.get("u", 0.0)))
+def diagnose(oracle: OpOracle, observed: dict[str, list[tuple[Case, Any]]]) -> dict | None:
+    """Name the catalogued mistake that reproduces every observed gradient of a wrong input
+    (see graders/diagnosis.py); None when nothing in the catalogue explains them all."""
+    return diagnosis.diagnose_op(oracle, observed)
 
 
 # --- backward() on graphs with the grader's closures -----------------------------------------
@@ -292,6 +269,9 @@ def score_backward(group: Group, outcome: Outcome, max_points: float) -> OpResul
     total = sum(s.weight for s in result.subchecks)
     earned = sum(s.weight for s in result.subchecks if s.passed)
     result.points = round(max_points * earned / total, 4) if total else 0.0
+    if not result.passed:
+        result.diagnosis = diagnosis.diagnose_backward(
+            group.cases, [outcome.records.get(case.id) for case in group.cases])
     return result
 
 
@@ -360,7 +340,7 @@ def _link_root_causes(results: list[OpResult]) -> None:
             continue
         if result.key == "reference_example":
             broken = [r.key for r in results if not r.passed and r.key not in
-                      ("reference_example", "backward", "log", "sigmoid", "tanh", "exp")]
+                      ("reference_example", "log", "sigmoid", "tanh", "exp")]
             if broken:
                 result.root_cause = ", ".join(broken)
             continue

@@ -1,0 +1,66 @@
+"""Measure the diagnosis: on the mutant corpus, how often the report names the right mistake.
+
+Every one-mistake mutant in `tests/corpus.py` is graded at several seeds; a mutant counts as
+diagnosed at a seed when the op it breaks fails and its diagnosis names the catalogued mistake
+the mutant was made with. Every correct submission is graded too, and any diagnosis there (or
+any failing op) is a wrong diagnosis. Run: `python benchmarks/diagnosis.py [--seeds N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from graders.api import grade  # noqa: E402
+from tests import corpus  # noqa: E402
+
+
+def named(result, key: str) -> str | None:
+    op = next((op for op in result.ops if op.key == key), None)
+    if op is None or op.passed or not op.diagnosis:
+        return None
+    return op.diagnosis["key"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per submission")
+    args = parser.parse_args(argv)
+    seeds = range(1, args.seeds + 1)
+    hits = total = 0
+    misses = []
+    with tempfile.TemporaryDirectory() as folder:
+        for mutant in corpus.MUTANTS:
+            path = Path(folder) / f"{mutant.name}.py"
+            path.write_text(mutant.source())
+            for seed in seeds:
+                got = named(grade(path, seed=seed), mutant.breaks)
+                total += 1
+                if got == mutant.mistake:
+                    hits += 1
+                else:
+                    misses.append(f"{mutant.name} seed {seed}: named {got!r}, "
+                                  f"want {mutant.mistake!r}")
+    wrong = []
+    for path in corpus.CORRECT:
+        for seed in seeds:
+            result = grade(path, seed=seed)
+            wrong += [f"{path.name} seed {seed}: {op.key} {op.status} "
+                      f"{(op.diagnosis or {}).get('key')}"
+                      for op in result.ops if op.diagnosis or not op.passed]
+    for line in misses + wrong:
+        print(line)
+    print(f"named the right op and mistake: {hits}/{total} mutant gradings "
+          f"({100 * hits / max(total, 1):.1f}%), {len(corpus.MUTANTS)} mutants x "
+          f"{len(seeds)} seeds")
+    print(f"wrong diagnoses on correct code: {len(wrong)} "
+          f"({len(corpus.CORRECT)} submissions x {len(seeds)} seeds)")
+    return 0 if not misses and not wrong else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
