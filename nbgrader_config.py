@@ -1,0 +1,34 @@
+"""nbgrader configuration for the gradkit course (read by every `nbgrader` command run here).
+
+Source notebooks live in `solutions/`, released ones in `assignments/` (both generated: see
+graders/authoring.py and docs/course.md). The settings below answer what was measured of
+nbgrader 0.9.6; tests/test_course.py checks that each still holds.
+"""
+
+from pathlib import Path
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821 - provided by traitlets when it runs this file
+
+# The course is this repository, wherever nbgrader is started from inside it.
+c.CourseDirectory.root = str(Path(__file__).resolve().parent)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+
+# Each stub names its task in its own `raise NotImplementedError(...)`, which follows the
+# solution region (graders/authoring.py), so the region becomes a comment only.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
+
+# A student who deletes or empties a grade cell gets it back from the database at autograde;
+# without this, nbgrader 0.9 only restores cells that are still present.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback is built from the autograded notebook, which holds the hidden tests again: clear
+# them before rendering (nbgrader's default feedback pipeline shows them).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Per cell, not per notebook. The longest cell is the backprop grading (every op at once) or the
+# MLP training, a few seconds; a hung student cell costs this much and no more.
+c.Execute.timeout = 120
