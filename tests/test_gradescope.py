@@ -1,0 +1,100 @@
+"""`gradkit gradescope build`, then its run_autograder in an emulated /autograder layout."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.corpus import as_notebook, mutant
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _gradkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "graders", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("build")
+    done = _gradkit("gradescope", "build", "backprop", "--out", "autograder.zip",
+                    "--hidden", "reference_example", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder / "autograder.zip"
+
+
+def _layout(tmp_path: Path, archive: Path, files: dict[str, str]) -> Path:
+    """What Gradescope's container holds: source/ (the unzipped autograder), submission/."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(root / "source")
+    (root / "submission").mkdir()
+    for name, text in files.items():
+        (root / "submission" / name).write_text(text)
+    return root
+
+
+def _run_autograder(root: Path) -> dict:
+    env = {**os.environ, "GRADKIT_AUTOGRADER_ROOT": str(root),
+           "GRADKIT_PYTHON": sys.executable,
+           "PYTHONPATH": str(root / "source" / "gradkit-src")}  # the bundled grader, not ours
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                          cwd=root.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_the_zip_has_gradescopes_entry_points(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as zipped:
+        names = set(zipped.namelist())
+        modes = {info.filename: info.external_attr >> 16 for info in zipped.infolist()}
+    assert {"setup.sh", "run_autograder", "gradkit.json"} <= names
+    assert "gradkit-src/graders/api.py" in names and "gradkit-src/pyproject.toml" in names
+    assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    for script in ("setup.sh", "run_autograder"):
+        with zipfile.ZipFile(autograder_zip) as zipped:
+            text = zipped.read(script).decode()
+        assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
+
+
+def test_run_autograder_grades_with_hidden_ops_and_repeats_its_score(tmp_path,
+                                                                      autograder_zip):
+    buggy = as_notebook(mutant("relu_inverted_mask").source())
+    root = _layout(tmp_path, autograder_zip, {"backprop.ipynb": buggy})
+    results = _run_autograder(root)
+    tests = {test["name"].split(":")[0]: test for test in results["tests"]}
+    assert tests["relu"]["status"] == "failed" and tests["tanh"]["status"] == "passed"
+    assert 0 < results["score"] < results["extra_data"]["max_score"]
+    assert tests["reference_example"]["visibility"] == "after_published"
+    assert {t["visibility"] for n, t in tests.items() if n != "reference_example"} == {
+        "visible"}
+    again = _run_autograder(root)  # a regrade of the same file
+    assert again["score"] == results["score"]
+    assert again["extra_data"]["seed"] == results["extra_data"]["seed"]
+
+
+def test_a_missing_or_broken_submission_still_gets_results(tmp_path, autograder_zip):
+    root = _layout(tmp_path, autograder_zip, {"notes.txt": "oops"})
+    results = _run_autograder(root)
+    assert results["score"] == 0 and "no notebook" in results["output"]
+    shutil.rmtree(root)
+    root = _layout(tmp_path, autograder_zip, {"backprop.ipynb": '{"cells": ['})
+    results = _run_autograder(root)
+    assert results["score"] == 0 and "not a notebook" in results["output"]
+
+
+def test_build_refuses_unknown_names_in_one_line(tmp_path):
+    done = _gradkit("gradescope", "build", "nope", cwd=tmp_path)
+    assert done.returncode == 2 and "known: backprop" in done.stderr
+    done = _gradkit("gradescope", "build", "backprop", "--hidden", "tanhh", cwd=tmp_path)
+    assert done.returncode == 2 and "tanhh" in done.stderr
+    assert not (tmp_path / "autograder.zip").exists()
