@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import re
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kit.data import make_moons
-from kit.train import accuracy, train_four_samples, train_moons
+from kit.train import accuracy, collector_paused, train_four_samples, train_moons
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +50,21 @@ def test_on_step_sees_every_step() -> None:
     assert [s.step for s in seen] == list(range(7))
 
 
+def test_collector_paused_restores_the_collector_state() -> None:
+    assert gc.isenabled()
+    with pytest.raises(KeyError), collector_paused():
+        assert not gc.isenabled()
+        raise KeyError("even when the step fails")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller who had it off keeps it off
+    finally:
+        gc.enable()
+
+
 def test_cli_demo_prints_a_falling_loss() -> None:
     done = run_cli("--steps", "20")
     assert done.returncode == 0, done.stderr
@@ -68,7 +84,7 @@ def test_cli_demo_moons_prints_accuracy_and_rejects_bad_steps() -> None:
     assert bad.returncode == 2 and "at least 1" in bad.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # about 7 s alone, more on a busy machine
 def test_moons_reach_95_percent_training_accuracy() -> None:
     model, history = train_moons()
     xs, ys = make_moons(100, noise=0.1, seed=0)
