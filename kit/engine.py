@@ -206,21 +206,19 @@ class Value:
         return self + other
 
     def __sub__(self, other: Value | Number) -> Value:  # self - other
-        return self + (-other if isinstance(other, Value) else -_wrap(other, "-").data)
+        return self + (-_checked(other, "-"))
 
     def __rsub__(self, other: Number) -> Value:  # other - self
-        return _wrap(other, "-") + (-self)
+        return _checked(other, "-") + (-self)
 
     def __rmul__(self, other: Number) -> Value:  # other * self
         return self * other
 
     def __truediv__(self, other: Value | Number) -> Value:  # self / other
-        if isinstance(other, Value):
-            return self * other**-1
-        return self * _wrap(other, "/").data ** -1
+        return self * _checked(other, "/") ** -1
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
-        return _wrap(other, "/") * self**-1
+        return _checked(other, "/") * self**-1
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
@@ -232,6 +230,15 @@ def _to_float(x: object, where: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise TypeError(f"{where} needs an int, float or Value, got {type(x).__name__} {x!r}")
     return float(x)
+
+
+def _checked(other: object, op: str) -> Value | Number:
+    """Pass a Value or plain number through; refuse anything else before it reaches Python's
+    own operators (`-"a"` would blame str, not this expression)."""
+    if isinstance(other, Value):
+        return other
+    _to_float(other, f"Value {op} ...")
+    return other
 
 
 def _wrap(other: object, op: str) -> Value:
