@@ -87,6 +87,7 @@ class OpResult:
     fd_findings: list[str] = field(default_factory=list)
     optional: bool = False
     graph_size: int = 0  # nodes the op's graph had besides its inputs (>1: built from others)
+    hidden: bool = False  # a hidden check: students see only its name and verdict
 
     @property
     def passed(self) -> bool:

@@ -30,6 +30,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--verbose", "-v", action="store_true", help="show every detail")
     parser.add_argument("--weak-isolation", action="store_true",
                         help="do not use bubblewrap even where it is available")
+    parser.add_argument("--feedback", metavar="PATH", action="append", default=[],
+                        help="one file: write a report a student can read, .html (formulas "
+                             "rendered, works offline) or .md; may be repeated")
+    parser.add_argument("--audience", choices=("student", "instructor"), default="student",
+                        help="who reads --feedback: students see only hidden checks' verdicts")
     batch = parser.add_argument_group("grading a class")
     batch.add_argument("--out", metavar="OUTDIR",
                        help="batch: write results/, gradebook.sqlite, grades.csv, summary.md")
@@ -63,6 +68,28 @@ def _limits(args: argparse.Namespace):
     return Limits(group_seconds=args.op_timeout)
 
 
+def write_feedback(target: str, result, audience: str) -> Path:
+    """The per-submission report, through a temporary file and a rename like results.json."""
+    import os
+    import tempfile
+
+    from graders import feedback
+
+    path = Path(target)
+    if path.is_symlink():
+        raise OSError(f"{path}: refusing to write through a symbolic link")
+    text = (feedback.page_markdown(result, audience) if path.suffix == ".md"
+            else feedback.page_html(result, audience))
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=directory, prefix=f".{path.name}.",
+                                     delete=False, encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(handle.name, 0o644)
+    os.replace(handle.name, path)
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.submissions]
     single = len(paths) == 1 and args.out is None
@@ -71,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         raise UsageError("grading several submissions or a folder needs --out OUTDIR")
     for flag, value in (("--results", args.results), ("--seed", args.seed),
+                        ("--feedback", args.feedback),
                         ("--github", args.github), ("--junit", args.junit)):
         if value:
             raise UsageError(f"{flag} is for one file; a batch writes OUTDIR/results/ "
@@ -96,6 +124,14 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
         ci.github(result, path, environ=os.environ, stream=sys.stdout)
     else:
         render(result, verbose=args.verbose)
+    for target in args.feedback:
+        if not target.endswith((".html", ".htm", ".md")):
+            raise UsageError(f"--feedback {target}: the name must end in .html or .md")
+        try:
+            write_feedback(target, result, args.audience)
+        except OSError as error:
+            print(f"gradkit grade: error: cannot write {target}: {error}", file=sys.stderr)
+            return 1
     status = 0
     if args.results:
         try:

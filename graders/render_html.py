@@ -1,0 +1,186 @@
+"""Feedback as HTML: a notebook table and a standalone page, formulas rendered offline.
+
+Formulas are printed server-side to MathML by sympy (`sympy.printing.mathml`, presentation
+markup), which browsers and Jupyter render natively: no script, no CDN, nothing fetched at
+grading time or when a student opens the page. The expressions come from the op table itself
+(the same source text the oracle derives from), so the page and the grader cannot disagree.
+Every piece of text is escaped; text from the child (error messages) is untrusted.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from typing import Any
+
+from graders import feedback, optable
+from graders.scoring import OpResult
+
+STYLE = """
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
+       max-width: 62rem; margin: 2rem auto; padding: 0 1rem; background: #fbfbfd; }
+h1 { font-size: 1.4rem; margin-bottom: .2rem; }
+.score { font-size: 1.1rem; font-weight: 600; }
+.note { background: #fff7e0; border-left: 4px solid #e0a800; padding: .4rem .8rem;
+        margin: .3rem 0; }
+table.gradkit { border-collapse: collapse; width: 100%; background: #fff; }
+table.gradkit th, table.gradkit td { border-bottom: 1px solid #e3e6ec; padding: .45rem .6rem;
+       text-align: left; vertical-align: top; }
+table.gradkit th { background: #f0f2f6; }
+.passed { color: #17803d; font-weight: 600; }
+.failed { color: #b42318; font-weight: 600; }
+.hidden { color: #5b6472; font-style: italic; }
+.mistake { background: #fdecea; border-radius: 4px; padding: .35rem .6rem; margin: .3rem 0; }
+.root { background: #eef4ff; border-radius: 4px; padding: .35rem .6rem; margin: .3rem 0; }
+table.probe td { border: none; padding: .05rem .6rem .05rem 0; font-size: .92rem; }
+table.probe td:first-child { color: #5b6472; }
+code { background: #f0f2f6; padding: 0 .25rem; border-radius: 3px; }
+math { font-size: 1.08em; }
+"""
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+@cache
+def _sympy_expr(op_key: str, name: str, mistake_key: str | None) -> Any:
+    """The expression to show, built from the op table's source text with sympy."""
+    import sympy as sp
+
+    from graders.oracle import SYMBOLS
+
+    symbols = {s: sp.Symbol(s, real=True) for s in SYMBOLS}
+    spec = optable.op(op_key)
+    local = sp.diff(sp.sympify(spec.value, locals=symbols), symbols[name])
+    if mistake_key is None:
+        expr = local
+    else:
+        specific = {m.key: m for m in spec.mistakes}
+        generic = {m.key: m for m in optable.GENERIC_MISTAKES}
+        if mistake_key in specific:
+            expr = sp.sympify(specific[mistake_key].grads[name], locals=symbols)
+        else:
+            template = sp.sympify(generic[mistake_key].template, locals=symbols)
+            expr = template.subs(sp.Symbol("d"), local)
+    expr = sp.powsimp(expr)
+    return expr.subs({symbols["u"]: sp.Symbol("out.grad"),
+                      symbols["g"]: sp.Symbol(f"{name}.grad")})
+
+
+def _presentation(expr: Any, to_mathml: Any) -> str:
+    """sympy's presentation MathML, with a Piecewise (relu) drawn as a brace of cases."""
+    import sympy as sp
+
+    if isinstance(expr, sp.Add) and any(isinstance(t, sp.Piecewise) for t in expr.args):
+        terms = [_presentation(t, to_mathml) for t in expr.args]
+        return "<mrow>" + "<mo>+</mo>".join(terms) + "</mrow>"
+    if not isinstance(expr, sp.Piecewise):
+        return to_mathml(expr, printer="presentation")
+    rows = []
+    for value, condition in expr.args:
+        when = ("<mtext>otherwise</mtext>" if condition is sp.true else
+                "<mtext>if&#160;</mtext>" + to_mathml(condition, printer="presentation"))
+        rows.append(f"<mtr><mtd>{to_mathml(value, printer='presentation')}</mtd>"
+                    f"<mtd>{when}</mtd></mtr>")
+    return f'<mrow><mo>{{</mo><mtable columnalign="left">{"".join(rows)}</mtable></mrow>'
+
+
+@cache
+def mathml(op_key: str, name: str, mistake_key: str | None = None) -> str:
+    """A derivative (or a mistake's resulting grad) as inline MathML; code text if sympy fails."""
+    try:
+        from sympy.printing.mathml import mathml as to_mathml
+
+        body = _presentation(_sympy_expr(op_key, name, mistake_key), to_mathml)
+    except Exception:  # any printer gap must not cost the student their report
+        return ""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">{body}</math>'
+
+
+def _formula(op_key: str, name: str, text: str, mistake_key: str | None = None) -> str:
+    markup = mathml(op_key, name, mistake_key) if op_key in optable.ALL else ""
+    return markup or f"<code>{esc(text)}</code>"
+
+
+def _probe(facts: list[tuple[str, str]]) -> str:
+    rows = "".join(f"<tr><td>{esc(label)}</td><td>{esc(value)}</td></tr>"
+                   for label, value in facts)
+    return f'<table class="probe">{rows}</table>'
+
+
+def _details(op: OpResult, data: dict[str, Any], audience: str) -> str:
+    parts = []
+    for name, text, _latex in data["formulas"]:
+        parts.append(f"<div>expected local derivative ∂out/∂{esc(name)} = "
+                     f"{_formula(op.key, name, text)}</div>")
+    found = op.diagnosis
+    if data["mistake"] and found:
+        title = esc(found.get("title") or found["key"])
+        if found.get("formula"):
+            name = found["input"]
+            wrong = _formula(op.key, name, feedback.unicode_formula(found["formula"], name),
+                             found["key"])
+            names = " and ".join(f"{n}.grad" for n in found.get("inputs") or [name])
+            parts.append(f'<div class="mistake"><b>Mistake:</b> your code {title}. '
+                         f"Your {esc(names)} ends as {wrong}. "
+                         f"<b>Hint:</b> {esc(found['hint'])}.</div>")
+        else:
+            parts.append(f'<div class="mistake"><b>Mistake:</b> your code {title}. '
+                         f"<b>Hint:</b> {esc(found['hint'])}.</div>")
+    for more in data["more_mistakes"]:
+        parts.append(f'<div class="mistake">also: {esc(more)}</div>')
+    if data["root_cause"]:
+        parts.append(f'<div class="root"><b>Root cause:</b> {esc(data["root_cause"])}</div>')
+    if data["failed_checks"]:
+        parts.append(f"<div>failed: {esc('; '.join(data['failed_checks']))}</div>")
+    if data["probe"]:
+        parts.append("<div>one failing probe:</div>" + _probe(data["probe"]))
+    for line in [data.get("unexplained"), *data["forward_notes"], *data["hints"]]:
+        if line:
+            parts.append(f"<div>{esc(line)}</div>")
+    if audience == "instructor":
+        parts.append(f"<div>catalogue key: <code>{esc(data.get('mistake_key'))}</code>; "
+                     f"tolerance <code>{esc(data['tolerance'])}</code></div>")
+        for facts in data["all_probes"][1:]:
+            parts.append(_probe(facts))
+    return "".join(parts)
+
+
+def table(results: list[OpResult], audience: str = "student") -> str:
+    """One row per op: passing and hidden ops on one line, failing ones with their details."""
+    feedback.check_audience(audience)
+    rows = []
+    for op in results:
+        data = feedback.sections(op, audience)
+        status = f'<span class="{op.status}">{esc(op.status)}</span>'
+        if data["passed"]:
+            detail = ""
+        elif data["hidden"]:
+            detail = '<span class="hidden">hidden check: details are not shown</span>'
+        else:
+            detail = _details(op, data, audience)
+        rows.append(f"<tr><td>{esc(op.task)}</td><td><b>{esc(op.key)}</b><br>"
+                    f"<small>{esc(op.title)}</small></td>"
+                    f"<td>{op.points:g}&nbsp;/&nbsp;{op.max_points:g}</td>"
+                    f"<td>{status}</td><td>{detail}</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("task", "op", "points", "status", "feedback"))
+    return (f'<table class="gradkit"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def page(result: Any, audience: str = "student") -> str:
+    """A standalone page: inline style, no script, no external resource."""
+    notes = "".join(f'<div class="note">{esc(line)}</div>' for line in result.summary_lines())
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>gradkit feedback: {esc(result.submission)}</title>"
+        f"<style>{STYLE}</style></head><body>"
+        f"<h1>gradkit feedback</h1><div>{esc(result.submission)}</div>"
+        f'<p class="score">score {result.score:g} / {result.max_score:g}</p>'
+        f"{notes}{table(result.ops, audience)}"
+        f"<p><small>seed {esc(result.seed)}; each gradient is compared with sympy's exact "
+        "derivative; the finite difference is measured on your own forward pass.</small></p>"
+        "</body></html>\n"
+    )
