@@ -1,0 +1,99 @@
+"""The report names the mistake a submission really has, and never names one in correct code."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from graders import diagnosis, optable, oracle, probes
+from graders.api import grade
+from graders.scoring import close, exact_graph
+from tests import corpus
+
+
+def _op(result, key):
+    return next(op for op in result.ops if op.key == key)
+
+
+@pytest.mark.parametrize("mutant", corpus.MUTANTS, ids=lambda m: m.name)
+def test_each_mutant_is_named_by_its_catalogued_mistake(mutant, tmp_path):
+    path = tmp_path / f"{mutant.name}.py"
+    path.write_text(mutant.source())
+    result = grade(path, seed=11)
+    broken = _op(result, mutant.breaks)
+    assert not broken.passed
+    assert broken.diagnosis is not None, f"{mutant.name}: nothing named"
+    assert broken.diagnosis["key"] == mutant.mistake
+
+
+@pytest.mark.parametrize("path", corpus.CORRECT, ids=lambda p: p.stem)
+def test_correct_code_gets_no_diagnosis(path):
+    for seed in (1, 2):
+        result = grade(path, seed=seed)
+        assert [op.key for op in result.ops if op.diagnosis or not op.passed] == []
+
+
+def test_two_different_mistakes_in_one_op_are_both_named(tmp_path):
+    source = corpus.BASE.read_text()
+    source = source.replace(corpus.MUL_SELF, "self.grad = other.data * out.grad")
+    source = source.replace(corpus.MUL_OTHER, "pass")
+    path = tmp_path / "two.py"
+    path.write_text(source)
+    found = _op(grade(path, seed=5), "mul").diagnosis
+    named = {found["key"], *(m["key"] for m in found.get("more", []))}
+    assert named == {"assign_not_accumulate", "not_updated"}
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_no_two_catalogued_mistakes_of_an_op_look_alike_at_every_probe(seed):
+    """If two entries predicted the same numbers at all probes, a diagnosis would be a guess."""
+    derived = oracle.load()
+    for group in probes.plan(optable.BACKPROP, seed):
+        if group.key not in derived.ops:
+            continue
+        op = derived.ops[group.key]
+        cases = [c for c in group.cases if c.role != "reuse"]
+        for name in op.derivative:
+            rows = {}
+            for mistake in op.mistakes:
+                formula = mistake.grads.get(name)
+                if formula is None:
+                    continue
+                try:
+                    rows[mistake.key] = [formula(**c.values, g=c.payload["pre"][name])
+                                         for c in cases]
+                except (ValueError, ZeroDivisionError, OverflowError):
+                    continue
+            keys = sorted(rows)
+            for i, first in enumerate(keys):
+                for second in keys[i + 1:]:
+                    same = all(close(a, b, scale=1.0)
+                               for a, b in zip(rows[first], rows[second], strict=True))
+                    assert not same, (group.key, name, first, second, seed)
+
+
+def test_the_replayed_correct_backward_equals_exact_reverse_mode():
+    rng = random.Random(8)
+    for _ in range(5):
+        spec = probes.diamond(rng)
+        made, root, _ = diagnosis._build(spec)
+        diagnosis._correct(root, lambda node: node.kids, {})
+        exact, names = exact_graph(spec)
+        for name in names:
+            assert close(made[name].grad, float(exact[name]), scale=1.0)
+
+
+def test_every_backward_behaviour_changes_some_reported_gradient():
+    """Each catalogued behaviour must be distinguishable from a correct backward()."""
+    group = probes.backward_group(random.Random(2))
+    correct = list(diagnosis._replay(group.cases, diagnosis._correct, 0))
+    for mistake in optable.BACKWARD.mistakes:
+        for behaviour in diagnosis.BEHAVIOURS[mistake.key]:
+            replayed = list(diagnosis._replay(group.cases, behaviour, 0))
+            assert replayed != correct, mistake.key
+
+
+def test_every_backward_mistake_in_the_catalogue_has_a_behaviour():
+    assert {m.key for m in optable.BACKWARD.mistakes} <= set(diagnosis.BEHAVIOURS)
+    assert all(m.hint and m.title for m in optable.BACKWARD.mistakes)
