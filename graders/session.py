@@ -70,7 +70,8 @@ def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> di
     raise ChildGone("the process stopped before loading the submission")
 
 
-def _collect(child: Child, group: Group, deadline: float, outcome: Outcome) -> None:
+def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
+             heard: list[dict]) -> None:
     wanted = {case.id for case in group.cases}
     got: dict[str, dict] = {}
     for record in child.records(deadline):
@@ -78,6 +79,7 @@ def _collect(child: Child, group: Group, deadline: float, outcome: Outcome) -> N
             break
         case_id = record.get("id")
         if case_id in wanted:
+            heard.append(record)
             if case_id in got:
                 outcome.group_errors[group.key] = "sent two answers for one check"
                 return
@@ -100,6 +102,7 @@ def run(program: Program, groups: list[Group], limits: Limits,
     deadline = time.monotonic() + limits.submission_seconds
     pending = list(groups)
     child: Child | None = None
+    retried: set[str] = set()
     try:
         while pending:
             if time.monotonic() >= deadline:
@@ -136,9 +139,10 @@ def run(program: Program, groups: list[Group], limits: Limits,
                     break
             group = pending.pop(0)
             group_deadline = min(time.monotonic() + limits.group_seconds, deadline)
+            heard: list[dict] = []
             try:
                 child.send(group.message())
-                _collect(child, group, group_deadline, outcome)
+                _collect(child, group, group_deadline, outcome, heard)
             except ChildTimeout:
                 outcome.group_errors[group.key] = (
                     f"no answer within {limits.group_seconds:g} s; an infinite loop or a "
@@ -146,9 +150,16 @@ def run(program: Program, groups: list[Group], limits: Limits,
                 _end(child, outcome)
                 child = None
             except ChildGone as error:
-                outcome.group_errors[group.key] = str(error)
                 _end(child, outcome)
                 child = None
+                if not heard and group.key not in retried:
+                    # It died before saying anything about this group: it may have been dying
+                    # from the previous one (which can forge its own "done"). Ask a fresh child
+                    # once; a group that really crashes it is charged the second time.
+                    retried.add(group.key)
+                    pending.insert(0, group)
+                    continue
+                outcome.group_errors[group.key] = str(error)
     finally:
         if child is not None:
             try:

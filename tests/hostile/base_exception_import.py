@@ -1,0 +1,13 @@
+# ruff: noqa
+# hostile: raise Escape('done') at import, after Value is defined, hoping "no failure" reads as a pass
+# where: end
+# modes: strong weak
+import os
+import sys
+
+
+class Escape(BaseException):
+    pass
+
+
+raise Escape('done')

@@ -1,0 +1,14 @@
+# ruff: noqa
+# hostile: raise Escape('done') inside tanh's _backward, hoping the check is skipped or counted as passed
+# where: tanh
+# hits: tanh
+# modes: strong weak
+import os
+import sys
+
+
+class Escape(BaseException):
+    pass
+
+
+raise Escape('done')

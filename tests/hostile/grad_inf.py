@@ -1,0 +1,6 @@
+# ruff: noqa
+# hostile: the gradient is float('inf') instead of a number
+# where: tanh
+# modes: strong
+self.grad = float('inf')
+return

@@ -1,0 +1,6 @@
+# ruff: noqa
+# hostile: the gradient is float('nan') instead of a number
+# where: tanh
+# modes: strong
+self.grad = float('nan')
+return

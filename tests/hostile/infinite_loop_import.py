@@ -1,0 +1,7 @@
+# ruff: noqa
+# hostile: hangs at the top level, after Value is defined
+# where: end
+# hits: all
+# modes: strong
+while True:
+    pass

@@ -1,0 +1,12 @@
+# ruff: noqa
+# hostile: opens connections to the grader's loopback listener and to a package registry
+# where: end
+# modes: strong
+import socket
+
+for host, port in (("127.0.0.1", __PORT__), ("pypi.org", 443), ("1.1.1.1", 53)):
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            print("CONNECTED", host, port)
+    except OSError as error:
+        print("no connection", host, port, error.__class__.__name__)

@@ -1,0 +1,246 @@
+"""The adversarial suite: every payload in tests/hostile/ gains nothing and leaves nothing running.
+
+Each payload is spliced into the honest lecture-style submission carrying one known mistake (tanh's
+gradient uses `1 - t`), and graded with the same seed as that base. A forged pass would show as an
+op scoring more than the base; a crash or hang may cost only the ops its header names. After each
+grade no process the payload started may be alive, and no run cgroup may be left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import graders
+from graders import cgroups
+from graders.api import grade
+from graders.results import gradescope, write_json_atomic
+from graders.sandbox import Limits, bwrap_path
+
+HERE = Path(__file__).parent
+HONEST = (HERE / "submissions" / "correct" / "lecture_style.py").read_text()
+RIGHT, WRONG = "self.grad += (1 - t**2) * out.grad", "self.grad += (1 - t) * out.grad"
+BASE = HONEST.replace(RIGHT, WRONG)
+SEED = 20240611
+LIMITS = Limits(memory_bytes=256 << 20, processes=32, group_seconds=3.0,
+                submission_seconds=20.0, output_bytes=64 << 10)
+HANG_LIMITS = Limits(memory_bytes=256 << 20, processes=32, group_seconds=3.0,
+                     submission_seconds=5.0, output_bytes=64 << 10)
+ANCHORS = {"tanh": "def tanh(self):", "exp": "def exp(self):"}
+
+
+@dataclass(frozen=True)
+class Payload:
+    name: str
+    text: str
+    where: str
+    hits: frozenset[str]
+    modes: tuple[str, ...]
+    needs: frozenset[str]
+
+    @property
+    def description(self) -> str:
+        return self.header("hostile")
+
+    def header(self, key: str) -> str:
+        match = re.search(rf"^# {key}: (.*)$", self.text, re.MULTILINE)
+        return match.group(1).strip() if match else ""
+
+
+def load_payload(path: Path) -> Payload:
+    text = path.read_text()
+    bare = Payload(path.stem, text, "", frozenset(), (), frozenset())
+    where = bare.header("where")
+    hits = set(bare.header("hits").split())
+    if where in ANCHORS:
+        hits.add(where)  # the op it sabotages may lose its own points, never more
+    return Payload(
+        name=path.stem,
+        text=text,
+        where=where,
+        hits=frozenset(hits),
+        modes=tuple(bare.header("modes").split()),
+        needs=frozenset(bare.header("needs").split()),
+    )
+
+
+PAYLOADS = [load_payload(p) for p in sorted((HERE / "hostile").glob("*.py"))]
+
+
+def splice(payload: Payload, values: dict[str, str]) -> str:
+    """The honest-but-mistaken base with the payload put where its header says."""
+    code = payload.text
+    for key, value in values.items():
+        code = code.replace(key, value)
+    if payload.where == "end":
+        return BASE + "\n\n" + code
+    if payload.where == "start":
+        return code + "\n\n" + BASE
+    anchor = BASE.index(ANCHORS[payload.where])
+    at = BASE.index("def _backward():\n", anchor) + len("def _backward():\n")
+    body = "".join(f"            {line}\n" if line.strip() else "\n"
+                   for line in code.splitlines())
+    return BASE[:at] + body + BASE[at:]
+
+
+def sandbox_available() -> bool:
+    return bwrap_path() is not None
+
+
+def cgroups_available() -> bool:
+    made, _ = cgroups.create(64 << 20, 8)
+    if made is None:
+        return False
+    made.kill()
+    return True
+
+
+def named(token: str) -> list[int]:
+    """Live processes (not zombies) whose name is `token`: what a payload left behind."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if comm == token and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def own_run_cgroups() -> list[Path]:
+    roots = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/memory"), Path("/sys/fs/cgroup")]
+    return [p for root in roots if root.exists()
+            for p in root.rglob(f"{cgroups.PREFIX}{os.getpid()}-*")]
+
+
+def by_op(result) -> dict[str, float]:
+    return {op.key: op.points for op in result.ops}
+
+
+@pytest.fixture(scope="module")
+def baselines() -> dict[str, dict[str, float]]:
+    """The mistaken base's points per op, per mode, graded with the suite's seed."""
+    return {}
+
+
+def base_points(baselines, tmp_path_factory, mode: str) -> dict[str, float]:
+    if mode not in baselines:
+        path = tmp_path_factory.mktemp("base") / "base.py"
+        path.write_text(BASE)
+        baselines[mode] = by_op(grade(path, seed=SEED, limits=LIMITS, strong=mode == "strong"))
+    return baselines[mode]
+
+
+def test_the_base_has_exactly_its_known_mistake(baselines, tmp_path_factory):
+    points = base_points(baselines, tmp_path_factory, "weak")
+    honest = tmp_path_factory.mktemp("honest") / "honest.py"
+    honest.write_text(HONEST)
+    full = by_op(grade(honest, seed=SEED, limits=LIMITS, strong=False))
+    assert points["tanh"] < full["tanh"]
+    assert {k: v for k, v in points.items() if k != "tanh"} == \
+        {k: v for k, v in full.items() if k != "tanh"}
+
+
+CASES = [
+    pytest.param(payload, mode, id=f"{payload.name}-{mode}",
+                 marks=[pytest.mark.sandbox] if mode == "strong" or "cgroup" in payload.needs
+                 else [])
+    for payload in PAYLOADS for mode in payload.modes
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("payload", "mode"), CASES)
+def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
+        payload: Payload, mode: str, baselines, tmp_path, tmp_path_factory):
+    if mode == "strong" and not sandbox_available():
+        pytest.skip("bubblewrap is not installed or cannot make namespaces here")
+    if "cgroup" in payload.needs and not cgroups_available():
+        pytest.skip("per-run cgroups cannot be created here (needs root and cgroup controllers)")
+    token = "gk" + os.urandom(4).hex()
+    results = tmp_path / "results.json"
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0)
+    graders_dir = Path(graders.__file__).parent
+    values = {
+        "__TOKEN__": token, "__RESULTS__": str(results),
+        "__PORT__": str(listener.getsockname()[1]), "__GRADERS__": str(graders_dir),
+        "__STDLIB__": sysconfig.get_paths()["stdlib"],
+        "__SITE__": sysconfig.get_paths()["purelib"], "__PARENT__": str(os.getpid()),
+        "__REPO__": str(HERE.parent),
+    }
+    submission = tmp_path / f"{payload.name}.py"
+    submission.write_text(splice(payload, values))
+    base = base_points(baselines, tmp_path_factory, mode)
+    limits = HANG_LIMITS if "all" in payload.hits else LIMITS
+    try:
+        result = grade(submission, seed=SEED, limits=limits, strong=mode == "strong")
+        # The parent writes results only now, after every child is gone.
+        write_json_atomic(results, gradescope(result))
+        assert named(token) == [], "a process the submission started is still running"
+        assert own_run_cgroups() == [], "a run cgroup was left behind"
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+        for pid in named(token):
+            os.kill(pid, 9)
+
+    got = by_op(result)
+    gains = {op: (got[op], base[op]) for op in got if got[op] > base[op]}
+    assert gains == {}, f"{payload.description}: scored more than the honest base"
+    if "all" not in payload.hits:
+        lost = {op: (got[op], base[op]) for op in got
+                if got[op] != base[op] and op not in payload.hits}
+        assert lost == {}, f"{payload.description}: cost ops it did not touch"
+    written = results.read_text()
+    assert f'"score": {result.score}' in written
+    assert "forged" not in written
+    assert result.isolation == ("bubblewrap" if mode == "strong" else "weak")
+    assert "WROTE" not in result.output or mode == "weak"
+    if mode == "strong":
+        assert "LEAK" not in result.output
+        assert "CONNECTED" not in result.output
+        assert "SYMPY IMPORTED" not in result.output
+        assert not list(graders_dir.glob("gradkit-hostile-*"))
+
+
+def test_a_hang_at_the_top_level_ends_with_a_clear_message(tmp_path):
+    payload = next(p for p in PAYLOADS if p.name == "infinite_loop_import")
+    submission = tmp_path / "hang.py"
+    submission.write_text(splice(payload, {}))
+    result = grade(submission, seed=SEED, limits=HANG_LIMITS, strong=False)
+    assert result.score == 0
+    assert "did not finish within 5 s" in result.problem
+    assert "infinite loop" in result.problem
+
+
+def test_a_crash_inside_one_op_names_the_crash_and_grades_the_rest(tmp_path):
+    payload = next(p for p in PAYLOADS if p.name == "segfault_op")
+    submission = tmp_path / "crash.py"
+    submission.write_text(splice(payload, {}))
+    result = grade(submission, seed=SEED, limits=LIMITS, strong=False)
+    ops = {op.key: op for op in result.ops}
+    assert ops["exp"].points == 0
+    assert ops["add"].passed and ops["mul"].passed
+    assert "SIGSEGV" in " ".join(str(v) for v in vars(ops["exp"]).values())
+
+
+def test_a_stdout_flood_costs_only_a_truncation_note(tmp_path):
+    payload = next(p for p in PAYLOADS if p.name == "stdout_flood")
+    submission = tmp_path / "flood.py"
+    submission.write_text(splice(payload, {}))
+    result = grade(submission, seed=SEED, limits=LIMITS, strong=False)
+    assert result.output_truncated
+    assert len(result.output.encode()) <= LIMITS.output_bytes
+    assert any("output limit" in line for line in result.summary_lines())
