@@ -200,8 +200,10 @@ def md_escape(text: str) -> str:
 
 
 def md_code(text: str) -> str:
-    """A formula or an error as an inline code span; backticks cannot close it early."""
-    return "`" + " ".join(str(text).split()).replace("`", "ʼ") + "`"
+    """A formula or an error as an inline code span: backticks cannot close it early, and angle
+    brackets become look-alikes so no renderer that treats spans loosely sees a tag."""
+    text = " ".join(str(text).split()).replace("`", "ʼ")
+    return "`" + text.replace("<", "‹").replace(">", "›") + "`"
 
 
 def markdown_for_op(op: OpResult, audience: str = "student") -> str:
