@@ -243,7 +243,9 @@ BEHAVIOURS: dict[str, tuple[Behaviour, ...]] = {
     "no_seed": (lambda root, kids, state: _walk(root, kids, seed=False),),
     "no_visited": (lambda root, kids, state: _walk(root, kids, visited=False),),
     "shared_state": (_shared_both, _shared_visited, _shared_topo),
-    "no_topological_sort": (_recursive(False), _recursive(True)),
+    # Without a visited set, recursing parent-first is the reversed post-order with repeats:
+    # the same numbers as "no_visited", whose hint covers it. With one, it is its own mistake.
+    "no_topological_sort": (_recursive(True),),
 }
 
 

@@ -469,8 +469,9 @@ BACKWARD = OpSpec(
         Mistake(
             "no_visited",
             {},
-            "a node reachable along two paths must appear once in the order: keep a set of "
-            "visited nodes while building it",
+            "a node reachable along two paths must run its _backward once: keep a set of "
+            "visited nodes while building the order (recursing into children from backward() "
+            "without one has the same effect)",
             "builds the order without a visited set, so shared nodes run twice",
         ),
         Mistake(
@@ -483,7 +484,7 @@ BACKWARD = OpSpec(
         Mistake(
             "no_topological_sort",
             {},
-            "calling _backward recursively, parent before children, can run a shared node "
+            "calling _backward recursively, parent before children, runs a shared node "
             "before all its users have passed their gradient down: sort first, then walk",
             "recurses depth-first instead of walking a topological order",
         ),

@@ -100,6 +100,24 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("backward_no_seed", "backward", "no_seed", (("self.grad = 1.0\n", "pass\n"),)),
     Mutant("backward_no_visited", "backward", "no_visited",
            (("if v not in visited:", "if True:"),)),
+    # More of the catalogue (graders/optable.py), so the diagnosis is measured on every entry.
+    Mutant("mul_upstream_assign", "mul", "upstream_assign",
+           ((MUL_SELF, "self.grad = other.data"), (MUL_OTHER, "other.grad = self.data"))),
+    Mutant("pow_precedence", "pow", "exponent_precedence",
+           ((POW, "self.grad += other * (self.data ** other - 1) * out.grad"),)),
+    Mutant("pow_k_minus_one_coefficient", "pow", "exponent_not_lowered_coefficient",
+           ((POW, "self.grad += (other - 1) * (self.data ** (other - 1)) * out.grad"),)),
+    Mutant("tanh_missing_one_minus", "tanh", "missing_one_minus",
+           ((TANH, "self.grad += t**2 * out.grad"),)),
+    Mutant("relu_output_as_mask", "relu", "output_as_mask",
+           ((RELU, "self.grad += out.data * out.grad"),)),
+    Mutant("backward_recursive", "backward", "no_topological_sort",
+           (("build_topo(self)\n\n        self.grad = 1.0\n        for node in reversed(topo):\n"
+             "            node._backward()",
+             "self.grad = 1.0\n        done = set()\n\n        def run(v):\n"
+             "            if v not in done:\n                done.add(v)\n"
+             "                v._backward()\n                for child in v._prev:\n"
+             "                    run(child)\n        run(self)"),)),
     Mutant("backward_shared_state", "backward", "shared_state",
            (("def backward(self):\n        topo = []\n        visited = set()",
              "def backward(self, topo=[], visited=set()):"),)),
