@@ -355,6 +355,14 @@ def serve(channel, namespace):
         channel.send({"kind": "done", "group": request["group"]})
 
 
+def flush():
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
 def main():
     program_path, plan_fd, result_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     with open(program_path, encoding="utf-8") as handle:
@@ -365,6 +373,7 @@ def main():
     channel.send({"kind": "hello", "python": sys.version})
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     statuses = run_cells(program["cells"], channel, namespace)
+    flush()  # what the cells printed reaches the parent before (or with) the "loaded" record
     try:
         value = describe_value(namespace)
     except BaseException as error:
@@ -373,11 +382,7 @@ def main():
     try:
         serve(channel, namespace)
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:
-            pass
+        flush()
         _exit(0)  # skip atexit hooks and __del__: nothing runs after the last record
 
 

@@ -140,8 +140,9 @@ def _hidden_package_dirs(prefix: Path) -> list[str]:
             found.add(root)
     found.update(str(p) for p in Path("/usr/lib").glob("python3*/dist-packages"))
     visible = ("/usr", str(prefix))
-    return sorted(p for p in found
-                  if os.path.isdir(p) and any(p == v or p.startswith(v + "/") for v in visible))
+    found = {p for p in found
+             if os.path.isdir(p) and any(p == v or p.startswith(v + "/") for v in visible)}
+    return sorted(p for p in found if not any(p.startswith(q + "/") for q in found))
 
 
 def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
@@ -176,7 +177,7 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
         elif os.path.isdir(link):
             command += ["--ro-bind", link, link]
     for hidden in _hidden_package_dirs(prefix):
-        command += ["--tmpfs", hidden]
+        command += ["--size", "4096", "--tmpfs", hidden, "--remount-ro", hidden]
     return command
 
 

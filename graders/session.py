@@ -27,6 +27,7 @@ class Outcome:
     group_errors: dict[str, str] = field(default_factory=dict)
     output: str = ""
     output_truncated: bool = False
+    output_taken: bool = False
     isolation: str = "weak"
     restarts: int = 0
     python: str | None = None  # sys.version as the child reported it
@@ -88,9 +89,18 @@ def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
 
 
 def _end(child: Child, outcome: Outcome) -> None:
-    """Kill the child's whole sandbox, and say so if anything in it could not be killed."""
+    """Kill the child's whole sandbox, and say so if anything in it could not be killed.
+
+    The first child's output is what the student printed (later children re-run the same
+    cells); it is taken only now, after the kill has drained the pipe, because the child's
+    stdout is block-buffered and may arrive after its records.
+    """
     had_cgroup = child.cgroup is not None
     child.kill()
+    if outcome.restarts == 0 and not outcome.output_taken:
+        outcome.output_taken = True
+        outcome.output = child.output.decode("utf-8", "replace")
+        outcome.output_truncated = child.output_truncated
     if had_cgroup and child.cgroup_problem:
         outcome.note(f"Note: {child.cgroup_problem}.")
 
@@ -122,16 +132,12 @@ def run(program: Program, groups: list[Group], limits: Limits,
                 except (ChildGone, ChildTimeout) as error:
                     if outcome.loaded is None:
                         outcome.load_error = str(error)
-                        outcome.output = child.output.decode("utf-8", "replace")
-                        outcome.output_truncated = child.output_truncated
                         break
                     for group in pending:
                         outcome.group_errors[group.key] = f"not checked: {error}"
                     break
                 if outcome.loaded is None:
                     outcome.loaded = loaded
-                    outcome.output = child.output.decode("utf-8", "replace")
-                    outcome.output_truncated = child.output_truncated
                 else:
                     outcome.restarts += 1
                 value = loaded.get("value", {})

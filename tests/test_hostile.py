@@ -207,6 +207,8 @@ def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
     assert f'"score": {result.score}' in written
     assert "forged" not in written
     assert result.isolation == ("bubblewrap" if mode == "strong" else "weak")
+    shows = payload.header("shows")
+    assert not shows or re.search(shows, result.output), f"no {shows!r} in {result.output[:300]!r}"
     assert "WROTE" not in result.output or mode == "weak"
     if mode == "strong":
         assert "LEAK" not in result.output

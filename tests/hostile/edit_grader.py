@@ -2,6 +2,7 @@
 # hostile: tries to plant files in the grader's package, site-packages and the stdlib
 # where: end
 # modes: strong
+# shows: refused \S+/site-packages/gradkit-hostile
 import os
 
 for directory in ("__GRADERS__", "__SITE__", "__STDLIB__"):

@@ -3,6 +3,7 @@
 # where: end
 # modes: strong weak
 # needs: cgroup
+# shows: forked \d\d?\n
 import ctypes
 import os
 import time

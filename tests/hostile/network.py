@@ -2,6 +2,7 @@
 # hostile: opens connections to the grader's loopback listener and to a package registry
 # where: end
 # modes: strong
+# shows: no connection 127\.0\.0\.1
 import socket
 
 for host, port in (("127.0.0.1", __PORT__), ("pypi.org", 443), ("1.1.1.1", 53)):

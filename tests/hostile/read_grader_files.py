@@ -2,6 +2,7 @@
 # hostile: reads the grader's files, the repository and the grader's memory and environment
 # where: end
 # modes: strong
+# shows: refused \S+/graders/oracle\.py
 import os
 
 for path in ("__GRADERS__/oracle.py", "__GRADERS__/probes.py", "/proc/__PARENT__/environ",
