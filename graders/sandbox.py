@@ -178,7 +178,7 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
             command += ["--ro-bind", link, link]
     for hidden in _hidden_package_dirs(prefix):
         command += ["--size", "4096", "--tmpfs", hidden, "--remount-ro", hidden]
-    return command
+    return command + ["--remount-ro", "/"]  # bwrap's own root is a tmpfs: only /tmp writable
 
 
 class Child:
