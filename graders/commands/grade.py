@@ -28,6 +28,10 @@ def add_parser(subparsers) -> None:
                         help="one file: write Gradescope's results.json here")
     parser.add_argument("--seed", type=int, help="one file: reproduce a run's probe points")
     parser.add_argument("--verbose", "-v", action="store_true", help="show every detail")
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                        help="wall-clock limit for the whole submission (default 60)")
+    parser.add_argument("--memory", type=int, metavar="MIB",
+                        help="memory limit for the student's code, in MiB (default 1024)")
     parser.add_argument("--weak-isolation", action="store_true",
                         help="do not use bubblewrap even where it is available")
     parser.add_argument("--feedback", metavar="PATH", action="append", default=[],
@@ -88,6 +92,24 @@ def write_feedback(target: str, result, audience: str) -> Path:
     os.chmod(handle.name, 0o644)
     os.replace(handle.name, path)
     return path
+
+
+def _limits(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from graders.sandbox import Limits
+
+    limits = Limits()
+    if args.time_limit is not None:
+        if not args.time_limit > 0:
+            raise UsageError(f"--time-limit {args.time_limit:g}: give a positive number of seconds")
+        limits = replace(limits, submission_seconds=args.time_limit,
+                         group_seconds=min(limits.group_seconds, args.time_limit))
+    if args.memory is not None:
+        if args.memory < 64:
+            raise UsageError(f"--memory {args.memory}: give at least 64 (MiB)")
+        limits = replace(limits, memory_bytes=args.memory << 20)
+    return limits
 
 
 def run(args: argparse.Namespace) -> int:
