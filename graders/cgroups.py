@@ -210,8 +210,7 @@ def create(memory_bytes: int, processes: int) -> tuple[RunCgroup | None, str | N
                 here = _here(v1[controller], own.get(controller, "/"))
                 if here is None:
                     raise OSError(f"our {controller} cgroup is not visible")
-                if len(made) == 0:
-                    _sweep_stale(here)
+                _sweep_stale(here)
                 made.append(_make(here, name, settings))
             return RunCgroup(tuple(made), 1), None
         except OSError as error:
