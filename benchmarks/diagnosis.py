@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graders.api import grade  # noqa: E402
-from tests import corpus  # noqa: E402
+from graders.api import grade
+from tests import corpus
 
 
 def named(result, key: str) -> str | None:
