@@ -395,13 +395,21 @@ def check_training(ns: dict[str, Any]) -> tuple[float, list[str]]:
     model = mlp_cls(3, [4, 4, 1])
     rng = random.Random()
     _set(_params(model), [rng.uniform(-1, 1) for _ in _params(model)])
-    steps = 30
+    steps = 40
     losses = [_data(v) for v in train(model, xs, ys, steps, 0.05)]
     if len(losses) != steps or not all(_close(v, 0.0, math.inf) for v in losses):
         return 0.0, [f"train(..., steps={steps}, ...) must return the {steps} losses as numbers"]
-    return _fraction([(losses[-1] < 0.5 * losses[0],
-                       f"after {steps} steps at lr=0.05 the loss went from {losses[0]:.4g} to "
-                       f"{losses[-1]:.4g}; it should at least halve")])
+    falls = sum(b < a for a, b in itertools.pairwise(losses))
+    # Small steps of gradient descent lower this loss at nearly every step from any start in
+    # [-1, 1] (checked over hundreds of starts); a sign error or a stale gradient does not.
+    return _fraction([
+        (losses[-1] < 0.9 * losses[0],
+         f"after {steps} steps at lr=0.05 the loss went from {losses[0]:.4g} to "
+         f"{losses[-1]:.4g}; it should fall by at least 10%"),
+        (falls >= 0.8 * (steps - 1),
+         f"the loss fell at only {falls} of {steps - 1} steps; with a small lr it should fall "
+         "at nearly every one"),
+    ])
 
 
 def _replay(model: Any, loss: Callable, xs, ys, start: list[float], steps: int, lr: float,

@@ -1,0 +1,260 @@
+"""The course: generated notebooks, their release, and nbgrader grading like `gradkit grade`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from graders import api, authoring, course
+from graders.optable import op
+
+ROOT = Path(__file__).resolve().parents[1]
+RELEASED = ROOT / "assignments"
+STUDENTS = ("correct", "mistaken", "blank")
+# A typical mistake per assignment, as an edit of the correct answer.
+MISTAKES = {
+    "derivatives": [("return (f(x + h) - f(x)) / h", "return (f(x + h) - f(x)) / 2 * h")],
+    "backprop": [("self.grad += (1 - t ** 2) * out.grad",
+                  "self.grad += (1 - self.data ** 2) * out.grad"),
+                 ("other.grad += self.data * out.grad", "other.grad = self.data * out.grad")],
+    "mlp": [("p.grad = 0.0", "pass  # the lecture's bug: no zero_grad")],
+}
+
+
+def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir,
+                            capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result
+
+
+def make_course(tmp: Path) -> Path:
+    """A fresh course built from this repo: its sources, and its config with another root."""
+    shutil.copytree(ROOT / "solutions", tmp / "solutions")
+    (tmp / "nbgrader_config.py").write_text(
+        f"load_subconfig({str(ROOT / 'nbgrader_config.py')!r})\n"
+        f"c.CourseDirectory.root = {str(tmp)!r}\n")
+    return tmp
+
+
+def answered(assignment: str, mistakes: bool = False) -> nbformat.NotebookNode:
+    """The released notebook with the solutions typed in, the way a student would hand it in."""
+    source = nbformat.read(authoring.path_for(assignment), as_version=4)
+    released = nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    applied = set()
+    for cell in released.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            text = "\n".join(line for line in answers[grade_id].split("\n")
+                             if "### BEGIN SOLUTION" not in line
+                             and "### END SOLUTION" not in line)
+            for old, new in MISTAKES[assignment] if mistakes else ():
+                if old in text:
+                    applied.add(old)
+                    text = text.replace(old, new)
+            cell.source = text
+    missing = {old for old, _ in MISTAKES[assignment]} - applied if mistakes else set()
+    assert not missing, f"{assignment}: the mistake edits {missing} no longer apply"
+    return released
+
+
+# --- generated, not hand-copied ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
+def test_source_notebooks_are_what_the_builder_writes(assignment: str) -> None:
+    on_disk = authoring.path_for(assignment).read_text(encoding="utf-8")
+    assert on_disk == authoring.render(assignment), (
+        f"solutions/{assignment} drifted from graders/authoring.py: "
+        "run `python -m graders.authoring` and regenerate the release")
+
+
+def test_release_is_exactly_what_generate_assignment_produces(tmp_path: Path) -> None:
+    course_dir = make_course(tmp_path)
+    nbgrader(course_dir, "generate_assignment", "--no-db", "--force", "*")
+    for assignment in course.ASSIGNMENTS:
+        fresh = authoring.path_for(assignment, course_dir / "assignments").read_text()
+        committed = authoring.path_for(assignment, RELEASED).read_text()
+        assert fresh == committed, (
+            f"assignments/{assignment} drifted: run "
+            "`nbgrader generate_assignment --no-db --force '*'` in the repo root")
+
+
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
+def test_release_has_stubs_naming_every_task_and_no_answers(assignment: str) -> None:
+    released = nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4)
+    text = "\n".join(cell.source for cell in released.cells)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert "course.grade(" not in text
+    raises = re.findall(r"raise NotImplementedError\('not implemented: (.*)'\)", text)
+    stubs = {task for message in raises for task in re.findall(r"task (\d+\.\d+)", message)}
+    assert stubs == {item.task for item in course.tasks(assignment)} - {
+        op("reference_example").task}  # the reference example is a cell to run, not a stub
+    code = "\n".join(cell.source for cell in released.cells if cell.cell_type == "code")
+    source = nbformat.read(authoring.path_for(assignment), as_version=4)
+    for cell in source.cells:  # no answer line survives into the released code
+        for line in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S):
+            for answer in line.strip().split("\n"):
+                if answer.strip() not in ("return", ""):
+                    assert answer.strip() not in code, answer
+
+
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
+def test_grade_cells_carry_the_tables_points(assignment: str) -> None:
+    released = nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4)
+    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+              for c in released.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert points == {f"grade_{t.key}": t.points for t in course.tasks(assignment)}
+    assert course.tasks("backprop")[2].points == op(course.tasks("backprop")[2].key).points
+
+
+# --- the checks behind assignments 1 and 3 -----------------------------------------------------
+
+
+def _namespace(nb: nbformat.NotebookNode) -> dict:
+    namespace: dict = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "HIDDEN TESTS" not in cell.source \
+                and "graders import" not in cell.source:
+            try:
+                exec(cell.source, namespace)
+            except NotImplementedError:
+                pass
+    return namespace
+
+
+@pytest.mark.parametrize("assignment", ["derivatives", "mlp"])
+def test_course_checks_give_full_points_to_answers_and_less_to_mistakes(assignment, capsys):
+    right = _namespace(answered(assignment))
+    wrong = _namespace(answered(assignment, mistakes=True))
+    blank = _namespace(nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4))
+    for item in course.tasks(assignment):
+        assert course.grade(item.key, right) == item.points, capsys.readouterr().out
+        assert course.grade(item.key, blank) == 0
+    capsys.readouterr()
+    lost = [t for t in course.tasks(assignment) if course.grade(t.key, wrong) < t.points]
+    assert lost, "the typical mistake went unnoticed"
+    out = capsys.readouterr().out
+    if assignment == "mlp":
+        assert [t.key for t in lost] == ["zero_grad"]
+        assert "zero the grads" in out
+
+
+# --- a real kernel ------------------------------------------------------------------------------
+
+
+def execute(path: Path) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def outputs(nb: nbformat.NotebookNode) -> tuple[str, list[str]]:
+    text, errors = [], []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                text.append(out.text)
+            elif out.output_type == "error":
+                errors.append(f"{out.ename}: {out.evalue}")
+            else:
+                text += [out.data.get("text/plain", ""), out.data.get("text/html", "")]
+    return "\n".join(text), errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
+def test_solution_notebook_runs_clean_and_passes_everything(assignment: str) -> None:
+    text, errors = outputs(execute(authoring.path_for(assignment)))
+    assert errors == []
+    for item in course.tasks(assignment):
+        assert f"task {item.task}, {item.title}: {item.points:g} / {item.points:g} (passed)" \
+            in text
+    assert "not implemented" not in text and "wrong" not in text
+    if assignment == "backprop":
+        from graders import oracle
+
+        reference = oracle.load().reference
+        for name in ("g", "a.grad", "b.grad"):
+            assert f"{float(reference.exact_fraction(name)):.4f}" in text
+        assert "self-check: 25 / 25" in text.replace(
+            f"{sum(t.points for t in course.tasks('backprop')):g}", "25")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
+def test_released_notebook_runs_top_to_bottom_with_stubs_naming_tasks(assignment: str) -> None:
+    text, errors = outputs(execute(authoring.path_for(assignment, RELEASED)))
+    assert errors, "the stubs should raise"
+    assert all(e.startswith("NotImplementedError: not implemented: task ") for e in errors)
+    assert "not implemented" in text  # the self-check says so too, with task ids
+    for item in course.tasks(assignment):
+        if assignment != "mlp":  # mlp tasks build on each other; 3.2 stands in for later ones
+            assert re.search(rf"(?<![\d.]){re.escape(item.task)}(?!\d)", text), item.task
+
+
+# --- end to end through nbgrader ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_path: Path) -> None:
+    course_dir = make_course(tmp_path / "course")
+    for assignment in course.ASSIGNMENTS:
+        nbgrader(course_dir, "generate_assignment", "--force", assignment)
+        for student in STUDENTS:
+            if student == "blank":
+                nb = nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4)
+            else:
+                nb = answered(assignment, mistakes=student == "mistaken")
+            target = course_dir / "submitted" / student / assignment / f"{assignment}.ipynb"
+            target.parent.mkdir(parents=True)
+            nbformat.write(nb, target)
+    autograded = nbgrader(course_dir, "autograde", "--force", "*", check=False)
+    assert autograded.returncode == 0, autograded.stderr[-3000:]  # 1 if any submission errored
+    nbgrader(course_dir, "generate_feedback", "--force", "*")
+    nbgrader(course_dir, "export", "--to", str(course_dir / "grades.csv"))
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        for student in STUDENTS:
+            submitted = course_dir / "submitted" / student / "backprop" / "backprop.ipynb"
+            graded = {o.key: o.points for o in api.grade(submitted).ops}
+            nbgrader_points = {
+                item.key: gb.find_grade(f"grade_{item.key}", "backprop", "backprop",
+                                        student).score
+                for item in course.tasks("backprop")}
+            assert nbgrader_points == pytest.approx(graded, abs=1e-9), student
+        totals = {(s, a): gb.find_submission(a, s).score
+                  for s in STUDENTS for a in course.ASSIGNMENTS}
+    maximum = {a: sum(t.points for t in course.tasks(a)) for a in course.ASSIGNMENTS}
+    for assignment in course.ASSIGNMENTS:
+        assert totals["correct", assignment] == maximum[assignment]
+        assert 0 < totals["mistaken", assignment] < maximum[assignment]
+        assert totals["blank", assignment] == 0
+
+    with open(course_dir / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["student_id"], r["assignment"]) for r in rows} == set(totals)
+
+    for student in STUDENTS:
+        for assignment in course.ASSIGNMENTS:
+            html = (course_dir / "feedback" / student / assignment
+                    / f"{assignment}.html").read_text()
+            assert "HIDDEN TESTS" not in html and "course.grade(" not in html
+    feedback = (course_dir / "feedback" / "mistaken" / "backprop" / "backprop.html").read_text()
+    assert f"task {op('tanh').task}" in feedback and "1 - tanh(x)^2" in json.dumps(feedback)
