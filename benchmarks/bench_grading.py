@@ -1,0 +1,244 @@
+"""`gradkit grade` against `nbgrader autograde`, side by side, on the same notebooks.
+
+    python benchmarks/bench_grading.py [--count 200] [--single 5] [--json out.json]
+
+Builds a throwaway nbgrader course from this repository's own (solutions/backprop +
+nbgrader_config.py), fills `submitted/<student>/backprop/backprop.ipynb` with COUNT submissions
+(mostly honest in the corpus's different styles, a few with one classic mistake, one whose tanh
+`_backward` never returns), then measures, in the same run on the same machine:
+
+1. Batch (issue 7): wall time of `gradkit grade submitted/ --out OUT -j 2` against
+   `nbgrader autograde backprop` over all COUNT; ratio of the totals (target >= 10x), and what the
+   hanging submission cost gradkit (target: no more than the per-op timeout).
+2. One submission end to end (issue 3): process start to results file, `gradkit grade FILE
+   --results r.json` against `nbgrader autograde backprop --student S --force`, on SINGLE honest
+   submissions, interleaved; ratio of medians (target >= 3x).
+3. Agreement: pass/fail per op from both graders (nbgrader's per-grade-cell score vs gradkit's
+   per-op status); must be identical on every honest submission.
+
+Prints a Markdown report (docs/batch.md records one run). Needs nbgrader (a dependency) and a
+`python3` Jupyter kernel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout
+
+ASSIGNMENT = "backprop"
+VALUE_CELL = "value_class"
+HANG = ("self.grad += (1 - t ** 2) * out.grad",
+        "while True:  # never returns\n                pass")
+MISTAKES = {  # name: (op it breaks, edits to the solution's Value cell)
+    "mul_assign": ("mul", (("self.grad += other.data * out.grad",
+                            "self.grad = other.data * out.grad"),
+                           ("other.grad += self.data * out.grad",
+                            "other.grad = self.data * out.grad"))),
+    "tanh_missing_square": ("tanh", (("(1 - t ** 2)", "(1 - t)"),)),
+    "relu_inverted_mask": ("relu", (("(out.data > 0) * out.grad",
+                                     "(out.data <= 0) * out.grad"),)),
+    "exp_input_for_output": ("exp", (("self.grad += out.data * out.grad",
+                                      "self.grad += self.data * out.grad"),)),
+    "pow_no_minus_one": ("pow", (("self.data ** (other - 1)", "self.data ** other"),)),
+}
+
+
+def _edit(text: str, edits) -> str:
+    for old, new in edits:
+        if old not in text:
+            raise SystemExit(f"bench_grading: the solution no longer contains {old!r}; "
+                             "update MISTAKES")
+        text = text.replace(old, new)
+    return text
+
+
+def _honest_styles(solution: str) -> list[str]:
+    """The course solution and every correct style of the test corpus (tests/submissions)."""
+    styles = [solution]
+    styles += [p.read_text() for p in sorted((ROOT / "tests/submissions/correct").glob("*.py"))]
+    return styles
+
+
+def build_course(folder: Path, count: int, buggy: int, hang: bool = True) -> dict[str, str]:
+    """An nbgrader course in `folder` with COUNT submissions; returns student -> kind."""
+    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, folder / "solutions" / ASSIGNMENT)
+    shutil.copy(ROOT / "nbgrader_config.py", folder / "nbgrader_config.py")
+    _run(["nbgrader", "generate_assignment", ASSIGNMENT, "--force"], folder)
+    source = json.loads((folder / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    cell = next(c for c in source["cells"]
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == VALUE_CELL)
+    solution = "".join(cell["source"])
+    styles = _honest_styles(solution)
+    names = list(MISTAKES)
+    kinds: dict[str, str] = {}
+    for index in range(count):
+        student = f"s{index:03d}"
+        if hang and index == count // 2:
+            kind, text = "hang", _edit(solution, (HANG,))
+        elif index % max(count // max(buggy, 1), 1) == 7 and len(
+                [k for k in kinds.values() if k.startswith("bug:")]) < buggy:
+            name = names[len([k for k in kinds.values() if k.startswith("bug:")]) % len(names)]
+            kind, text = f"bug:{name}", _edit(solution, MISTAKES[name][1])
+        else:
+            kind, text = "honest", styles[index % len(styles)]
+        cell["source"] = text + f"\n# submitted by {student}\n"
+        target = folder / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(source, indent=1))
+        kinds[student] = kind
+    return kinds
+
+
+def _run(command: list[str], cwd: Path, check: bool = True) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if check and done.returncode != 0:
+        raise SystemExit(f"bench_grading: {' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def nbgrader_verdicts(folder: Path, students) -> dict[str, dict[str, bool]]:
+    """student -> {op: passed} from nbgrader's gradebook (one grade cell per op)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    verdicts: dict[str, dict[str, bool]] = {}
+    with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as book:
+        for student in students:
+            try:
+                notebook = book.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+            except MissingEntry:
+                continue
+            verdicts[student] = {grade.name.removeprefix("grade_"): grade.score >= grade.max_score
+                                 for grade in notebook.grades if grade.name.startswith("grade_")}
+    return verdicts
+
+
+def gradkit_verdicts(out: Path) -> tuple[dict[str, dict[str, bool]], dict[str, float]]:
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    verdicts: dict[str, dict[str, bool]] = {}
+    for student, op, status in db.execute("SELECT student, op, status FROM op_results"):
+        verdicts.setdefault(student, {})[op] = status == "passed"
+    seconds = dict(db.execute("SELECT student, seconds FROM grades"))
+    return verdicts, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=200, help="submissions in the batch")
+    parser.add_argument("--buggy", type=int, default=8, help="how many have one mistake")
+    parser.add_argument("--single", type=int, default=5,
+                        help="honest submissions timed one by one, end to end")
+    parser.add_argument("--jobs", type=int, default=2, help="gradkit -j")
+    parser.add_argument("--no-hang", action="store_true",
+                        help="leave out the hanging submission (quick trial runs)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args()
+    from graders.sandbox import Limits
+
+    op_timeout = Limits().group_seconds
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as temporary:
+        folder = Path(temporary)
+        kinds = build_course(folder, args.count, args.buggy, not args.no_hang)
+        gradkit = [sys.executable, "-m", "graders", "grade"]
+        _run([*gradkit, str(ROOT / "tests/submissions/correct/lecture_style.py")], folder)  # warm
+
+        # 2. one submission end to end, interleaved so both see the same machine state
+        honest = [s for s, kind in kinds.items() if kind == "honest"][:args.single]
+        single_gk, single_nb = [], []
+        for student in honest:
+            path = folder / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            single_gk.append(_run([*gradkit, str(path), "--results",
+                                   str(folder / f"{student}.json")], folder))
+            single_nb.append(_run(["nbgrader", "autograde", ASSIGNMENT, "--student", student,
+                                   "--force"], folder))
+
+        # 1. the whole batch
+        out = folder / "gradkit-out"
+        batch_gk = _run([*gradkit, str(folder / "submitted"), "--out", str(out),
+                         "-j", str(args.jobs), "--no-progress"], folder)
+        batch_nb = _run(["nbgrader", "autograde", ASSIGNMENT, "--force"], folder)
+
+        # 3. agreement
+        nb, (gk, seconds) = nbgrader_verdicts(folder, kinds), gradkit_verdicts(out)
+        hang = next((s for s, kind in kinds.items() if kind == "hang"), None)
+        honest_all = [s for s, kind in kinds.items() if kind == "honest"]
+        disagree = [(s, op) for s in honest_all for op in nb.get(s, {})
+                    if nb[s][op] != gk.get(s, {}).get(op)]
+        missing = [s for s in kinds if s not in nb or s not in gk]
+        honest_full_gk = sum(all(gk.get(s, {}).values()) for s in honest_all)
+        honest_full_nb = sum(all(nb.get(s, {}).values()) for s in honest_all)
+        buggy_rows = []
+        for student, kind in kinds.items():
+            if kind.startswith("bug:"):
+                op = MISTAKES[kind[4:]][0]
+                buggy_rows.append((student, kind[4:], nb.get(student, {}).get(op),
+                                   gk.get(student, {}).get(op)))
+
+    figures = {
+        "count": args.count, "jobs": args.jobs, "cores": os.cpu_count(),
+        "batch_gradkit_s": round(batch_gk, 2), "batch_nbgrader_s": round(batch_nb, 2),
+        "batch_ratio": round(batch_nb / batch_gk, 1),
+        "hang_gradkit_s": round(seconds.get(hang, float("nan")), 2),
+        "op_timeout_s": op_timeout,
+        "single_gradkit_s": [round(s, 3) for s in single_gk],
+        "single_nbgrader_s": [round(s, 3) for s in single_nb],
+        "single_ratio": round(statistics.median(single_nb) / statistics.median(single_gk), 1),
+        "honest": len(honest_all), "honest_full_marks_gradkit": honest_full_gk,
+        "honest_full_marks_nbgrader": honest_full_nb,
+        "honest_disagreements": disagree, "missing": missing,
+        "buggy": [{"student": s, "mistake": m, "nbgrader_passed": a, "gradkit_passed": b}
+                  for s, m, a, b in buggy_rows],
+    }
+    print(report(figures))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    ok = (figures["batch_ratio"] >= 10 and figures["single_ratio"] >= 3 and not disagree
+          and not missing and figures["hang_gradkit_s"] <= op_timeout + 2)
+    sys.exit(0 if ok else 1)
+
+
+def report(f: dict) -> str:
+    med_gk, med_nb = (statistics.median(f["single_gradkit_s"]),
+                      statistics.median(f["single_nbgrader_s"]))
+    lines = [
+        f"## gradkit grade vs nbgrader autograde ({f['count']} submissions, "
+        f"{f['cores']} cores)", "",
+        "| measure | gradkit | nbgrader | ratio | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+        f"| batch of {f['count']}, wall time (gradkit -j {f['jobs']}) | "
+        f"{f['batch_gradkit_s']:.1f} s | {f['batch_nbgrader_s']:.1f} s | "
+        f"{f['batch_ratio']:.1f}x | >= 10x |",
+        f"| one submission, process start to results file (median of "
+        f"{len(f['single_gradkit_s'])}) | {med_gk:.2f} s | {med_nb:.2f} s | "
+        f"{f['single_ratio']:.1f}x | >= 3x |",
+        f"| the hanging submission | {f['hang_gradkit_s']:.1f} s | | | <= per-op timeout "
+        f"({f['op_timeout_s']:g} s) |", "",
+        f"Honest submissions: {f['honest']}; full marks from gradkit "
+        f"{f['honest_full_marks_gradkit']}, from nbgrader {f['honest_full_marks_nbgrader']}; "
+        f"per-op pass/fail disagreements: {len(f['honest_disagreements'])}"
+        + (f" {f['honest_disagreements'][:10]}" if f["honest_disagreements"] else "") + ".",
+        f"Submissions without a result: {f['missing'] or 'none'}.", "",
+        "| one-mistake submission | op | nbgrader passed it | gradkit passed it |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in f["buggy"]:
+        lines.append(f"| {row['student']} | {row['mistake']} | {row['nbgrader_passed']} | "
+                     f"{row['gradkit_passed']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
