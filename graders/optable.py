@@ -557,6 +557,7 @@ class Assignment:
     ops: tuple[str, ...]
     points: Mapping[str, float] = field(default_factory=dict)
     probes_per_op: int = 5
+    hidden: tuple[str, ...] = ()  # ops whose details students see only after grades publish
 
     def points_for(self, key: str) -> float:
         return float(self.points.get(key, ALL[key].points))

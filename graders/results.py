@@ -90,7 +90,8 @@ def gradescope(result: Result) -> dict[str, Any]:
             "output": op_output_markdown(op),
             "output_format": "md",
             "tags": [f"op:{op.key}", f"task:{op.task}"],
-            "visibility": "visible",
+            # Hidden checks: a verdict now, the details once grades are published.
+            "visibility": "after_published" if op.hidden else "visible",
         })
     output = "\n".join(result.summary_lines()) or "Graded."
     return {

@@ -330,6 +330,8 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
             results.append(score_reference(group, outcome, oracle, points))
         else:
             results.append(score_op(group.key, group, outcome, oracle.ops[group.key], points))
+    for result in results:
+        result.hidden = result.key in assignment.hidden
     _link_root_causes(results)
     return results
 

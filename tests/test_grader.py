@@ -139,3 +139,16 @@ def test_cli_version_and_help():
     helptext = subprocess.run([sys.executable, "-m", "graders", "--help"],
                               capture_output=True, text=True)
     assert "grade" in helptext.stdout
+
+
+def test_hidden_checks_show_students_only_a_verdict(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(corpus.mutant("backward_no_reverse").source())
+    assignment = optable.Assignment("backprop", optable.BACKPROP.ops, hidden=("backward",))
+    data = gradescope(grade(path, assignment=assignment))
+    test = next(t for t in data["tests"] if t["name"].startswith("backward"))
+    assert test["visibility"] == "after_published"
+    assert test["status"] == "failed"
+    assert "topolog" not in test["output"].lower() and "expected" not in test["output"]
+    shown = next(t for t in data["tests"] if t["name"].startswith("mul"))
+    assert shown["visibility"] == "visible"
