@@ -142,17 +142,17 @@ class RunCgroup:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            time.sleep(0.002)
+            time.sleep(0.001)
         empty = True
         for directory in self.directories:
-            for _ in range(200):  # rmdir is refused (EBUSY) until the last task has exited
+            for _ in range(1000):  # rmdir is refused (EBUSY) until the last task has exited
                 try:
                     directory.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.005)
+                    time.sleep(0.001)
             else:
                 empty = False
         return empty

@@ -178,7 +178,7 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
             command += ["--ro-bind", link, link]
     for hidden in _hidden_package_dirs(prefix):
         command += ["--size", "4096", "--tmpfs", hidden, "--remount-ro", hidden]
-    return command + ["--remount-ro", "/"]  # bwrap's own root is a tmpfs: only /tmp writable
+    return [*command, "--remount-ro", "/"]  # bwrap's own root is a tmpfs: only /tmp writable
 
 
 class Child:
@@ -341,14 +341,14 @@ class Child:
             except ProcessLookupError:
                 pass
             self.process.kill()
-        if self.cgroup is not None:
-            if not self.cgroup.kill():
-                self.cgroup_problem = "a process in the run's cgroup could not be killed"
-            self.cgroup = None
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        if self.cgroup is not None:  # after the wait: the sweep then finds only what escaped
+            if not self.cgroup.kill():
+                self.cgroup_problem = "a process in the run's cgroup could not be killed"
+            self.cgroup = None
         # Drain what the child printed before it ended, within the cap.
         try:
             while self._selector.get_map():
