@@ -147,7 +147,7 @@ def test_course_checks_give_full_points_to_answers_and_less_to_mistakes(assignme
     assert lost, "the typical mistake went unnoticed"
     out = capsys.readouterr().out
     if assignment == "mlp":
-        assert [t.key for t in lost] == ["zero_grad"]
+        assert "zero_grad" in [t.key for t in lost]
         assert "zero the grads" in out
 
 
