@@ -615,7 +615,8 @@ def mlp() -> nbformat.NotebookNode:
                 for p in model.parameters():
                     p.data -= lr * p.grad
                 losses.append(out.data)
-            return losses''', "train(model, xs, ys, steps, lr)", indent=12, returns=True)}
+            return losses''', f"train(model, xs, ys, steps, lr); zeroing the grads in it is task "
+                  f"{zero.task}", indent=12, returns=True)}
         """),
         code("""
         random.seed(1337)
