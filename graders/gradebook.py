@@ -105,6 +105,7 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self._secret: bytes | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -118,6 +119,8 @@ class Gradebook:
     def secret(self) -> bytes:
         """The per-course secret for seeds, made on first use (in one transaction, so two
         processes racing to create it agree)."""
+        if self._secret is not None:
+            return self._secret
         self.db.execute("BEGIN IMMEDIATE")
         try:
             row = self.db.execute("SELECT value FROM meta WHERE key='secret'").fetchone()
@@ -130,7 +133,8 @@ class Gradebook:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return bytes.fromhex(value)
+        self._secret = bytes.fromhex(value)
+        return self._secret
 
     def seed_for(self, digest: str, grader: str) -> int:
         mac = hmac.new(self.secret(), f"{digest}:{grader}".encode(), hashlib.sha256)

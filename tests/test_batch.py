@@ -88,6 +88,7 @@ def test_a_class_gets_results_grades_csv_and_a_summary(tmp_path, nbgrader_course
     done = _grade([str(nbgrader_course), "--out", str(out), "-j", "2"])
     assert done.returncode == 0, done.stderr
     assert "3 submissions" in done.stdout
+    assert "grading" not in done.stderr  # no progress bar when stderr is not a terminal
     grades = _csv(out / "grades.csv")
     assert set(grades) == {"ada", "bob", "cy"}
     assert grades["ada"]["total"] == grades["ada"]["max_score"]
