@@ -15,7 +15,7 @@ HTML lives in `graders/render_html.py`; `html_table` and `page_html` here are it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from graders.scoring import ATOL, RTOL, OpResult, Probe
@@ -248,11 +248,12 @@ def page_markdown(result: Any, audience: str = "student") -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_table(results: Iterable[OpResult], audience: str = "student") -> str:
+def html_table(results: Iterable[OpResult], audience: str = "student",
+               status_of: Callable[[OpResult], str] | None = None) -> str:
     """An HTML table of verdicts with rendered formulas (for the notebook self-check)."""
     from graders import render_html
 
-    return render_html.table(list(results), audience)
+    return render_html.table(list(results), audience, status_of)
 
 
 def page_html(result: Any, audience: str = "student") -> str:

@@ -20,7 +20,6 @@ from graders.optable import BACKPROP, Assignment
 from graders.scoring import OpResult
 
 PASSED, WRONG, NOT_IMPLEMENTED, ERROR = "passed", "wrong", "not implemented", "raised an error"
-COLOURS = {PASSED: "#1a7f37", WRONG: "#cf222e", NOT_IMPLEMENTED: "#9a6700", ERROR: "#cf222e"}
 
 
 def status_of(op: OpResult) -> str:
@@ -70,6 +69,7 @@ class Report:
     seed: int
     output: str = ""
     problem: str | None = None
+    results: list[OpResult] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -102,23 +102,12 @@ class Report:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        """The grade report's own table (formulas as MathML), with the self-check's words."""
         esc = html.escape
         if self.problem:
             return f"<p><b>self-check:</b> {esc(self.problem)}</p>"
-        body = []
-        for row in self.rows:
-            colour = COLOURS[row.status]
-            detail = "<br>".join(esc(line) for line in row.lines[:4])
-            body.append(
-                f"<tr><td>{esc(row.task)}</td><td><code>{esc(row.op)}</code></td>"
-                f"<td style='text-align:left'>{esc(row.title)}</td>"
-                f"<td>{row.points:g}/{row.max_points:g}</td>"
-                f"<td style='color:{colour};font-weight:bold'>{esc(row.status)}</td>"
-                f"<td style='text-align:left'>{detail}</td></tr>")
-        head = "".join(f"<th>{name}</th>" for name in
-                       ("task", "op", "what", "points", "status", "what to look at"))
-        return (f"<p><b>{esc(self.summary())}</b></p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        table = feedback.html_table(self.results, "student", status_of=status_of)
+        return f"<p><b>{esc(self.summary())}</b></p>{table}"
 
 
 def check(cls: object, *, assignment: Assignment = BACKPROP, seed: int | None = None) -> Report:
@@ -130,7 +119,8 @@ def check(cls: object, *, assignment: Assignment = BACKPROP, seed: int | None = 
     groups = probes.plan(assignment, seed)
     outcome = inprocess.run(cls, groups)
     results = scoring.score(assignment, groups, outcome, oracle_module.load())
-    return Report([Row.from_result(op) for op in results], seed, output=outcome.output)
+    return Report([Row.from_result(op) for op in results], seed, output=outcome.output,
+                  results=results)
 
 
 def _in_ipython() -> bool:
