@@ -56,7 +56,7 @@ def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | No
         if result.problem and syntax:
             first = syntax[0]
             result.problem = (f"{path}: cell {first.get('index')}, line {first.get('line')}: "
-                              f"{first.get('error')}; so {result.problem[4:]}")
+                              f"{first.get('error')}, so no class `Value` could be defined")
         if result.problem is None:
             result.ops = scoring.score(assignment, groups, outcome, oracle_module.load())
     if result.problem:
