@@ -22,7 +22,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,6 +40,7 @@ class Limits:
     memory_bytes: int = 1 << 30
     processes: int = 64
     group_seconds: float = 10.0
+    cell_seconds: float = 30.0  # one top-level cell; a cell over it is skipped, not fatal
     submission_seconds: float = 60.0
     output_bytes: int = 1 << 20
     cpu_seconds: int = 120
@@ -206,7 +207,7 @@ class Child:
         else:
             root = str(self.workdir)
             command = []
-        command += [python, "-I", "-S", "-B", f"{root}/harness.py", f"{root}/program.json",
+        command += [python, "-I", "-S", "-B", "-u", f"{root}/harness.py", f"{root}/program.json",
                     str(plan_read), str(result_write)]
         try:
             self.process = self._start(command, limits, bwrap, plan_read, result_write, nproc)
@@ -298,12 +299,13 @@ class Child:
                     records.append({"kind": "garbled"})
         return records
 
-    def records(self, deadline: float) -> Iterator[dict]:
-        """Yield records until the channel closes; raise ChildTimeout at the deadline."""
+    def records(self, deadline: float | Callable[[], float]) -> Iterator[dict]:
+        """Yield records until the channel closes; raise ChildTimeout at the deadline (a time,
+        or a function giving it, for deadlines that move as the child reports progress)."""
         while True:
             if not self._records_open:
                 raise ChildGone(self.exit_description())
-            remaining = deadline - time.monotonic()
+            remaining = (deadline() if callable(deadline) else deadline) - time.monotonic()
             if remaining <= 0:
                 raise ChildTimeout()
             yield from self._pump(min(remaining, 0.5))

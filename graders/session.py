@@ -48,27 +48,54 @@ def _check_python(record: dict, outcome: Outcome) -> None:
                          f"not the grader's {sys.version[:60]!r}.")
 
 
+class CellTimeout(ChildTimeout):
+    """One top-level cell ran past its limit; the rest of the notebook can run without it."""
+
+    def __init__(self, cell: int, message: str) -> None:
+        super().__init__(message)
+        self.cell = cell
+
+
 def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> dict:
     """Wait for the child to run the notebook; raise ChildGone/ChildTimeout with the cell."""
-    running = None
+    running: list[int | None] = [None]
+    cell_deadline = [deadline]
+
+    def current_deadline() -> float:
+        return min(cell_deadline[0], deadline)
+
     try:
-        for record in child.records(deadline):
+        for record in child.records(current_deadline):
             if record.get("kind") == "hello":
                 _check_python(record, outcome)
             elif record.get("kind") == "cell" and isinstance(record.get("index"), int):
-                running = record["index"]
+                running[0] = record["index"]
+                cell_deadline[0] = time.monotonic() + limits.cell_seconds
             elif record.get("kind") == "loaded":
                 return record
     except ChildTimeout:
-        where = f" (cell {running} was running)" if running else ""
+        cell = running[0]
+        if cell is not None and time.monotonic() < deadline:
+            raise CellTimeout(cell, f"cell {cell} did not finish within "
+                                    f"{limits.cell_seconds:g} s") from None
+        where = f" (cell {cell} was running)" if cell else ""
         raise ChildTimeout(
             f"running the submission did not finish within {limits.submission_seconds:g} s"
             f"{where}; an infinite loop or a long computation at the top level?"
         ) from None
     except ChildGone as error:
-        where = f" while running cell {running}" if running else ""
+        where = f" while running cell {running[0]}" if running[0] else ""
         raise ChildGone(f"{error}{where}") from None
     raise ChildGone("the process stopped before loading the submission")
+
+
+def _program_without(program: Program, skipped: set[int]) -> dict:
+    """The program with skipped cells emptied (indices kept, so messages still match)."""
+    data = program.to_json()
+    for cell in data["cells"]:
+        if cell["index"] in skipped:
+            cell["source"] = ""
+    return data
 
 
 def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
@@ -113,6 +140,7 @@ def run(program: Program, groups: list[Group], limits: Limits,
     pending = list(groups)
     child: Child | None = None
     retried: set[str] = set()
+    skipped: set[int] = set()
     try:
         while pending:
             if time.monotonic() >= deadline:
@@ -122,13 +150,22 @@ def run(program: Program, groups: list[Group], limits: Limits,
                         "limit was reached")
                 break
             if child is None:
-                child = Child(program.to_json(), limits, strong=strong)
+                child = Child(_program_without(program, skipped), limits, strong=strong)
                 outcome.isolation = child.isolation
                 if child.cgroup_problem:
                     outcome.note("Note: no per-run cgroup, so processes and memory are capped "
                                  f"per process only ({child.cgroup_problem}).")
                 try:
                     loaded = _load(child, deadline, limits, outcome)
+                except CellTimeout as error:
+                    # Like a notebook runner's cell timeout: skip the cell, run the rest.
+                    _end(child, outcome)
+                    outcome.output_taken = False  # the run that completes prints it all
+                    child = None
+                    skipped.add(error.cell)
+                    outcome.note(f"{error}; it was skipped and the rest of the notebook ran "
+                                 "without it (an infinite loop or a long computation?)")
+                    continue
                 except (ChildGone, ChildTimeout) as error:
                     if outcome.loaded is None:
                         outcome.load_error = str(error)

@@ -127,3 +127,20 @@ def test_loader_never_crashes_on_arbitrary_bytes(tmp_path_factory, data):
         assert str(path) in str(error)
     else:
         assert program.cells
+
+
+def test_a_hanging_top_level_cell_is_skipped_and_the_rest_still_graded(tmp_path):
+    from graders.sandbox import Limits
+
+    hang = ({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+             "source": "print('before')\nwhile True:\n    pass"},
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+             "source": "print('after')"})
+    path = write(tmp_path, "hang.ipynb",
+                 corpus.as_notebook(corpus.BASE.read_text(), extra_cells=hang))
+    blocks = [b for b in corpus.BASE.read_text().split("\n\n\n") if b.strip()]
+    hanging_cell = len(blocks) + 2  # after the markdown cell and the code cells
+    result = grade(path, limits=Limits(cell_seconds=2, submission_seconds=30))
+    assert result.score == result.max_score
+    assert any(f"cell {hanging_cell} did not finish" in note for note in result.notes)
+    assert "after" in result.output
