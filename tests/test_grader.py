@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders import oracle, optable
+from graders import optable, oracle
 from graders.api import grade
 from graders.results import gradescope
 from tests import corpus
@@ -156,9 +156,8 @@ def test_hidden_checks_show_students_only_a_verdict(tmp_path):
 
 def test_the_reference_engine_passes_its_own_grader():
     # kit.engine's closures take out.grad as an argument; the grader accepts both conventions.
-    from graders.selfcheck import check
-
     import kit.engine
+    from graders.selfcheck import check
 
     report = check(kit.engine.Value)
     assert report.rows and all(row.status == "passed" for row in report.rows), str(report)
