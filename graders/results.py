@@ -110,8 +110,8 @@ def gradescope(result: Result) -> dict[str, Any]:
     }
 
 
-def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
-    """Write JSON through a temporary file and a rename; refuse to replace a symlink."""
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write through a temporary file in the same folder and a rename; refuse a symlink."""
     path = Path(path)
     if path.is_symlink():
         raise OSError(f"{path}: refusing to write through a symbolic link")
@@ -119,9 +119,13 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=directory, prefix=f".{path.name}.",
                                      delete=False, encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
+        handle.write(text)
         temporary = handle.name
     os.chmod(temporary, 0o644)
     os.replace(temporary, path)
     return path
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
+    """results.json, written only by the parent, atomically (see write_text_atomic)."""
+    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

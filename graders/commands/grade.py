@@ -27,6 +27,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--results", metavar="PATH",
                         help="one file: write Gradescope's results.json here")
     parser.add_argument("--seed", type=int, help="one file: reproduce a run's probe points")
+    parser.add_argument("--config", metavar="NAME|FILE",
+                        help="the assignment: a built-in name (backprop) or a .toml/.json "
+                             "file that sets ops, points, hidden checks (docs/assignments.md)")
     parser.add_argument("--verbose", "-v", action="store_true", help="show every detail")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
                         help="wall-clock limit for the whole submission (default 60)")
@@ -62,36 +65,14 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _limits(args: argparse.Namespace):
-    from graders.sandbox import Limits
-
-    if args.op_timeout is None:
-        return Limits()
-    if args.op_timeout <= 0:
-        raise UsageError(f"--op-timeout {args.op_timeout:g}: must be more than 0 seconds")
-    return Limits(group_seconds=args.op_timeout)
-
-
 def write_feedback(target: str, result, audience: str) -> Path:
     """The per-submission report, through a temporary file and a rename like results.json."""
-    import os
-    import tempfile
-
     from graders import feedback
+    from graders.results import write_text_atomic
 
-    path = Path(target)
-    if path.is_symlink():
-        raise OSError(f"{path}: refusing to write through a symbolic link")
-    text = (feedback.page_markdown(result, audience) if path.suffix == ".md"
+    text = (feedback.page_markdown(result, audience) if target.endswith(".md")
             else feedback.page_html(result, audience))
-    directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=directory, prefix=f".{path.name}.",
-                                     delete=False, encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, path)
-    return path
+    return write_text_atomic(target, text)
 
 
 def _limits(args: argparse.Namespace):
@@ -100,6 +81,10 @@ def _limits(args: argparse.Namespace):
     from graders.sandbox import Limits
 
     limits = Limits()
+    if args.op_timeout is not None:
+        if not args.op_timeout > 0:
+            raise UsageError(f"--op-timeout {args.op_timeout:g}: must be more than 0 seconds")
+        limits = replace(limits, group_seconds=args.op_timeout)
     if args.time_limit is not None:
         if not args.time_limit > 0:
             raise UsageError(f"--time-limit {args.time_limit:g}: give a positive number of seconds")
@@ -110,6 +95,15 @@ def _limits(args: argparse.Namespace):
             raise UsageError(f"--memory {args.memory}: give at least 64 (MiB)")
         limits = replace(limits, memory_bytes=args.memory << 20)
     return limits
+
+
+def _assignment(args: argparse.Namespace):
+    from graders.assignments import ConfigError, resolve
+
+    try:
+        return resolve(args.config)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,7 +132,7 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     if path.is_dir():
         raise UsageError(f"{path}: is a directory; give one .ipynb or .py file, "
                          "or grade the folder with --out OUTDIR")
-    result = grade(path, seed=args.seed, limits=_limits(args),
+    result = grade(path, seed=args.seed, limits=_limits(args), assignment=_assignment(args),
                    strong=False if args.weak_isolation else None)
     if args.github:
         from graders import ci
@@ -192,7 +186,7 @@ def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
     options = batch.Options(
-        outdir=out, jobs=args.jobs, limits=_limits(args),
+        outdir=out, jobs=args.jobs, limits=_limits(args), assignment=_assignment(args),
         strong=False if args.weak_isolation else None, shard=args.shard,
         executor=args.executor, scheduler=args.scheduler,
         nbgrader_assignment=args.assignment,

@@ -1,0 +1,90 @@
+"""Which assignment to grade: a built-in one by name, or an instructor's config file.
+
+A config file (TOML or JSON) changes the table's defaults for one course without editing code:
+
+    base = "backprop"                 # start from a built-in assignment
+    ops = ["add", "mul", "tanh", "backward", "reference_example"]   # optional: a subset
+    hidden = ["backward"]             # details shown only after grades publish
+    probes_per_op = 6
+    [points]
+    mul = 3
+    log = 1                           # optional ops count only when given points
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+from graders import optable
+from graders.optable import Assignment
+
+BUILTIN = MappingProxyType({a.name: a for a in (optable.BACKPROP,)})
+KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name"}
+
+
+class ConfigError(ValueError):
+    """An assignment config that cannot be used; the message names the file and the key."""
+
+
+def _read(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        import tomllib
+
+        return tomllib.loads(text)
+    except (ValueError, ImportError) as error:
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper() or 'TOML'}: "
+                          f"{error}") from None
+
+
+def from_file(path: str | Path) -> Assignment:
+    path = Path(path)
+    data = _read(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a table of settings")
+    unknown = set(data) - KEYS
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {sorted(unknown)[0]!r}; "
+                          f"known: {', '.join(sorted(KEYS))}")
+    base_name = data.get("base", optable.BACKPROP.name)
+    if base_name not in BUILTIN:
+        raise ConfigError(f"{path}: base {base_name!r} is not a built-in assignment "
+                          f"({', '.join(BUILTIN)})")
+    base = BUILTIN[base_name]
+    ops = tuple(data.get("ops", base.ops))
+    points = dict(data.get("points", {}))
+    hidden = tuple(data.get("hidden", ()))
+    for label, keys in (("ops", ops), ("points", points), ("hidden", hidden)):
+        for key in keys:
+            if key not in optable.ALL:
+                raise ConfigError(f"{path}: {label}: unknown op {key!r}; the table has "
+                                  f"{', '.join(optable.ALL)}")
+    for key, value in points.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"{path}: points.{key} = {value!r}: give a number >= 0")
+    probes = data.get("probes_per_op", base.probes_per_op)
+    if isinstance(probes, bool) or not isinstance(probes, int) or not 3 <= probes <= 50:
+        raise ConfigError(f"{path}: probes_per_op = {probes!r}: give a whole number 3 to 50")
+    return replace(base, name=str(data.get("name", base.name)), ops=ops,
+                   points=MappingProxyType({**base.points, **points}), hidden=hidden,
+                   probes_per_op=probes)
+
+
+def resolve(spec: str | None) -> Assignment:
+    """A built-in assignment by name, or one read from a .toml/.json file."""
+    if spec is None:
+        return optable.BACKPROP
+    if spec in BUILTIN:
+        return BUILTIN[spec]
+    if Path(spec).suffix in (".toml", ".json"):
+        return from_file(spec)
+    raise ConfigError(f"{spec}: not a built-in assignment ({', '.join(BUILTIN)}) "
+                      "nor a .toml/.json config file")

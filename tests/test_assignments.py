@@ -1,0 +1,68 @@
+"""Instructors' assignment configs: points, subsets and hidden checks without editing code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from graders import optable
+from graders.api import grade
+from graders.assignments import ConfigError, resolve
+from tests import corpus
+
+
+def test_config_changes_points_ops_and_hidden(tmp_path):
+    config = tmp_path / "course.toml"
+    config.write_text('ops = ["add", "mul", "log", "backward"]\nhidden = ["backward"]\n'
+                      "probes_per_op = 6\n[points]\nmul = 3\nlog = 1\n")
+    assignment = resolve(str(config))
+    result = grade(corpus.SUBMISSIONS / "correct" / "direct_ops.py", assignment=assignment)
+    points = {op.key: op.max_points for op in result.ops}
+    assert points == {"add": 2, "mul": 3, "log": 1, "backward": 4}
+    assert result.score == result.max_score == 10
+    assert [op.hidden for op in result.ops] == [False, False, False, True]
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[points]\nmull = 3\n', "unknown op 'mull'"),
+    ('colour = "red"\n', "unknown setting 'colour'"),
+    ('probes_per_op = 1\n', "probes_per_op"),
+    ('[points]\nmul = -1\n', "points.mul"),
+    ('ops = [', "not valid TOML"),
+])
+def test_bad_configs_are_refused_in_one_line(tmp_path, text, words):
+    config = tmp_path / "course.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=r"course\.toml") as caught:
+        resolve(str(config))
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+    run = subprocess.run([sys.executable, "-m", "graders", "grade", str(corpus.BASE),
+                          "--config", str(config)], capture_output=True, text=True)
+    assert run.returncode == 2 and words in run.stderr and "Traceback" not in run.stderr
+
+
+def test_json_config_and_builtin_names(tmp_path):
+    config = tmp_path / "course.json"
+    config.write_text(json.dumps({"ops": ["add"], "points": {"add": 5}}))
+    assert resolve(str(config)).points_for("add") == 5
+    assert resolve("backprop") is optable.BACKPROP
+    with pytest.raises(ConfigError):
+        resolve("nonsense")
+
+
+def test_op_timeout_option_is_honoured(tmp_path):
+    source = corpus.BASE.read_text().replace(
+        "self.grad += out.data * out.grad", "while True:\n                pass")
+    path = tmp_path / "hang.py"
+    path.write_text(source)
+    results = tmp_path / "r.json"
+    run = subprocess.run([sys.executable, "-m", "graders", "grade", str(path), "--op-timeout",
+                          "1", "--results", str(results)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    exp = next(t for t in json.loads(results.read_text())["tests"]
+               if t["name"].startswith("exp"))
+    assert exp["score"] == 0 and "within 1 s" in exp["output"]
