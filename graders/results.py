@@ -57,8 +57,8 @@ class Result:
         if self.problem:
             lines.append(f"Not graded: {self.problem}")
         if self.isolation == "weak":
-            lines.append("WARNING: weak isolation: bubblewrap is not available, student code "
-                         "ran as a plain process with rlimits only.")
+            lines.append("WARNING: weak isolation: student code ran as a plain process with "
+                         "rlimits only (bubblewrap missing, unusable here, or turned off).")
         lines += [f"Your code raised an error in {line}" for line in self.cell_errors]
         lines += self.notes
         if self.output_truncated:
