@@ -34,13 +34,14 @@ def _read(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
+    if path.suffix != ".json":
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            raise ConfigError(f"{path}: TOML configs need Python 3.11; use a .json file") from None
     try:
-        if path.suffix == ".json":
-            return json.loads(text)
-        import tomllib
-
-        return tomllib.loads(text)
-    except (ValueError, ImportError) as error:
+        return json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except ValueError as error:
         raise ConfigError(f"{path}: not valid {path.suffix[1:].upper() or 'TOML'}: "
                           f"{error}") from None
 
