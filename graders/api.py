@@ -27,6 +27,22 @@ def _value_problem(loaded: dict) -> str | None:
     return None
 
 
+def _environment_notes(loaded: dict, cells: list[dict]) -> list[str]:
+    """Say what differs from the student's own kernel: no third-party modules, no plots."""
+    notes = []
+    stand_ins = [str(name)[:40] for name in loaded.get("stand_ins", []) if isinstance(name, str)]
+    if stand_ins:
+        notes.append(f"While grading, {', '.join(stand_ins)} ran as silent stand-ins: "
+                     "plots and pictures are not drawn.")
+    missing = sorted({str(c.get("error", "")).split("'")[1] for c in cells
+                      if str(c.get("error", "")).startswith("ModuleNotFoundError")
+                      and str(c.get("error", "")).count("'") >= 2})
+    if missing:
+        notes.append(f"The grader runs your code with Python's standard library only: "
+                     f"{', '.join(missing)} cannot be imported there. Write Value with `math`.")
+    return notes
+
+
 def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | None = None,
           limits: Limits | None = None, strong: bool | None = None) -> Result:
     """Grade one `.ipynb` or `.py` submission. Never raises for a bad submission: the
@@ -51,6 +67,7 @@ def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | No
         result.problem = f"{path}: {outcome.load_error or 'the submission could not be run'}"
     else:
         result.cells = [c for c in outcome.loaded.get("cells", []) if isinstance(c, dict)]
+        result.notes += _environment_notes(outcome.loaded, result.cells)
         result.problem = _value_problem(outcome.loaded)
         syntax = [c for c in result.cells if c.get("status") == "syntax"]
         if result.problem and syntax:

@@ -144,3 +144,22 @@ def test_a_hanging_top_level_cell_is_skipped_and_the_rest_still_graded(tmp_path)
     assert result.score == result.max_score
     assert any(f"cell {hanging_cell} did not finish" in note for note in result.notes)
     assert "after" in result.output
+
+
+def test_plotting_imports_are_stood_in_and_numpy_is_explained(tmp_path):
+    top = ("import math\nimport matplotlib.pyplot as plt\nfrom IPython.display import display\n"
+           "from kit.viz import draw_dot\n")
+    plots = ("xs = [x / 4 for x in range(-20, 20)]\nplt.plot(xs, [math.tanh(x) for x in xs])\n"
+             "plt.grid(); plt.show()\ndisplay(draw_dot(Value(2.0) * Value(3.0)))\n")
+    source = "\n\n\n".join(["import numpy as np", top, corpus.BASE.read_text(), plots])
+    result = grade(write(tmp_path, "plots.ipynb", corpus.as_notebook(source)))
+    assert result.score == result.max_score
+    assert any("matplotlib" in note and "stand-ins" in note for note in result.notes)
+    assert any("numpy cannot be imported" in note for note in result.notes)
+    assert [line for line in result.cell_errors if "numpy" in line]
+
+
+def test_a_stood_in_module_cannot_supply_value(tmp_path):
+    result = grade(write(tmp_path, "imp.py", "from kit.engine import Value\n"))
+    assert result.score == 0
+    assert "Value" in result.problem
