@@ -168,7 +168,7 @@ class StandIn:
 class StandInFinder:
     """Finds display-only modules (and their submodules) as stand-ins."""
 
-    used = []
+    used: "list[str]" = []  # noqa: RUF012 - one finder per child process, by design
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):
