@@ -8,6 +8,7 @@ rounded once, not another float computation that could share the student's round
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -28,6 +29,37 @@ SYMBOLS = ("x", "y", "c", "k", "u", "g", "a", "b")
 ORACLE_FORMAT = 3  # bump when the cache layout or derivation rules change
 
 
+MPMATH_FUNCTIONS = frozenset({"mpf", "exp", "log", "tanh", "sqrt", "sinh", "cosh"})
+_ARITHMETIC = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Compare, ast.BoolOp,
+               ast.Constant, ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def check_arithmetic(code: str) -> None:
+    """Refuse anything but arithmetic over the symbols and a few mpmath functions.
+
+    Formulas are evaluated from a cache file; whoever can write that file must not be able to
+    run code in the grader, so the cache is data, checked before it is compiled.
+    """
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError as error:
+        raise ValueError(f"formula is not an expression: {code[:80]!r}") from error
+    for node in ast.walk(tree):
+        if isinstance(node, _ARITHMETIC):
+            if isinstance(node, ast.Constant) and type(node.value) not in (int, float):
+                raise ValueError(f"formula has a non-number constant: {code[:80]!r}")
+            continue
+        if isinstance(node, ast.Name) and node.id in (*SYMBOLS, "mpmath"):
+            continue
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id == "mpmath" and node.attr in MPMATH_FUNCTIONS:
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and not node.keywords:
+            continue
+        raise ValueError(f"formula has {type(node).__name__}, not arithmetic: {code[:80]!r}")
+
+
 @dataclass(frozen=True)
 class Formula:
     """One derived expression: mpmath source to evaluate, and how to show it to a person."""
@@ -38,9 +70,10 @@ class Formula:
 
     @cache  # noqa: B019 - formulas live for the whole process
     def function(self):
-        namespace = {"mpmath": mpmath}
+        check_arithmetic(self.code)
+        namespace = {"mpmath": mpmath, "__builtins__": {}}
         args = ", ".join(f"{name}=0" for name in SYMBOLS)
-        return eval(f"lambda {args}: {self.code}", namespace)  # our own generated source
+        return eval(f"lambda {args}: {self.code}", namespace)  # checked arithmetic only
 
     def __call__(self, **values: float) -> float:
         exact = {name: mpmath.mpf(value) for name, value in values.items()}
@@ -275,14 +308,28 @@ def _from_json(data: dict[str, Any]) -> Oracle:
     return Oracle(ops=ops, reference=reference)
 
 
+def _formulas(oracle: Oracle):
+    for op in oracle.ops.values():
+        yield op.value
+        yield from op.derivative.values()
+        yield from (f for f in (op.reuse_value, op.reuse_derivative) if f is not None)
+        for mistake in op.mistakes:
+            yield from mistake.grads.values()
+    yield oracle.reference.value
+    yield from oracle.reference.derivative.values()
+
+
 @cache
 def load() -> Oracle:
     """The oracle, from the cache when the table and sympy are unchanged, else derived anew."""
     path = cache_dir() / f"oracle-{_fingerprint()}.json"
     try:
-        return _from_json(json.loads(path.read_text()))
+        cached = _from_json(json.loads(path.read_text()))
+        for formula in _formulas(cached):
+            check_arithmetic(formula.code)
+        return cached
     except (OSError, ValueError, KeyError, TypeError):
-        pass
+        pass  # missing, stale or tampered with: derive again
     oracle = derive()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
