@@ -12,7 +12,6 @@ import ast
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
@@ -22,6 +21,7 @@ from typing import Any
 import mpmath
 
 from graders import optable
+from graders.atomic import write_text_atomic
 from graders.optable import OpSpec
 
 mpmath.mp.dps = 30
@@ -332,10 +332,7 @@ def load() -> Oracle:
         pass  # missing, stale or tampered with: derive again
     oracle = derive()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
-            json.dump(_to_json(oracle), handle)
-        os.replace(handle.name, path)
+        write_text_atomic(path, json.dumps(_to_json(oracle)))
     except OSError:
         pass  # a read-only home only costs the derivation next time
     return oracle

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graders.atomic import write_text_atomic
 from graders.scoring import OpResult
 
 
@@ -108,22 +108,6 @@ def gradescope(result: Result) -> dict[str, Any]:
             "max_score": result.max_score,
         },
     }
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write through a temporary file in the same folder and a rename; refuse a symlink."""
-    path = Path(path)
-    if path.is_symlink():
-        raise OSError(f"{path}: refusing to write through a symbolic link")
-    directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=directory, prefix=f".{path.name}.",
-                                     delete=False, encoding="utf-8") as handle:
-        handle.write(text)
-        temporary = handle.name
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
-    return path
 
 
 def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:

@@ -68,7 +68,7 @@ def add_parser(subparsers) -> None:
 def write_feedback(target: str, result, audience: str) -> Path:
     """The per-submission report, through a temporary file and a rename like results.json."""
     from graders import feedback
-    from graders.results import write_text_atomic
+    from graders.atomic import write_text_atomic
 
     text = (feedback.page_markdown(result, audience) if target.endswith(".md")
             else feedback.page_html(result, audience))

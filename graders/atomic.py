@@ -1,0 +1,23 @@
+"""Write a file so that a reader sees the old content or the new, never half, never a link."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write through a temporary file in the same folder and a rename; refuse a symlink."""
+    path = Path(path)
+    if path.is_symlink():
+        raise OSError(f"{path}: refusing to write through a symbolic link")
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=directory, prefix=f".{path.name}.",
+                                     delete=False, encoding="utf-8") as handle:
+        handle.write(text)
+        temporary = handle.name
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+    return path
