@@ -88,23 +88,6 @@ def probe_facts(probe: Probe) -> list[tuple[str, str]]:
     return facts
 
 
-def probe_lines(probe: Probe) -> list[str]:
-    """A probe in two or three plain lines (kept for callers that print one probe)."""
-    facts = dict(probe_facts(probe))
-    if "your code raised" in facts:
-        return [f"your code raised {facts['your code raised']}"]
-    head = facts["checked"]
-    if "inputs" in facts:
-        head += f" at {facts['inputs']}"
-    if "upstream out.grad" in facts:
-        head += f", out.grad = {facts['upstream out.grad']}"
-    lines = [head, f"expected {facts['expected']}, got {facts['got']}"]
-    if "finite difference of your forward" in facts:
-        lines.append(f"finite difference of your own forward: "
-                     f"{facts['finite difference of your forward']}")
-    return lines
-
-
 def mistake_sentence(op: OpResult) -> str | None:
     """'tanh: your x.grad ends as …; the derivative is …' for a matched catalogued mistake."""
     found = op.diagnosis
