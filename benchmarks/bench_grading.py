@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -87,13 +88,16 @@ def build_course(folder: Path, count: int, buggy: int, hang: bool = True) -> dic
     styles = _honest_styles(solution)
     names = list(MISTAKES)
     kinds: dict[str, str] = {}
+    hang_index = count // 2 if hang else -1
+    # Spread the buggy ones evenly over the batch, never on the hanging one.
+    spots = [min(count - 1, int((i + 0.5) * count / buggy)) for i in range(min(buggy, count))]
+    bug_at = {spot if spot != hang_index else (spot + 1) % count: i for i, spot in enumerate(spots)}
     for index in range(count):
         student = f"s{index:03d}"
-        if hang and index == count // 2:
+        if index == hang_index:
             kind, text = "hang", _edit(solution, (HANG,))
-        elif index % max(count // max(buggy, 1), 1) == 7 and len(
-                [k for k in kinds.values() if k.startswith("bug:")]) < buggy:
-            name = names[len([k for k in kinds.values() if k.startswith("bug:")]) % len(names)]
+        elif index in bug_at:
+            name = names[bug_at[index] % len(names)]
             kind, text = f"bug:{name}", _edit(solution, MISTAKES[name][1])
         else:
             kind, text = "honest", styles[index % len(styles)]
@@ -228,8 +232,9 @@ def report(f: dict) -> str:
         f"| one submission, process start to results file (median of "
         f"{len(f['single_gradkit_s'])}) | {med_gk:.2f} s | {med_nb:.2f} s | "
         f"{f['single_ratio']:.1f}x | >= 3x |",
-        f"| the hanging submission | {f['hang_gradkit_s']:.1f} s | | | <= per-op timeout "
-        f"({f['op_timeout_s']:g} s) |", "",
+        *([] if math.isnan(f["hang_gradkit_s"]) else [
+            f"| the hanging submission | {f['hang_gradkit_s']:.1f} s | | | <= per-op timeout "
+            f"({f['op_timeout_s']:g} s) |"]), "",
         f"Honest submissions: {f['honest']}; full marks from gradkit "
         f"{f['honest_full_marks_gradkit']}, from nbgrader {f['honest_full_marks_nbgrader']}; "
         f"per-op pass/fail disagreements: {len(f['honest_disagreements'])}"
