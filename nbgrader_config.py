@@ -1,7 +1,7 @@
 """nbgrader configuration for the gradkit course (read by every `nbgrader` command run here).
 
 Source notebooks live in `solutions/`, released ones in `assignments/` (both generated: see
-graders/authoring.py and docs/course.md). The settings below answer what was measured of
+graders/course/authoring.py and docs/course.md). The settings below answer what was measured of
 nbgrader 0.9.6; tests/test_course.py checks that each still holds.
 """
 
@@ -18,7 +18,7 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 
 # Each stub names its task in its own `raise NotImplementedError(...)`, which follows the
-# solution region (graders/authoring.py), so the region becomes a comment only.
+# solution region (graders/course/authoring.py), so the region becomes a comment only.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 
 # A student who deletes or empties a grade cell gets it back from the database at autograde;

@@ -15,7 +15,7 @@ def __getattr__(name: str):
 
         return grade
     if name == "selfcheck":
-        from graders.selfcheck import selfcheck
+        from graders.course.self_check import selfcheck
 
         return selfcheck
     raise AttributeError(f"module 'graders' has no attribute {name!r}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from graders import oracle as oracle_module
-from graders import probes, scoring, session
-from graders.loader import SubmissionError, load
-from graders.optable import BACKPROP, Assignment
-from graders.results import Result
-from graders.sandbox import Limits
+from graders.judge import oracle as oracle_module
+from graders.judge import probes, scoring
+from graders.report.gradescope import Result
+from graders.run import session
+from graders.run.loader import SubmissionError, load
+from graders.run.sandbox import Limits
+from graders.spec.optable import BACKPROP, Assignment
 from kit import __version__
 
 

@@ -100,7 +100,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("backward_no_seed", "backward", "no_seed", (("self.grad = 1.0\n", "pass\n"),)),
     Mutant("backward_no_visited", "backward", "no_visited",
            (("if v not in visited:", "if True:"),)),
-    # More of the catalogue (graders/optable.py), so the diagnosis is measured on every entry.
+    # More of the catalogue (graders/spec/optable.py), so the diagnosis is measured on every entry.
     Mutant("mul_upstream_assign", "mul", "upstream_assign",
            ((MUL_SELF, "self.grad = other.data"), (MUL_OTHER, "other.grad = self.data"))),
     Mutant("pow_precedence", "pow", "exponent_precedence",

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from graders import optable
 from graders.api import grade
-from graders.assignments import ConfigError, resolve
+from graders.spec import optable
+from graders.spec.assignments import ConfigError, resolve
 from tests import corpus
 
 

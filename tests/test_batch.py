@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from graders import batch, discover
-from graders.gradebook import Gradebook
+from graders.classroom import batch, discover
+from graders.classroom.gradebook import Gradebook
 from tests.corpus import BASE, as_notebook, mutant
 
 ROOT = Path(__file__).resolve().parents[1]

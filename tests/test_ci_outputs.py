@@ -15,9 +15,9 @@ import nbformat
 import pytest
 import yaml
 
-from graders import ci
-from graders.results import Result
-from graders.scoring import OpResult, SubCheck
+from graders.judge.scoring import OpResult, SubCheck
+from graders.report import ci
+from graders.report.gradescope import Result
 from tests.corpus import BASE, mutant
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from graders import api, authoring, course
-from graders.optable import op
+from graders import api, course
+from graders.course import authoring
+from graders.spec.optable import op
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASED = ROOT / "assignments"
@@ -76,8 +77,8 @@ def answered(assignment: str, mistakes: bool = False) -> nbformat.NotebookNode:
 def test_source_notebooks_are_what_the_builder_writes(assignment: str) -> None:
     on_disk = authoring.path_for(assignment).read_text(encoding="utf-8")
     assert on_disk == authoring.render(assignment), (
-        f"solutions/{assignment} drifted from graders/authoring.py: "
-        "run `python -m graders.authoring` and regenerate the release")
+        f"solutions/{assignment} drifted from graders/course/authoring.py: "
+        "run `python -m graders.course.authoring` and regenerate the release")
 
 
 def test_release_is_exactly_what_generate_assignment_produces(tmp_path: Path) -> None:
@@ -186,8 +187,7 @@ def test_solution_notebook_runs_clean_and_passes_everything(assignment: str) -> 
             in text
     assert "not implemented" not in text and "wrong" not in text
     if assignment == "backprop":
-        from graders import oracle
-
+        from graders.judge import oracle
         reference = oracle.load().reference
         for name in ("g", "a.grad", "b.grad"):
             assert f"{float(reference.exact_fraction(name)):.4f}" in text

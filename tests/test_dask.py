@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from graders import batch
-from graders.gradebook import Gradebook
+from graders.classroom import batch
+from graders.classroom.gradebook import Gradebook
 from tests.corpus import BASE, mutant
 
 distributed = pytest.importorskip(
@@ -45,8 +45,7 @@ def test_a_batch_runs_on_a_dask_scheduler(tmp_path: Path, cluster):
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path):
-    from graders import executors
-
+    from graders.classroom import executors
     (tmp_path / "a.py").write_text(BASE.read_text())
     options = batch.Options(outdir=tmp_path / "out", executor="dask",
                             scheduler="tcp://127.0.0.1:9", progress=False)

@@ -6,9 +6,10 @@ import random
 
 import pytest
 
-from graders import diagnosis, optable, oracle, probes
 from graders.api import grade
-from graders.scoring import close, exact_graph
+from graders.judge import diagnosis, oracle, probes
+from graders.judge.scoring import close, exact_graph
+from graders.spec import optable
 from tests import corpus
 
 

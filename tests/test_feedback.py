@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from graders import feedback, render_html
 from graders.api import grade
-from graders.results import gradescope
-from graders.scoring import OpResult, Probe, SubCheck
+from graders.judge.scoring import OpResult, Probe, SubCheck
+from graders.report import feedback
+from graders.report import html as render_html
+from graders.report.gradescope import gradescope
 from tests import corpus
 
 HOSTILE = "<script>alert(1)</script> `tick` **bold** [link](http://x) | pipe"

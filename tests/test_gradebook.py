@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from graders.gradebook import Gradebook, Row, content_hash
+from graders.classroom.gradebook import Gradebook, Row, content_hash
 
 
 def _row(student: str = "ada", score: float = 3.0, ops: list[dict] | None = None) -> Row:

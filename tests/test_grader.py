@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders import optable, oracle
 from graders.api import grade
-from graders.results import gradescope
+from graders.judge import oracle
+from graders.report.gradescope import gradescope
+from graders.spec import optable
 from tests import corpus
 
 
@@ -157,7 +158,7 @@ def test_hidden_checks_show_students_only_a_verdict(tmp_path):
 def test_the_reference_engine_passes_its_own_grader():
     # kit.engine's closures take out.grad as an argument; the grader accepts both conventions.
     import kit.engine
-    from graders.selfcheck import check
+    from graders.course.self_check import check
 
     report = check(kit.engine.Value)
     assert report.rows and all(row.status == "passed" for row in report.rows), str(report)

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 import graders
-from graders import cgroups
 from graders.api import grade
-from graders.results import gradescope, write_json_atomic
-from graders.sandbox import Limits, bwrap_path
+from graders.report.gradescope import gradescope, write_json_atomic
+from graders.run import cgroups
+from graders.run.sandbox import Limits, bwrap_path
 
 HERE = Path(__file__).parent
 HONEST = (HERE / "submissions" / "correct" / "lecture_style.py").read_text()

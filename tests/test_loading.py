@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graders.api import grade
-from graders.loader import SubmissionError, load
-from graders.results import gradescope
+from graders.report.gradescope import gradescope
+from graders.run.loader import SubmissionError, load
 from tests import corpus
 
 
@@ -130,7 +130,7 @@ def test_loader_never_crashes_on_arbitrary_bytes(tmp_path_factory, data):
 
 
 def test_a_hanging_top_level_cell_is_skipped_and_the_rest_still_graded(tmp_path):
-    from graders.sandbox import Limits
+    from graders.run.sandbox import Limits
 
     hang = ({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
              "source": "print('before')\nwhile True:\n    pass"},

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from graders import oracle
+from graders.judge import oracle
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 
 from graders import api, course
 from graders import selfcheck as selfcheck_module
-from graders.optable import BACKPROP, op
-from graders.selfcheck import NOT_IMPLEMENTED, PASSED, WRONG, check
+from graders.course.self_check import NOT_IMPLEMENTED, PASSED, WRONG, check
+from graders.spec.optable import BACKPROP, op
 
 ROOT = Path(__file__).resolve().parents[1]
 CORRECT = ROOT / "tests" / "submissions" / "correct" / "lecture_style.py"
@@ -104,7 +104,6 @@ def test_a_stub_is_reported_as_not_implemented_with_its_task_id(stubbed: Path) -
 
 def test_plain_text_outside_jupyter_and_html_inside(capsys, stubbed: Path) -> None:
     from graders import selfcheck
-
     selfcheck(_load(stubbed))
     text = capsys.readouterr().out
     assert "not implemented" in text and f"{op('tanh').task}" in text
@@ -115,7 +114,7 @@ def test_plain_text_outside_jupyter_and_html_inside(capsys, stubbed: Path) -> No
 
 
 def test_module_and_function_are_both_callable(capsys) -> None:
-    # `import graders.selfcheck` binds the module on the package; the notebook's one-liner
+    # `import graders.course.self_check` binds the module on the package; the notebook's one-liner
     # `from graders import selfcheck; selfcheck(Value)` must still work.
     selfcheck_module(_load(CORRECT))
     assert "passed" in capsys.readouterr().out
@@ -137,9 +136,9 @@ def test_a_hanging_backward_costs_its_op_only(tmp_path: Path) -> None:
     source = CORRECT.read_text()
     old = "self.grad += (1 - t**2) * out.grad"
     hang.write_text(source.replace(old, "while True: pass"))
-    from graders import inprocess, probes, scoring
-    from graders import oracle as oracle_module
-
+    from graders.judge import oracle as oracle_module
+    from graders.judge import probes, scoring
+    from graders.run import inprocess
     groups = [g for g in probes.plan(BACKPROP, 1) if g.key in ("tanh", "exp")]
     outcome = inprocess.run(_load(hang), groups, group_seconds=0.5)
     results = {r.key: r for r in scoring.score(BACKPROP, groups, outcome, oracle_module.load())}

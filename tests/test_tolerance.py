@@ -8,8 +8,9 @@ import types
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graders import optable, oracle, probes
-from graders.scoring import close
+from graders.judge import oracle, probes
+from graders.judge.scoring import close
+from graders.spec import optable
 
 # mpmath's names, served by float math: the same formulas evaluated the way student code rounds.
 FLOAT_MATH = types.SimpleNamespace(tanh=math.tanh, exp=math.exp, log=math.log, mpf=float)

@@ -1,8 +1,9 @@
 """`gradkit grade`: one file (`--results results.json`), or a class (`--out OUTDIR -j N`).
 
 One file prints a readable per-op table (and, with `--github`/`--junit`, the CI outputs of
-graders/ci.py). Folders or several files are a batch (graders/batch.py): progress bar, a results
-file per submission, a resumable SQLite gradebook, grades.csv and a class summary.
+graders/report/ci.py). Folders or several files are a batch (graders/classroom/batch.py):
+progress bar, a results file per submission, a resumable SQLite gradebook, grades.csv and a
+class summary.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def add_parser(subparsers) -> None:
 
 def write_feedback(target: str, result, audience: str) -> Path:
     """The per-submission report, through a temporary file and a rename like results.json."""
-    from graders import feedback
     from graders.atomic import write_text_atomic
+    from graders.report import feedback
 
     text = (feedback.page_markdown(result, audience) if target.endswith(".md")
             else feedback.page_html(result, audience))
@@ -78,7 +79,7 @@ def write_feedback(target: str, result, audience: str) -> Path:
 def _limits(args: argparse.Namespace):
     from dataclasses import replace
 
-    from graders.sandbox import Limits
+    from graders.run.sandbox import Limits
 
     limits = Limits()
     if args.op_timeout is not None:
@@ -98,7 +99,7 @@ def _limits(args: argparse.Namespace):
 
 
 def _assignment(args: argparse.Namespace):
-    from graders.assignments import ConfigError, resolve
+    from graders.spec.assignments import ConfigError, resolve
 
     try:
         return resolve(args.config)
@@ -124,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_one(args: argparse.Namespace, path: Path) -> int:
     from graders.api import grade
-    from graders.report import render
-    from graders.results import gradescope, write_json_atomic
+    from graders.report.gradescope import gradescope, write_json_atomic
+    from graders.report.terminal import render
 
     if not path.exists() and not path.is_symlink():
         raise UsageError(f"{path}: no such file")
@@ -135,8 +136,7 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     result = grade(path, seed=args.seed, limits=_limits(args), assignment=_assignment(args),
                    strong=False if args.weak_isolation else None)
     if args.github:
-        from graders import ci
-
+        from graders.report import ci
         ci.github(result, path, environ=os.environ, stream=sys.stdout)
     else:
         render(result, verbose=args.verbose)
@@ -157,8 +157,7 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
                   file=sys.stderr)
             status = 1
     if args.junit:
-        from graders import ci
-
+        from graders.report import ci
         try:
             ci.write_junit(result, args.junit)
         except OSError as error:
@@ -168,8 +167,7 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
 
 
 def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
-    from graders import batch, discover, executors
-
+    from graders.classroom import batch, discover, executors
     if args.jobs < 1:
         raise UsageError(f"-j {args.jobs}: need at least 1 worker")
     if args.shard:

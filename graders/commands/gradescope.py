@@ -38,7 +38,7 @@ apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubb
 python3 -m venv /opt/gradkit
 /opt/gradkit/bin/pip install --quiet /autograder/source/gradkit-src
 # Derive the sympy oracle now, so no submission pays for it.
-/opt/gradkit/bin/python -c "from graders import oracle; oracle.load()"
+/opt/gradkit/bin/python -c "from graders.judge import oracle; oracle.load()"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -85,8 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
 def find_assignment(name: str):
     """An Assignment defined in the op table, by its name."""
-    from graders import optable
-
+    from graders.spec import optable
     known = {value.name: value for value in vars(optable).values()
              if isinstance(value, optable.Assignment)}
     if name not in known:
@@ -165,7 +164,7 @@ def _submission(folder: Path, wanted: str | None) -> tuple[Path | None, str | No
 
 def run_autograder(root: Path) -> int:
     """Grade `<root>/submission`, write `<root>/results/results.json`. Never fails silently."""
-    from graders.results import write_json_atomic
+    from graders.report.gradescope import write_json_atomic
 
     target = root / "results" / "results.json"
     try:
@@ -181,10 +180,10 @@ def run_autograder(root: Path) -> int:
 
 def _grade_in_layout(root: Path) -> dict:
     from graders.api import grade
-    from graders.gradebook import content_hash
-    from graders.results import Result, gradescope
-    from graders.sandbox import Limits
-    from graders.scoring import unscored
+    from graders.classroom.gradebook import content_hash
+    from graders.judge.scoring import unscored
+    from graders.report.gradescope import Result, gradescope
+    from graders.run.sandbox import Limits
 
     config = json.loads((root / "source" / "gradkit.json").read_text())
     assignment = find_assignment(config["assignment"])

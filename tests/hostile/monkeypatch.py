@@ -15,7 +15,7 @@ builtins.abs = lambda x: 0.0
 builtins.round = lambda x, n=0: 0.0
 unittest.TestCase.assertAlmostEqual = lambda *a, **k: None
 unittest.TestCase.assertEqual = lambda *a, **k: None
-for name in ("sympy", "pytest", "graders", "graders.scoring", "graders.oracle", "numpy"):
+for name in ("sympy", "pytest", "graders", "graders.judge.scoring", "graders.judge.oracle", "numpy"):
     fake = types.ModuleType(name)
     fake.diff = lambda *a, **k: 0
     fake.approx = lambda *a, **k: 0

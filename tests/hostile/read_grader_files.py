@@ -6,7 +6,7 @@
 import os
 
 for path in ("__GRADERS__/oracle.py", "__GRADERS__/probes.py", "/proc/__PARENT__/environ",
-             "/proc/__PARENT__/cmdline", "__REPO__/graders/optable.py"):
+             "/proc/__PARENT__/cmdline", "__REPO__/graders/spec/optable.py"):
     try:
         with open(path, "rb") as handle:
             print("LEAK", path, handle.read(40))

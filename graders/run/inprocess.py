@@ -22,10 +22,10 @@ import threading
 import warnings
 from collections.abc import Iterator
 
-from graders import harness
-from graders.probes import Group
-from graders.sandbox import Limits
-from graders.session import Outcome
+from graders.judge.probes import Group
+from graders.run import harness
+from graders.run.sandbox import Limits
+from graders.run.session import Outcome
 
 GROUP_SECONDS = Limits().group_seconds  # one op's checks, the same time the sandbox gives
 

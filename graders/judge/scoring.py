@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from graders import diagnosis, optable
-from graders.optable import Assignment
-from graders.oracle import OpOracle, Oracle
-from graders.probes import Case, Group
-from graders.session import Outcome
+from graders.judge import diagnosis
+from graders.judge.oracle import OpOracle, Oracle
+from graders.judge.probes import Case, Group
+from graders.run.session import Outcome
+from graders.spec import optable
+from graders.spec.optable import Assignment
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -208,7 +209,7 @@ def _check_fd(result: OpResult, case: Case, record: dict, oracle: OpOracle) -> N
 
 def diagnose(oracle: OpOracle, observed: dict[str, list[tuple[Case, Any]]]) -> dict | None:
     """Name the catalogued mistake that reproduces every observed gradient of a wrong input
-    (see graders/diagnosis.py); None when nothing in the catalogue explains them all."""
+    (see graders/judge/diagnosis.py); None when nothing in the catalogue explains them all."""
     return diagnosis.diagnose_op(oracle, observed)
 
 

@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from graders import optable
-from graders.optable import Assignment, Domain, OpSpec
+from graders.spec import optable
+from graders.spec.optable import Assignment, Domain, OpSpec
 
 UPSTREAM = Domain(low=0.5, high=2.5, gap=(0.8, 1.25))  # never 1: a missing factor must show
 PRE_GRAD = Domain(low=0.5, high=2.0, gap=None)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TextIO
 from xml.etree import ElementTree
 
-from graders import feedback
-from graders.results import Result
+from graders.report import feedback
+from graders.report.gradescope import Result
 
 MAX_ANNOTATIONS = 10
 METHODS = {
@@ -206,7 +206,7 @@ def _append(target: str | None, text: str) -> None:
 def github(result: Result, path: Path, *, environ=os.environ, stream: TextIO) -> None:
     """Everything a GitHub Actions step shows: the report (student-controlled text fenced off
     from the runner), annotations, the job summary and the step outputs."""
-    from graders.report import render
+    from graders.report.terminal import render
 
     token = secrets.token_hex(16)
     buffer = io.StringIO()

@@ -1,6 +1,6 @@
-"""The README's op table, generated from `graders/optable.py` so the two cannot disagree.
+"""The README's op table, generated from `graders/spec/optable.py` so the two cannot disagree.
 
-`python -m graders.tabledoc` rewrites the block between the markers in README.md; a test fails
+`python -m graders.spec.tabledoc` rewrites the block between the markers in README.md; a test fails
 when the committed README differs from what the table says.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from graders import optable
-from graders.optable import Domain
+from graders.spec import optable
+from graders.spec.optable import Domain
 
 BEGIN, END = "<!-- optable:begin -->", "<!-- optable:end -->"
 

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from graders import feedback, optable
-from graders.scoring import OpResult
+from graders.judge.scoring import OpResult
+from graders.report import feedback
+from graders.spec import optable
 
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
@@ -49,7 +50,7 @@ def _sympy_expr(op_key: str, name: str, mistake_key: str | None) -> Any:
     """The expression to show, built from the op table's source text with sympy."""
     import sympy as sp
 
-    from graders.oracle import SYMBOLS
+    from graders.judge.oracle import SYMBOLS
 
     symbols = {s: sp.Symbol(s, real=True) for s in SYMBOLS}
     spec = optable.op(op_key)

@@ -39,7 +39,7 @@ class Mistake:
 
     `grads` maps an input symbol to the full value its `.grad` ends with (including `g`);
     inputs not named are computed correctly by the mistaken code. A `backward()` mistake has no
-    formula: `grads` is empty and `key` names the behaviour `graders/diagnosis.py` simulates.
+    formula: `grads` is empty and `key` names the behaviour `graders/judge/diagnosis.py` simulates.
     `title` is the mistake's name in a report; `hint` tells the student what to change.
     """
 

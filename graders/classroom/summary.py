@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from graders.gradebook import Row
-from graders.optable import Assignment
-from graders.results import write_json_atomic
+from graders.classroom.gradebook import Row
+from graders.report.gradescope import write_json_atomic
+from graders.spec.optable import Assignment
 
 
 @dataclass

@@ -16,10 +16,10 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from graders import discover, executors
-from graders.gradebook import Gradebook, Row, content_hash
-from graders.optable import BACKPROP, Assignment
-from graders.sandbox import Limits
+from graders.classroom import discover, executors
+from graders.classroom.gradebook import Gradebook, Row, content_hash
+from graders.run.sandbox import Limits
+from graders.spec.optable import BACKPROP, Assignment
 from kit import __version__
 
 
@@ -72,7 +72,7 @@ def _op_rows(ops) -> list[dict]:
 def grade_job(job: dict) -> dict:
     """Runs in a worker (a pool process or a Dask worker): grade one file, return plain data."""
     from graders.api import grade
-    from graders.results import gradescope
+    from graders.report.gradescope import gradescope
 
     result = grade(job["path"], assignment=job["assignment"], seed=job["seed"],
                    limits=Limits(**job["limits"]), strong=job["strong"])
@@ -83,8 +83,8 @@ def grade_job(job: dict) -> dict:
 
 def unscored_outcome(path: str, assignment: Assignment, reason: str) -> dict:
     """The outcome of a submission that cannot be graded: score 0, every op, the reason."""
-    from graders import scoring
-    from graders.results import Result, gradescope
+    from graders.judge import scoring
+    from graders.report.gradescope import Result, gradescope
 
     result = Result(submission=path, grader_version=__version__, problem=reason)
     result.ops = scoring.unscored(assignment, reason)
@@ -157,8 +157,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 progress.update(task, rate=f"{speed:.1f}/s" if speed else "")
         rows = list(book.rows())
     export_csv(rows, options.assignment, outdir / "grades.csv")
-    from graders import classsummary
-
+    from graders.classroom import summary as classsummary
     classsummary.write(rows, options.assignment, outdir)
     return report
 
@@ -174,7 +173,7 @@ def _execute(options: Options, jobs: list[dict]):
 def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
            report: Report) -> None:
     """Results file first, then the gradebook row: the row is the commit point."""
-    from graders.results import write_json_atomic
+    from graders.report.gradescope import write_json_atomic
 
     target = results_dir / results_name(job["student"], job["nbgrader"])
     data = outcome["gradescope"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.atomic import write_text_atomic
-from graders.scoring import OpResult
+from graders.judge.scoring import OpResult
 
 
 @dataclass
@@ -72,8 +72,7 @@ def _md_escape(text: str) -> str:
 
 def op_output_markdown(op: OpResult) -> str:
     """A test's output for Gradescope (Markdown); feedback.py renders richer reports."""
-    from graders import feedback
-
+    from graders.report import feedback
     return feedback.markdown_for_op(op)
 
 

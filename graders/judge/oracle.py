@@ -20,9 +20,9 @@ from typing import Any
 
 import mpmath
 
-from graders import optable
 from graders.atomic import write_text_atomic
-from graders.optable import OpSpec
+from graders.spec import optable
+from graders.spec.optable import OpSpec
 
 mpmath.mp.dps = 30
 SYMBOLS = ("x", "y", "c", "k", "u", "g", "a", "b")

@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graders import feedback, optable
-from graders.optable import BACKPROP
+from graders.report import feedback
+from graders.spec import optable
+from graders.spec.optable import BACKPROP
 
 ASSIGNMENTS = ("derivatives", "backprop", "mlp")
 
@@ -119,7 +120,7 @@ def _verdict(points: float, max_points: float, lines: list[str]) -> str:
 def selfcheck(assignment: str, namespace: dict[str, Any]) -> None:
     """Every task of an assignment, one verdict each: passed, wrong or not implemented."""
     if assignment == "backprop":
-        from graders.selfcheck import selfcheck as table
+        from graders.course.self_check import selfcheck as table
 
         table(namespace.get("Value"))
         return
@@ -133,9 +134,9 @@ _BACKPROP_CACHE: dict[int, tuple[weakref.ref, dict]] = {}
 
 
 def _backprop(item: Task, namespace: dict[str, Any]) -> tuple[float, list[str]]:
-    from graders import inprocess, probes, scoring
-    from graders import oracle as oracle_module
-
+    from graders.judge import oracle as oracle_module
+    from graders.judge import probes, scoring
+    from graders.run import inprocess
     cls = namespace.get("Value")
     if not isinstance(cls, type):
         return 0.0, ["the notebook does not define a class named `Value`"]
@@ -147,7 +148,7 @@ def _backprop(item: Task, namespace: dict[str, Any]) -> tuple[float, list[str]]:
         cached = (weakref.ref(cls), {op.key: op for op in results})
         _BACKPROP_CACHE[id(cls)] = cached
     op = cached[1][item.key]
-    from graders.selfcheck import NOT_IMPLEMENTED, Row
+    from graders.course.self_check import NOT_IMPLEMENTED, Row
 
     row = Row.from_result(op)
     if row.status == NOT_IMPLEMENTED:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from graders import feedback
-from graders.results import Result
+from graders.report import feedback
+from graders.report.gradescope import Result
 
 
 def render(result: Result, *, file=None, verbose: bool = False) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from graders import cgroups
+from graders.run import cgroups
 
 HARNESS = Path(__file__).with_name("harness.py")
 MAX_RECORD = 1 << 20

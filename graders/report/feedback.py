@@ -9,7 +9,7 @@ the grader's code or a solution line: formulas are mathematics, hints name rules
 `audience` is "student" or "instructor". A hidden check tells a student only its name and
 verdict; an instructor sees everything, including every failing probe and the catalogue keys.
 Text that came from the child (error messages) is untrusted and is escaped by every renderer.
-HTML lives in `graders/render_html.py`; `html_table` and `page_html` here are its entry points.
+HTML lives in `graders/report/html.py`; `html_table` and `page_html` here are its entry points.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from graders.scoring import ATOL, RTOL, OpResult, Probe
+from graders.judge.scoring import ATOL, RTOL, OpResult, Probe
 
 AUDIENCES = ("student", "instructor")
 
@@ -234,13 +234,11 @@ def page_markdown(result: Any, audience: str = "student") -> str:
 def html_table(results: Iterable[OpResult], audience: str = "student",
                status_of: Callable[[OpResult], str] | None = None) -> str:
     """An HTML table of verdicts with rendered formulas (for the notebook self-check)."""
-    from graders import render_html
-
+    from graders.report import html as render_html
     return render_html.table(list(results), audience, status_of)
 
 
 def page_html(result: Any, audience: str = "student") -> str:
     """A standalone, styled HTML page for one graded submission."""
-    from graders import render_html
-
+    from graders.report import html as render_html
     return render_html.page(result, audience)

@@ -18,8 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from graders import optable
-from graders.optable import Assignment
+from graders.spec import optable
+from graders.spec.optable import Assignment
 
 BUILTIN = MappingProxyType({a.name: a for a in (optable.BACKPROP,)})
 KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name"}

@@ -3,7 +3,7 @@
 The notebooks are generated so that nothing in them is typed twice: task ids, titles and points
 come from the op table (assignment 2) and `graders.course` (assignments 1 and 3), the lecture's
 reference program and its printed numbers from the table and the oracle, the four samples from
-`kit.data`. Run `python -m graders.authoring` after changing any of those, then
+`kit.data`. Run `python -m graders.course.authoring` after changing any of those, then
 `nbgrader generate_assignment` to refresh `assignments/` (tests/test_course.py checks both).
 
 Every answer is a function or method, so a solution region ends in `return` and is followed by
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import nbformat
 
-from graders import course, optable
+from graders import course
 from graders.course import Task
+from graders.spec import optable
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -338,8 +339,7 @@ def _task(key: str) -> Task:
 
 
 def backprop() -> nbformat.NotebookNode:
-    from graders import oracle
-
+    from graders.judge import oracle
     items = course.tasks("backprop")
     reference = oracle.load().reference
     printed = [f"{float(reference.exact_fraction(name)):.4f}" for name in optable.REFERENCE_PRINTED]

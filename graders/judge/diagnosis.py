@@ -15,9 +15,9 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graders import optable
-from graders.oracle import Formula, OpOracle
-from graders.probes import Case
+from graders.judge.oracle import Formula, OpOracle
+from graders.judge.probes import Case
+from graders.spec import optable
 
 RTOL = 1e-9
 ATOL = 1e-12

@@ -12,9 +12,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from graders.loader import Program
-from graders.probes import Group
-from graders.sandbox import Child, ChildGone, ChildTimeout, Limits
+from graders.judge.probes import Group
+from graders.run.loader import Program
+from graders.run.sandbox import Child, ChildGone, ChildTimeout, Limits
 
 
 @dataclass
