@@ -1,83 +1,113 @@
-"""The programmatic API that `gradkit grade` mirrors: `grade(path) -> Result`."""
+"""The programmatic API that `gradkit grade` mirrors, and the one "plan, run, score" pipeline.
+
+`grade(path)` runs a submission file in the sandbox; `grade_class(cls)` runs a class already in
+this process (the self-check and nbgrader's grade cells, not a boundary); `unscored(...)` is the
+result of a submission that could not be graded. Every path that grades goes through these.
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from graders.judge import oracle as oracle_module
-from graders.judge import probes, scoring
-from graders.report.gradescope import Result
-from graders.run import session
+from graders.judge import oracle, probes, scoring
+from graders.model import CellStatus, Limits, Loaded, OpResult, Outcome, Result
 from graders.run.loader import SubmissionError, load
-from graders.run.sandbox import Limits
 from graders.spec.optable import BACKPROP, Assignment
 from kit import __version__
 
 
-def _value_problem(loaded: dict) -> str | None:
-    value = loaded.get("value", {})
-    if not value.get("found"):
+def _value_problem(loaded: Loaded) -> str | None:
+    value = loaded.value
+    if not value.found:
         return "the submission does not define a class named `Value`"
-    if not value.get("is_class"):
-        return f"`Value` is a {value.get('kind', 'non-class')}, not a class"
-    if not value.get("own"):
-        module = value.get("module", "another module")
+    if not value.is_class:
+        return f"`Value` is a {value.kind or 'non-class'}, not a class"
+    if not value.own:
+        module = value.module or "another module"
         return (f"`Value` is imported from `{module}`, not defined by the submission; "
                 "write the class yourself")
     return None
 
 
-def _environment_notes(loaded: dict, cells: list[dict]) -> list[str]:
+def _missing_module(cell: CellStatus) -> str | None:
+    """The module named by a cell's ModuleNotFoundError, if that is how the cell failed."""
+    if cell.error.startswith("ModuleNotFoundError") and cell.error.count("'") >= 2:
+        return cell.error.split("'")[1]
+    return None
+
+
+def _environment_notes(loaded: Loaded) -> list[str]:
     """Say what differs from the student's own kernel: no third-party modules, no plots."""
     notes = []
-    stand_ins = [str(name)[:40] for name in loaded.get("stand_ins", []) if isinstance(name, str)]
-    if stand_ins:
-        notes.append(f"While grading, {', '.join(stand_ins)} ran as silent stand-ins: "
+    if loaded.stand_ins:
+        notes.append(f"While grading, {', '.join(loaded.stand_ins)} ran as silent stand-ins: "
                      "plots and pictures are not drawn.")
-    missing = sorted({str(c.get("error", "")).split("'")[1] for c in cells
-                      if str(c.get("error", "")).startswith("ModuleNotFoundError")
-                      and str(c.get("error", "")).count("'") >= 2})
+    missing = sorted({name for name in map(_missing_module, loaded.cells) if name})
     if missing:
         notes.append(f"The grader runs your code with Python's standard library only: "
                      f"{', '.join(missing)} cannot be imported there. Write Value with `math`.")
     return notes
 
 
-def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | None = None,
-          limits: Limits | None = None, strong: bool | None = None) -> Result:
-    """Grade one `.ipynb` or `.py` submission. Never raises for a bad submission: the
-    returned Result carries `problem` and a score of 0 instead."""
-    started = time.monotonic()
-    seed = probes.new_seed() if seed is None else seed
-    result = Result(submission=str(path), seed=seed, grader_version=__version__)
-    try:
-        program = load(path)
-    except SubmissionError as error:
-        result.problem = str(error)
-        result.ops = scoring.unscored(assignment, result.problem)
-        result.seconds = time.monotonic() - started
-        return result
-    result.notes = list(program.notes)
-    groups = probes.plan(assignment, seed)
-    outcome = session.run(program, groups, limits or Limits(), strong=strong)
+def unscored(path: str | Path, assignment: Assignment, reason: str, *,
+             seed: int | None = None) -> Result:
+    """A submission that could not be graded: score 0, a row per op, the reason once."""
+    return Result(submission=str(path), seed=seed, grader_version=__version__,
+                  problem=reason, ops=scoring.unscored(assignment, reason))
+
+
+def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assignment,
+           groups: list) -> None:
+    """Fill `result` from what the child produced: cells, notes, problem, or scored ops."""
     result.isolation = outcome.isolation
     result.notes += outcome.notes  # containment caveats (no cgroup, unexpected interpreter)
     result.output, result.output_truncated = outcome.output, outcome.output_truncated
     if outcome.loaded is None:
         result.problem = f"{path}: {outcome.load_error or 'the submission could not be run'}"
     else:
-        result.cells = [c for c in outcome.loaded.get("cells", []) if isinstance(c, dict)]
-        result.notes += _environment_notes(outcome.loaded, result.cells)
+        result.cells = list(outcome.loaded.cells)
+        result.notes += _environment_notes(outcome.loaded)
         result.problem = _value_problem(outcome.loaded)
-        syntax = [c for c in result.cells if c.get("status") == "syntax"]
+        syntax = [c for c in result.cells if c.status == "syntax"]
         if result.problem and syntax:
             first = syntax[0]
-            result.problem = (f"{path}: cell {first.get('index')}, line {first.get('line')}: "
-                              f"{first.get('error')}, so no class `Value` could be defined")
-        if result.problem is None:
-            result.ops = scoring.score(assignment, groups, outcome, oracle_module.load())
-    if result.problem:
-        result.ops = scoring.unscored(assignment, result.problem)
+            result.problem = (f"{path}: cell {first.index}, line {first.line}: "
+                              f"{first.error}, so no class `Value` could be defined")
+    result.ops = (scoring.unscored(assignment, result.problem) if result.problem else
+                  scoring.score(assignment, groups, outcome, oracle.load()))
+
+
+def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | None = None,
+          limits: Limits | None = None, strong: bool | None = None) -> Result:
+    """Grade one `.ipynb` or `.py` submission in the sandbox. Never raises for a bad
+    submission: the returned Result carries `problem` and a score of 0 instead."""
+    from graders.run import session  # lazy: the sandbox is not needed by grade_class
+
+    started = time.monotonic()
+    seed = probes.new_seed() if seed is None else seed
+    try:
+        program = load(path)
+    except SubmissionError as error:
+        result = unscored(path, assignment, str(error), seed=seed)
+        result.seconds = time.monotonic() - started
+        return result
+    result = Result(submission=str(path), seed=seed, grader_version=__version__,
+                    notes=list(program.notes))
+    groups = probes.plan(assignment, seed)
+    outcome = session.run(program, groups, limits or Limits(), strong=strong)
+    _judge(result, path, outcome, assignment, groups)
     result.seconds = time.monotonic() - started
     return result
+
+
+def grade_class(cls: type, *, assignment: Assignment = BACKPROP,
+                seed: int | None = None) -> tuple[list[OpResult], Outcome, int]:
+    """Score a `Value` class in *this* process (self-check, nbgrader grade cells): the same
+    plan, runners and scorer as `grade`, without a sandbox. Returns (ops, outcome, seed)."""
+    from graders.run import inprocess
+
+    seed = probes.new_seed() if seed is None else seed
+    groups = probes.plan(assignment, seed)
+    outcome = inprocess.run(cls, groups)
+    return scoring.score(assignment, groups, outcome, oracle.load()), outcome, seed

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
@@ -21,3 +23,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     os.chmod(temporary, 0o644)
     os.replace(temporary, path)
     return path
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
+    """A JSON file (results.json and the batch's results files), written atomically."""
+    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

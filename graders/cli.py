@@ -6,12 +6,8 @@ import argparse
 import importlib
 import sys
 
-from graders.commands import VERBS
+from graders.commands import VERBS, UsageError
 from kit import __version__
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called; reported in one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

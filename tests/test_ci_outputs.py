@@ -15,9 +15,8 @@ import nbformat
 import pytest
 import yaml
 
-from graders.judge.scoring import OpResult, SubCheck
+from graders.model import OpResult, Result, SubCheck
 from graders.report import ci
-from graders.report.gradescope import Result
 from tests.corpus import BASE, mutant
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,14 +7,11 @@ import random
 import pytest
 
 from graders.api import grade
-from graders.judge import diagnosis, oracle, probes
-from graders.judge.scoring import close, exact_graph
+from graders.judge import diagnosis, graphs, oracle, probes
+from graders.model import close
 from graders.spec import optable
 from tests import corpus
-
-
-def _op(result, key):
-    return next(op for op in result.ops if op.key == key)
+from tests.conftest import op_of
 
 
 @pytest.mark.parametrize("mutant", corpus.MUTANTS, ids=lambda m: m.name)
@@ -22,10 +19,10 @@ def test_each_mutant_is_named_by_its_catalogued_mistake(mutant, tmp_path):
     path = tmp_path / f"{mutant.name}.py"
     path.write_text(mutant.source())
     result = grade(path, seed=11)
-    broken = _op(result, mutant.breaks)
+    broken = op_of(result, mutant.breaks)
     assert not broken.passed
     assert broken.diagnosis is not None, f"{mutant.name}: nothing named"
-    assert broken.diagnosis["key"] == mutant.mistake
+    assert broken.diagnosis.key == mutant.mistake
 
 
 @pytest.mark.parametrize("path", corpus.CORRECT, ids=lambda p: p.stem)
@@ -41,8 +38,8 @@ def test_two_different_mistakes_in_one_op_are_both_named(tmp_path):
     source = source.replace(corpus.MUL_OTHER, "pass")
     path = tmp_path / "two.py"
     path.write_text(source)
-    found = _op(grade(path, seed=5), "mul").diagnosis
-    named = {found["key"], *(m["key"] for m in found.get("more", []))}
+    found = op_of(grade(path, seed=5), "mul").diagnosis
+    named = {found.key, *(m.key for m in found.more)}
     assert named == {"assign_not_accumulate", "not_updated"}
 
 
@@ -78,16 +75,16 @@ def test_the_replayed_correct_backward_equals_exact_reverse_mode():
     rng = random.Random(8)
     for _ in range(5):
         spec = probes.diamond(rng)
-        made, root, _ = diagnosis._build(spec)
+        made, root, _ = graphs.build(spec)
         diagnosis._correct(root, lambda node: node.kids, {})
-        exact, names = exact_graph(spec)
-        for name in names:
+        exact = graphs.exact(spec)
+        for name in exact:
             assert close(made[name].grad, float(exact[name]), scale=1.0)
 
 
 def test_every_backward_behaviour_changes_some_reported_gradient():
     """Each catalogued behaviour must be distinguishable from a correct backward()."""
-    group = probes.backward_group(random.Random(2))
+    group = probes.backward_group(optable.BACKWARD, random.Random(2), 0)
     correct = list(diagnosis._replay(group.cases, diagnosis._correct, 0))
     for mistake in optable.BACKWARD.mistakes:
         for behaviour in diagnosis.BEHAVIOURS[mistake.key]:

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 
 from graders.api import grade
-from graders.judge.scoring import OpResult, Probe, SubCheck
-from graders.report import feedback
-from graders.report import html as render_html
+from graders.judge import oracle
+from graders.model import OpResult, Probe, SubCheck
+from graders.report import html as report_html
+from graders.report import markdown as report_markdown
+from graders.report import text as report_text
 from graders.report.gradescope import gradescope
 from tests import corpus
+from tests.conftest import op_of
 
 HOSTILE = "<script>alert(1)</script> `tick` **bold** [link](http://x) | pipe"
 
@@ -30,41 +33,37 @@ def tanh_result(tmp_path_factory):
     return grade(path, seed=21)
 
 
-def _op(result, key):
-    return next(op for op in result.ops if op.key == key)
-
-
 def test_a_named_mistake_shows_the_students_formula_and_the_right_one(tanh_result):
-    tanh = _op(tanh_result, "tanh")
-    text = "\n".join(feedback.explain(tanh, "student"))
+    tanh = op_of(tanh_result, "tanh")
+    text = "\n".join(report_text.explain(tanh, "student"))
     assert "1 − tanh(x)²" in text  # the derivative, in readable Unicode
     assert "(1 − x²)" in text  # what the student's numbers equal
     assert "uses the input x where the output tanh(x) belongs" in text
 
 
 def test_the_failing_probe_reports_the_numbers_the_grader_saw(tanh_result):
-    tanh = _op(tanh_result, "tanh")
+    tanh = op_of(tanh_result, "tanh")
     probe = next(p for p in tanh.failures if p.finite_difference is not None)
     tanh = replace(tanh, failures=[probe])
-    markdown = feedback.markdown_for_op(tanh)
+    markdown = report_markdown.markdown_for_op(tanh)
     for value in (probe.expected, probe.got, probe.finite_difference, probe.upstream):
         assert f"{value:.6g}" in markdown
 
 
 def test_passing_ops_take_one_line(tanh_result):
-    add = _op(tanh_result, "add")
+    add = op_of(tanh_result, "add")
     assert add.passed
-    assert feedback.markdown_for_op(add).count("\n") == 0
-    assert feedback.explain(add) == []
+    assert report_markdown.markdown_for_op(add).count("\n") == 0
+    assert report_text.explain(add) == []
 
 
 def test_unexplained_numbers_say_so_and_give_the_finite_difference(tmp_path):
     path = tmp_path / "half.py"
     path.write_text(corpus.BASE.read_text().replace(corpus.RELU,
                                                     "self.grad += 0.5 * out.grad"))
-    relu = _op(grade(path, seed=3), "relu")
+    relu = op_of(grade(path, seed=3), "relu")
     assert relu.diagnosis is None
-    text = "\n".join(feedback.explain(relu))
+    text = "\n".join(report_text.explain(relu))
     assert "no catalogued mistake" in text
     assert "finite difference of your forward" in text
 
@@ -79,21 +78,21 @@ def _hidden_failure(hidden: bool) -> OpResult:
 
 def test_hidden_checks_show_students_only_name_and_verdict():
     op = _hidden_failure(hidden=True)
-    for student in (feedback.markdown_for_op(op, "student"),
-                    feedback.html_table([op], "student"),
-                    feedback.text_table([op], "student")):
+    for student in (report_markdown.markdown_for_op(op, "student"),
+                    report_html.table([op], "student"),
+                    report_text.text_table([op], "student")):
         assert "tanh" in student and "failed" in student
         assert "0.987654" not in student and "tanh(x)²" not in student
-    instructor = feedback.markdown_for_op(op, "instructor")
+    instructor = report_markdown.markdown_for_op(op, "instructor")
     assert "0.987654" in instructor and "tanh(x)²" in instructor
 
 
 def test_untrusted_error_text_is_escaped_everywhere():
     op = _hidden_failure(hidden=False)
     op.failures = [Probe("tanh/0", None, {"x": 0.5}, 1.5, None, None, None, error=HOSTILE)]
-    html_text = feedback.html_table([op], "student")
+    html_text = report_html.table([op], "student")
     assert "<script>" not in html_text and "&lt;script&gt;" in html_text
-    markdown = feedback.markdown_for_op(op, "student")
+    markdown = report_markdown.markdown_for_op(op, "student")
     assert "<script>" not in markdown
     spans = re.findall(r"`[^`]*`", markdown)
     assert any("script" in span for span in spans)  # the error sits inside one code span
@@ -108,7 +107,7 @@ def test_results_json_carries_markdown_feedback(tanh_result):
 
 
 def test_relu_formula_renders_as_mathml_cases():
-    markup = render_html.mathml("relu", "x")
+    markup = oracle.load().ops["relu"].derivative["x"].mathml
     assert markup.startswith("<math") and "<mtable" in markup and "piecewise" not in markup
 
 
@@ -163,7 +162,7 @@ def test_the_report_page_opens_cleanly_in_headless_chromium(tmp_path):
     path = tmp_path / "several.py"
     path.write_text(source)
     page = tmp_path / "report.html"
-    page.write_text(feedback.page_html(grade(path, seed=9), "student"))
+    page.write_text(report_html.page(grade(path, seed=9), "student"))
     shot = tmp_path / "report.png"
     log = _chromium(page, shot)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
@@ -175,6 +174,6 @@ def test_the_report_page_opens_cleanly_in_headless_chromium(tmp_path):
 
 
 def test_html_table_for_the_notebook_is_a_fragment(tanh_result):
-    fragment = feedback.html_table(tanh_result.ops, "student")
+    fragment = report_html.table(tanh_result.ops, "student")
     assert fragment.startswith('<table class="gradkit">') and "<html" not in fragment
     assert json.dumps(fragment)  # plain text, ready for IPython.display.HTML

@@ -19,9 +19,11 @@ import pytest
 
 import graders
 from graders.api import grade
-from graders.report.gradescope import gradescope, write_json_atomic
+from graders.atomic import write_json_atomic
+from graders.model import Limits
+from graders.report.gradescope import gradescope
 from graders.run import cgroups
-from graders.run.sandbox import Limits, bwrap_path
+from graders.run.sandbox import bwrap_path
 
 HERE = Path(__file__).parent
 HONEST = (HERE / "submissions" / "correct" / "lecture_style.py").read_text()

@@ -130,7 +130,7 @@ def test_loader_never_crashes_on_arbitrary_bytes(tmp_path_factory, data):
 
 
 def test_a_hanging_top_level_cell_is_skipped_and_the_rest_still_graded(tmp_path):
-    from graders.run.sandbox import Limits
+    from graders.model import Limits
 
     hang = ({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
              "source": "print('before')\nwhile True:\n    pass"},

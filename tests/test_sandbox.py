@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from graders.api import grade
-from graders.report.gradescope import write_json_atomic
+from graders.atomic import write_json_atomic
+from graders.model import Limits
 from graders.run import cgroups
-from graders.run.sandbox import Limits, bwrap_path, parse_record
+from graders.run.sandbox import bwrap_path, parse_record
 
 LIMITS = Limits(memory_bytes=256 << 20, processes=32, group_seconds=3.0,
                 submission_seconds=15.0, tmp_bytes=4 << 20)

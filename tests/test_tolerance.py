@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graders.judge import oracle, probes
-from graders.judge.scoring import close
+from graders.model import close
 from graders.spec import optable
 
 # mpmath's names, served by float math: the same formulas evaluated the way student code rounds.

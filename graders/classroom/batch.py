@@ -10,17 +10,14 @@ summary are regenerated from the gradebook at the end of every run.
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from graders.classroom import discover, executors
+from graders.classroom import discover, executors, seeds
 from graders.classroom.gradebook import Gradebook, Row, content_hash
 from graders.run.sandbox import Limits
 from graders.spec.optable import BACKPROP, Assignment
-from kit import __version__
 
 
 @dataclass
@@ -56,16 +53,9 @@ class Report:
                 f"grades in {self.outdir / 'grades.csv'}")
 
 
-def grader_id(assignment: Assignment, limits: Limits) -> str:
-    """Version of everything that decides a grade: a change regrades the class on rerun."""
-    spec = json.dumps([assignment.name, list(assignment.ops), dict(assignment.points),
-                       assignment.probes_per_op, asdict(limits)], sort_keys=True)
-    return f"{__version__}+{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
-
-
 def _op_rows(ops) -> list[dict]:
     return [{"op": op.key, "points": op.points, "max_points": op.max_points,
-             "status": op.status, "diagnosis": (op.diagnosis or {}).get("key")}
+             "status": op.status, "diagnosis": op.diagnosis.key if op.diagnosis else None}
             for op in ops]
 
 
@@ -83,11 +73,10 @@ def grade_job(job: dict) -> dict:
 
 def unscored_outcome(path: str, assignment: Assignment, reason: str) -> dict:
     """The outcome of a submission that cannot be graded: score 0, every op, the reason."""
-    from graders.judge import scoring
-    from graders.report.gradescope import Result, gradescope
+    from graders.api import unscored
+    from graders.report.gradescope import gradescope
 
-    result = Result(submission=path, grader_version=__version__, problem=reason)
-    result.ops = scoring.unscored(assignment, reason)
+    result = unscored(path, assignment, reason)
     return {"gradescope": gradescope(result), "score": 0.0, "max_score": result.max_score,
             "problem": reason, "seconds": 0.0, "ops": _op_rows(result.ops)}
 
@@ -121,7 +110,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
     results_dir.mkdir(parents=True, exist_ok=True)
     subs = discover.shard(discover.discover(paths, assignment=options.nbgrader_assignment),
                           options.shard)
-    grader = grader_id(options.assignment, options.limits)
+    grader = seeds.grader_id(options.assignment, options.limits)
     report = Report(found=len(subs), outdir=outdir)
     with Gradebook(outdir) as book:
         jobs, known = [], []
@@ -173,7 +162,7 @@ def _execute(options: Options, jobs: list[dict]):
 def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
            report: Report) -> None:
     """Results file first, then the gradebook row: the row is the commit point."""
-    from graders.report.gradescope import write_json_atomic
+    from graders.atomic import write_json_atomic
 
     target = results_dir / results_name(job["student"], job["nbgrader"])
     data = outcome["gradescope"]

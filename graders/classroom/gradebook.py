@@ -16,13 +16,14 @@ with `gradkit grade FILE --seed SEED`.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from graders.classroom import seeds
 
 FILENAME = "gradebook.sqlite"
 SCHEMA = """
@@ -137,8 +138,7 @@ class Gradebook:
         return self._secret
 
     def seed_for(self, digest: str, grader: str) -> int:
-        mac = hmac.new(self.secret(), f"{digest}:{grader}".encode(), hashlib.sha256)
-        return int.from_bytes(mac.digest()[:6], "big")
+        return seeds.seed(self.secret(), digest, grader)
 
     def current(self, student: str, assignment: str, digest: str, grader: str) -> bool:
         """True if this exact file was already graded by this grader: no need to grade again."""

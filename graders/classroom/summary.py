@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from graders.atomic import write_json_atomic
 from graders.classroom.gradebook import Row
-from graders.report.gradescope import write_json_atomic
 from graders.spec.optable import Assignment
 
 

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from graders.cli import UsageError
+from graders.commands import UsageError, options
 
 
 def add_parser(subparsers) -> None:
@@ -28,14 +28,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--results", metavar="PATH",
                         help="one file: write Gradescope's results.json here")
     parser.add_argument("--seed", type=int, help="one file: reproduce a run's probe points")
-    parser.add_argument("--config", metavar="NAME|FILE",
-                        help="the assignment: a built-in name (backprop) or a .toml/.json "
-                             "file that sets ops, points, hidden checks (docs/assignments.md)")
+    options.add_config(parser)
     parser.add_argument("--verbose", "-v", action="store_true", help="show every detail")
-    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
-                        help="wall-clock limit for the whole submission (default 60)")
-    parser.add_argument("--memory", type=int, metavar="MIB",
-                        help="memory limit for the student's code, in MiB (default 1024)")
+    options.add_limits(parser)
     parser.add_argument("--weak-isolation", action="store_true",
                         help="do not use bubblewrap even where it is available")
     parser.add_argument("--feedback", metavar="PATH", action="append", default=[],
@@ -56,8 +51,6 @@ def add_parser(subparsers) -> None:
                        help="where gradings run (default: local processes)")
     batch.add_argument("--scheduler", metavar="ADDR",
                        help="Dask scheduler address for --executor dask (tcp://host:8786)")
-    batch.add_argument("--op-timeout", type=float, metavar="SECONDS",
-                       help="time for one op's checks before it is failed (default 10)")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
     ci = parser.add_argument_group("continuous integration (one file)")
     ci.add_argument("--github", action="store_true",
@@ -69,42 +62,11 @@ def add_parser(subparsers) -> None:
 def write_feedback(target: str, result, audience: str) -> Path:
     """The per-submission report, through a temporary file and a rename like results.json."""
     from graders.atomic import write_text_atomic
-    from graders.report import feedback
+    from graders.report import html, markdown
 
-    text = (feedback.page_markdown(result, audience) if target.endswith(".md")
-            else feedback.page_html(result, audience))
+    text = (markdown.page_markdown(result, audience) if target.endswith(".md")
+            else html.page(result, audience))
     return write_text_atomic(target, text)
-
-
-def _limits(args: argparse.Namespace):
-    from dataclasses import replace
-
-    from graders.run.sandbox import Limits
-
-    limits = Limits()
-    if args.op_timeout is not None:
-        if not args.op_timeout > 0:
-            raise UsageError(f"--op-timeout {args.op_timeout:g}: must be more than 0 seconds")
-        limits = replace(limits, group_seconds=args.op_timeout)
-    if args.time_limit is not None:
-        if not args.time_limit > 0:
-            raise UsageError(f"--time-limit {args.time_limit:g}: give a positive number of seconds")
-        limits = replace(limits, submission_seconds=args.time_limit,
-                         group_seconds=min(limits.group_seconds, args.time_limit))
-    if args.memory is not None:
-        if args.memory < 64:
-            raise UsageError(f"--memory {args.memory}: give at least 64 (MiB)")
-        limits = replace(limits, memory_bytes=args.memory << 20)
-    return limits
-
-
-def _assignment(args: argparse.Namespace):
-    from graders.spec.assignments import ConfigError, resolve
-
-    try:
-        return resolve(args.config)
-    except ConfigError as error:
-        raise UsageError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_one(args: argparse.Namespace, path: Path) -> int:
     from graders.api import grade
-    from graders.report.gradescope import gradescope, write_json_atomic
+    from graders.atomic import write_json_atomic
+    from graders.report.gradescope import gradescope
     from graders.report.terminal import render
 
     if not path.exists() and not path.is_symlink():
@@ -133,7 +96,8 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     if path.is_dir():
         raise UsageError(f"{path}: is a directory; give one .ipynb or .py file, "
                          "or grade the folder with --out OUTDIR")
-    result = grade(path, seed=args.seed, limits=_limits(args), assignment=_assignment(args),
+    result = grade(path, seed=args.seed, limits=options.limits(args),
+                   assignment=options.assignment(args),
                    strong=False if args.weak_isolation else None)
     if args.github:
         from graders.report import ci
@@ -183,14 +147,15 @@ def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
-    options = batch.Options(
-        outdir=out, jobs=args.jobs, limits=_limits(args), assignment=_assignment(args),
+    settings = batch.Options(
+        outdir=out, jobs=args.jobs, limits=options.limits(args),
+        assignment=options.assignment(args),
         strong=False if args.weak_isolation else None, shard=args.shard,
         executor=args.executor, scheduler=args.scheduler,
         nbgrader_assignment=args.assignment,
         progress=False if args.no_progress else None)
     try:
-        report = batch.run(paths, options)
+        report = batch.run(paths, settings)
     except executors.ExecutorError as error:
         raise UsageError(str(error)) from None
     print(report.line())

@@ -1,29 +1,29 @@
 """`gradkit gradescope build|run`: the same grader as an autograder zip for Gradescope.
 
 `build` writes `setup.sh` (installs the bundled gradkit source into a venv and warms the oracle
-cache at image build time), `run_autograder` (calls `run`), `gradkit.json` (assignment, hidden ops,
-seed secret) and `gradkit-src/` (this exact grader), so Gradescope grades with what the
-instructor tested locally. `run` grades the one submission in `<root>/submission` and always
-writes `<root>/results/results.json`, whatever goes wrong (Gradescope's best practice).
+cache at image build time), `run_autograder` (calls `run`), `gradkit.json` (the assignment as a
+config table, built in or from a course.toml, with its hidden ops; the seed secret) and
+`gradkit-src/` (this exact grader), so Gradescope grades with what the instructor tested
+locally. `run` grades the one submission in `<root>/submission` and always writes
+`<root>/results/results.json`, whatever goes wrong (Gradescope's best practice).
 
 The root is `/autograder`, or `$GRADKIT_AUTOGRADER_ROOT` (tests emulate the layout in a temporary
-folder). Seeds are HMAC(secret, content hash): a regrade of the same file uses the same probe
+folder). Seeds follow `graders.classroom.seeds`: a regrade of the same file uses the same probe
 points, and the secret sits in `/autograder/source`, which the sandboxed student code cannot see.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import stat
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
-from graders.cli import UsageError
+from graders.commands import UsageError, options
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 SOURCE_PARTS = ("kit", "graders")
@@ -57,7 +57,7 @@ def add_parser(subparsers) -> None:
                     "Gradescope's /autograder layout (run).")
     verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = verbs.add_parser("build", help="write autograder.zip for an assignment")
-    build.add_argument("assignment", metavar="ASSIGNMENT", help="assignment name, e.g. backprop")
+    options.add_config(build, positional=True)
     build.add_argument("--out", default="autograder.zip", metavar="ZIP",
                        help="where to write the zip (default autograder.zip)")
     build.add_argument("--notebook", metavar="NAME",
@@ -66,8 +66,7 @@ def add_parser(subparsers) -> None:
                        help="ops whose results students see only later")
     build.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published",
                        help="when hidden ops become visible (default after_published)")
-    build.add_argument("--op-timeout", type=float, default=None, metavar="SECONDS",
-                       help="time for one op's checks (default 10)")
+    options.add_limits(build, op_timeout_only=True)
     run_parser = verbs.add_parser("run", help="grade /autograder/submission (used by "
                                                "run_autograder)")
     run_parser.add_argument("--root", default=None,
@@ -83,33 +82,26 @@ def run(args: argparse.Namespace) -> int:
     return run_autograder(root)
 
 
-def find_assignment(name: str):
-    """An Assignment defined in the op table, by its name."""
-    from graders.spec import optable
-    known = {value.name: value for value in vars(optable).values()
-             if isinstance(value, optable.Assignment)}
-    if name not in known:
-        raise UsageError(f"unknown assignment {name!r}; known: {', '.join(sorted(known))}")
-    return known[name]
-
-
 def _source_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
 def build(args: argparse.Namespace) -> int:
-    assignment = find_assignment(args.assignment)
+    from graders.spec.assignments import to_data
+
+    assignment = options.assignment(args)
     hidden = [key.strip() for key in args.hidden.split(",") if key.strip()]
     unknown = [key for key in hidden if key not in assignment.ops]
     if unknown:
         raise UsageError(f"--hidden {','.join(unknown)}: not graded in {assignment.name} "
                          f"(its ops: {', '.join(assignment.ops)})")
-    if args.op_timeout is not None and args.op_timeout <= 0:
-        raise UsageError("--op-timeout must be more than 0 seconds")
+    assignment = replace(assignment, hidden=tuple(dict.fromkeys((*assignment.hidden, *hidden))))
+    limits = options.limits(args)
     from kit import __version__
 
-    config = {"assignment": assignment.name, "notebook": args.notebook, "hidden": hidden,
-              "hidden_visibility": args.hidden_visibility, "op_timeout": args.op_timeout,
+    config = {"assignment": to_data(assignment), "notebook": args.notebook,
+              "hidden_visibility": args.hidden_visibility,
+              "op_timeout": limits.group_seconds if args.op_timeout is not None else None,
               "secret": os.urandom(32).hex(), "gradkit": __version__}
     out = Path(args.out)
     if out.is_dir():
@@ -133,7 +125,8 @@ def build(args: argparse.Namespace) -> int:
                     archive.write(path, f"gradkit-src/{path.relative_to(source)}")
     temporary.replace(out)
     print(f"wrote {out}: assignment {assignment.name}, gradkit {__version__}"
-          + (f", hidden until {args.hidden_visibility}: {', '.join(hidden)}" if hidden else ""))
+          + (f", hidden until {args.hidden_visibility}: {', '.join(assignment.hidden)}"
+             if assignment.hidden else ""))
     return 0
 
 
@@ -164,7 +157,7 @@ def _submission(folder: Path, wanted: str | None) -> tuple[Path | None, str | No
 
 def run_autograder(root: Path) -> int:
     """Grade `<root>/submission`, write `<root>/results/results.json`. Never fails silently."""
-    from graders.report.gradescope import write_json_atomic
+    from graders.atomic import write_json_atomic
 
     target = root / "results" / "results.json"
     try:
@@ -179,28 +172,24 @@ def run_autograder(root: Path) -> int:
 
 
 def _grade_in_layout(root: Path) -> dict:
-    from graders.api import grade
+    from graders.api import grade, unscored
+    from graders.classroom import seeds
     from graders.classroom.gradebook import content_hash
-    from graders.judge.scoring import unscored
-    from graders.report.gradescope import Result, gradescope
-    from graders.run.sandbox import Limits
+    from graders.model import Limits
+    from graders.report.gradescope import gradescope
+    from graders.spec.assignments import from_data
 
-    config = json.loads((root / "source" / "gradkit.json").read_text())
-    assignment = find_assignment(config["assignment"])
+    source = root / "source" / "gradkit.json"
+    config = json.loads(source.read_text())
+    assignment = from_data(config["assignment"], source)
     limits = Limits(group_seconds=config["op_timeout"]) if config.get("op_timeout") else Limits()
     path, problem = _submission(root / "submission", config.get("notebook"))
     if path is None:
-        result = Result(submission=str(root / "submission"), problem=problem)
-        result.ops = unscored(assignment, problem)
+        result = unscored(root / "submission", assignment, problem)
     else:
-        mac = hmac.new(bytes.fromhex(config["secret"]), content_hash(path).encode(),
-                       hashlib.sha256)
-        seed = int.from_bytes(mac.digest()[:6], "big")
+        seed = seeds.seed(bytes.fromhex(config["secret"]), content_hash(path),
+                          seeds.grader_id(assignment, limits))
         result = grade(path, assignment=assignment, seed=seed, limits=limits)
-    data = gradescope(result)
-    hidden = set(config.get("hidden") or ())
-    for test in data["tests"]:
-        if test["tags"][0].removeprefix("op:") in hidden:
-            test["visibility"] = config.get("hidden_visibility", "after_published")
-    return data
+    return gradescope(result, hidden_visibility=config.get("hidden_visibility",
+                                                          "after_published"))
 

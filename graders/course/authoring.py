@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from graders import course
-from graders.course import Task
+from graders.course import Task, checks
 from graders.spec import optable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +112,7 @@ def selfcheck_cell(call: str) -> nbformat.NotebookNode:
 def derivatives() -> nbformat.NotebookNode:
     t = {item.key: item for item in course.tasks("derivatives")}
     slope, abc, errors = t["slope"], t["slopes_abc"], t["slope_errors"]
-    a, b, c = course.ABC_AT
+    a, b, c = checks.ABC_AT
     cells = [
         md(f"""
         # Assignment 1: what a derivative measures
@@ -128,9 +128,9 @@ def derivatives() -> nbformat.NotebookNode:
         """),
         code(f"""
         def f(x):
-            return {course.F_SOURCE}
+            return {checks.F_SOURCE}
 
-        f({course.F_AT})
+        f({checks.F_AT})
         """),
         md(f"""
         ## Task {slope.task}: rise over run
@@ -140,7 +140,7 @@ def derivatives() -> nbformat.NotebookNode:
         shrinks, that line turns into the tangent, and the rate into the derivative.
 
         Write `slope(f, x, h)` that returns this forward-difference slope for any function `f`.
-        For our `f` at `x = {course.F_AT:g}` it should come out close to 14.
+        For our `f` at `x = {checks.F_AT:g}` it should come out close to 14.
         """),
         answer("slope", f"""
         def slope(f, x, h):
@@ -148,12 +148,12 @@ def derivatives() -> nbformat.NotebookNode:
             {todo(slope, "return (f(x + h) - f(x)) / h", "slope(f, x, h)", indent=12,
                   returns=True)}
         """),
-        code(f"slope(f, {course.F_AT}, 1e-6)"),
+        code(f"slope(f, {checks.F_AT}, 1e-6)"),
         grade_cell(slope),
         md(f"""
         ## Task {abc.task}: one output, three inputs
 
-        Now `d = {course.ABC_SOURCE}` depends on three numbers. Nudge one of them at a time,
+        Now `d = {checks.ABC_SOURCE}` depends on three numbers. Nudge one of them at a time,
         keep the others fixed, and you get three slopes: how sensitive `d` is to `a`, to `b`
         and to `c`. Think about the signs before you compute them: at
         `a = {a:g}, b = {b:g}, c = {c:g}`, does making `a` a little bigger raise `d` or lower it?
@@ -162,7 +162,7 @@ def derivatives() -> nbformat.NotebookNode:
         """),
         answer("slopes_abc", f"""
         def slopes_abc(a, b, c, h):
-            \"\"\"The slopes of d = {course.ABC_SOURCE} with respect to a, b and c.\"\"\"
+            \"\"\"The slopes of d = {checks.ABC_SOURCE} with respect to a, b and c.\"\"\"
             {todo(abc, '''
             d = a * b + c
             return ((a + h) * b + c - d) / h, (a * (b + h) + c - d) / h, (a * b + c + h - d) / h
@@ -179,7 +179,7 @@ def derivatives() -> nbformat.NotebookNode:
         of its digits are rounding noise (the *rounding* error, which grows as `h` shrinks).
 
         The exact slope of `f` at 3 is 14 (you can get it by hand: the derivative of
-        {course.F_SOURCE} is 6x - 4). Write `slope_errors(hs)` that returns, for each step in
+        {checks.F_SOURCE} is 6x - 4). Write `slope_errors(hs)` that returns, for each step in
         `hs`, how far `slope(f, 3.0, h)` is from 14. Then look at the table: where is the error
         smallest, and why not at the smallest `h`?
         """),
@@ -476,7 +476,7 @@ def mlp() -> nbformat.NotebookNode:
     neuron, params, grad, training, zero = (t[k] for k in
                                             ("neuron", "parameters", "loss_gradient",
                                              "training", "zero_grad"))
-    count = course._expected_count(3, (4, 4, 1))
+    count = checks.expected_count(3, (4, 4, 1))
     summary = "\n".join(f"- **{i.task}**: {i.title} ({i.points:g} pts)" for i in t.values())
     cells = [
         md(f"""

@@ -1,8 +1,8 @@
 """`selfcheck(Value)`: a student's own table of ops, passed / wrong / not implemented.
 
-It runs in the student's kernel, with no sandbox, but with everything else the grader uses: the
-op table, a fresh probe plan, the child's runners (through `graders.inprocess`), the scorer and
-the feedback catalogue. So a row that passes here passes in `gradkit grade`, and a row that
+It runs in the student's kernel, with no sandbox, but with everything else the grader uses
+(`graders.api.grade_class`): the op table, a fresh probe plan, the child's runners, the scorer
+and the feedback catalogue. So a row that passes here passes in `gradkit grade`, and a row that
 fails says the same thing the grade report will say. In Jupyter the table is HTML
 (`_repr_html_`); anywhere else it is plain text.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from graders.judge import oracle as oracle_module
-from graders.judge import probes, scoring
-from graders.judge.scoring import OpResult
-from graders.report import feedback
-from graders.run import inprocess
+from graders import api
+from graders.judge import probes
+from graders.model import OpResult
+from graders.report import html as report_html
+from graders.report.text import explain
 from graders.spec.optable import BACKPROP, Assignment
 
 PASSED, WRONG, NOT_IMPLEMENTED, ERROR = "passed", "wrong", "not implemented", "raised an error"
@@ -57,7 +57,7 @@ class Row:
         if status == NOT_IMPLEMENTED:
             lines = [_first_error(op).removeprefix("NotImplementedError: ")]
         else:
-            lines = feedback.explain(op)
+            lines = explain(op)
         return cls(op.task, op.key, op.title, status, op.points, op.max_points, lines)
 
 
@@ -106,7 +106,7 @@ class Report:
         esc = html.escape
         if self.problem:
             return f"<p><b>self-check:</b> {esc(self.problem)}</p>"
-        table = feedback.html_table(self.results, "student", status_of=status_of)
+        table = report_html.table(self.results, "student", status_of=status_of)
         return f"<p><b>{esc(self.summary())}</b></p>{table}"
 
 
@@ -116,9 +116,7 @@ def check(cls: object, *, assignment: Assignment = BACKPROP, seed: int | None = 
     if not isinstance(cls, type):
         return Report([], seed, problem=f"pass your Value class itself, not a "
                                         f"{type(cls).__name__}: selfcheck(Value)")
-    groups = probes.plan(assignment, seed)
-    outcome = inprocess.run(cls, groups)
-    results = scoring.score(assignment, groups, outcome, oracle_module.load())
+    results, outcome, seed = api.grade_class(cls, assignment=assignment, seed=seed)
     return Report([Row.from_result(op) for op in results], seed, output=outcome.output,
                   results=results)
 

@@ -11,24 +11,17 @@ exact graphs the child was given and comparing every reported gradient.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from graders.judge import graphs
+from graders.judge.graphs import Node
 from graders.judge.oracle import Formula, OpOracle
-from graders.judge.probes import Case
+from graders.model import Case, Diagnosis, Record, close
 from graders.spec import optable
 
-RTOL = 1e-9
-ATOL = 1e-12
 MAX_SIMULATED_STEPS = 200_000  # a traversal without a visited set can grow exponentially
 MAX_ORDERED_NODES = 8  # child orders are enumerated (2^n) only on graphs this small
-
-
-def _close(got: Any, expected: float, scale: float) -> bool:
-    if type(got) not in (int, float) or not math.isfinite(got):
-        return False
-    return abs(got - expected) <= ATOL + RTOL * max(abs(expected), scale)
 
 
 def describe(op_key: str, mistake_key: str) -> tuple[str, str]:
@@ -43,16 +36,13 @@ def describe(op_key: str, mistake_key: str) -> tuple[str, str]:
 
 
 def _entry(op_key: str, mistake_key: str, inputs: list[str], formula: Formula | None,
-           local: Formula | None = None) -> dict[str, Any]:
+           local: Formula | None = None) -> Diagnosis:
     title, hint = describe(op_key, mistake_key)
-    entry: dict[str, Any] = {"key": mistake_key, "title": title, "hint": hint,
-                             "input": inputs[0] if inputs else "", "inputs": inputs,
-                             "formula": formula.text if formula else ""}
-    if formula is not None:
-        entry["latex"] = formula.latex
-    if local is not None:
-        entry["expected_formula"] = local.text
-    return entry
+    return Diagnosis(mistake_key, title, hint, inputs=inputs,
+                     formula=formula.text if formula else "",
+                     latex=formula.latex if formula else "",
+                     mathml=formula.mathml if formula else "",
+                     expected_formula=local.text if local else "")
 
 
 # --- single ops: formulas -------------------------------------------------------------------
@@ -65,16 +55,17 @@ def _predicts(formula: Formula, name: str, case: Case, got: Any) -> bool:
         predicted = formula(**values)
     except (ZeroDivisionError, ValueError, OverflowError, TypeError):
         return False
-    return _close(got, predicted, scale=abs(values["g"]) + abs(values.get("u", 0.0)))
+    return close(got, predicted, scale=abs(values["g"]) + abs(values.get("u", 0.0)))
 
 
 def _is_right(oracle: OpOracle, name: str, case: Case, got: Any) -> bool:
     g, u = case.payload["pre"][name], case.payload["upstream"]
     local = oracle.derivative[name](**case.values)
-    return _close(got, g + u * local, scale=abs(g) + abs(u * local))
+    return close(got, g + u * local, scale=abs(g) + abs(u * local))
 
 
-def diagnose_op(oracle: OpOracle, observed: dict[str, list[tuple[Case, Any]]]) -> dict | None:
+def diagnose_op(oracle: OpOracle,
+                observed: dict[str, list[tuple[Case, Any]]]) -> Diagnosis | None:
     """The catalogued mistake that reproduces every observed gradient of each wrong input.
 
     `observed` holds, per input, every single-use probe and the number the student's closure
@@ -83,16 +74,16 @@ def diagnose_op(oracle: OpOracle, observed: dict[str, list[tuple[Case, Any]]]) -
     """
     specific = {m.key for m in optable.op(oracle.key).mistakes}
     ordered = sorted(oracle.mistakes, key=lambda m: m.key not in specific)
-    found: list[dict] = []
+    found: list[Diagnosis] = []
     for name, cases in observed.items():
         if not cases or all(_is_right(oracle, name, case, got) for case, got in cases):
             continue
         for mistake in ordered:
             formula = mistake.grads.get(name)
             if formula is not None and all(_predicts(formula, name, c, got) for c, got in cases):
-                same = next((d for d in found if d["key"] == mistake.key), None)
+                same = next((d for d in found if d.key == mistake.key), None)
                 if same is not None:
-                    same["inputs"].append(name)
+                    same.inputs.append(name)
                 else:
                     found.append(_entry(oracle.key, mistake.key, [name], formula,
                                         oracle.derivative[name]))
@@ -100,74 +91,28 @@ def diagnose_op(oracle: OpOracle, observed: dict[str, list[tuple[Case, Any]]]) -
     if not found:
         return None
     primary = found[0]
-    if len(found) > 1:
-        primary["more"] = found[1:]
+    primary.more = found[1:]
     return primary
 
 
-REUSE_OVERWRITES = {
-    "key": "reuse_overwrites",
-    "title": "loses a contribution when one node is used twice",
-    "input": "x",
-    "inputs": ["x"],
-    "hint": "when one node feeds an op twice (x * x), both contributions must add up in "
-            "x.grad: accumulate with += in every branch",
-    "formula": "",
-}
+def reuse_overwrites() -> Diagnosis:
+    """The op's reuse check failed while accumulation passed: one use overwrote the other."""
+    mistake = optable.REUSE_MISTAKE
+    return Diagnosis(mistake.key, mistake.title, mistake.hint, inputs=["x"])
 
 
 # --- backward(): behaviours -----------------------------------------------------------------
-
-
-class _Node:
-    """A node of the replayed graph, with the grader's own closure (as the child installs it)."""
-
-    __slots__ = ("a", "b", "data", "grad", "kids", "op")
-
-    def __init__(self, data: float, op: str = "leaf", a: _Node | None = None,
-                 b: _Node | None = None) -> None:
-        self.data, self.op, self.a, self.b, self.grad = data, op, a, b, 0.0
-        self.kids: tuple[_Node, ...] = () if a is None or b is None else (a, b)
-
-    def backward_closure(self) -> None:
-        if self.op == "+":
-            self.a.grad += self.grad
-            self.b.grad += self.grad
-        elif self.op == "*":
-            self.a.grad += self.b.data * self.grad
-            self.b.grad += self.a.data * self.grad
-
-
-def _build(spec: dict) -> tuple[dict[str, _Node], _Node, list[_Node]]:
-    made: dict[str, _Node] = {}
-    inner: list[_Node] = []
-    if "chain" in spec:
-        x = made["x"] = _Node(float(spec["x"]))
-        node = x
-        for _ in range(int(spec["chain"])):
-            node = _Node(node.data + x.data, "+", node, x)
-            inner.append(node)
-        return made, node, inner
-    for item in spec["nodes"]:
-        name, op = item[0], item[1]
-        if op == "leaf":
-            made[name] = _Node(float(item[2]))
-        else:
-            a, b = made[item[2]], made[item[3]]
-            made[name] = _Node(a.data + b.data if op == "+" else a.data * b.data, op, a, b)
-            inner.append(made[name])
-    return made, made[spec["root"]], inner
 
 
 class _TooBig(Exception):
     pass
 
 
-def _topo(root: _Node, kids: Callable[[_Node], tuple], visited: set | None) -> list[_Node]:
+def _topo(root: Node, kids: Callable[[Node], tuple], visited: set | None) -> list[Node]:
     """Post-order DFS as the lecture's recursive build_topo does it; `visited=None` omits the
     visited set (nodes reachable twice appear twice). Iterative, so deep chains replay."""
-    order: list[_Node] = []
-    stack: list[tuple[_Node, bool]] = [(root, False)]
+    order: list[Node] = []
+    stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -184,7 +129,7 @@ def _topo(root: _Node, kids: Callable[[_Node], tuple], visited: set | None) -> l
     return order
 
 
-def _depth_first(root: _Node, kids: Callable[[_Node], tuple], visited: set | None) -> None:
+def _depth_first(root: Node, kids: Callable[[Node], tuple], visited: set | None) -> None:
     """Recursive `_backward` without a sort: a node's closure, then each child's, pre-order."""
     stack, steps = [root], 0
     while stack:
@@ -201,10 +146,10 @@ def _depth_first(root: _Node, kids: Callable[[_Node], tuple], visited: set | Non
 
 
 # A behaviour is `backward(root, kids, state)`; `state` lives as long as the child process.
-Behaviour = Callable[[_Node, Callable[[_Node], tuple], dict], None]
+Behaviour = Callable[[Node, Callable[[Node], tuple], dict], None]
 
 
-def _walk(root: _Node, kids, *, reverse: bool = True, seed: bool = True,
+def _walk(root: Node, kids, *, reverse: bool = True, seed: bool = True,
           visited: bool = True, topo: list | None = None, seen: set | None = None) -> None:
     order = topo if topo is not None else []
     order.extend(_topo(root, kids, (seen if seen is not None else set()) if visited else None))
@@ -249,8 +194,8 @@ BEHAVIOURS: dict[str, tuple[Behaviour, ...]] = {
 }
 
 
-def _orderer(flipped: set[int]) -> Callable[[_Node], tuple]:
-    def kids(node: _Node) -> tuple:
+def _orderer(flipped: set[int]) -> Callable[[Node], tuple]:
+    def kids(node: Node) -> tuple:
         return node.kids[::-1] if id(node) in flipped else node.kids
     return kids
 
@@ -260,31 +205,31 @@ def _replay(cases: list[Case], behaviour: Behaviour, flips: int) -> Iterator[lis
     reported grads. Bit i of `flips` reverses the children of the i-th inner node."""
     state: dict = {}
     for case in cases:
-        graphs = []
+        built = []
         try:
             for spec in case.payload["graphs"]:
-                made, root, inner = _build(spec)
+                made, root, inner = graphs.build(spec)
                 flipped = {id(node) for i, node in enumerate(inner) if flips >> i & 1}
                 kids = _orderer(flipped)
                 behaviour(root, kids, state)
-                graphs.append((spec, made, root, kids, inner))
+                built.append((spec, made, root, kids, inner))
             if case.payload.get("repeat"):
-                spec, made, root, kids, inner = graphs[0]
+                spec, made, root, kids, inner = built[0]
                 for node in (*made.values(), *inner):
                     node.grad = 0.0
                 behaviour(root, kids, state)
         except _TooBig:
             yield None
             continue
-        yield [{name: made[name].grad for name in spec.get("report", list(made))}
-               for spec, made, *_ in graphs]
+        yield [{name: made[name].grad for name in graphs.reported(spec, made)}
+               for spec, made, *_ in built]
 
 
-def _agrees(predicted: Iterator[list[dict] | None], records: list[dict | None]) -> bool:
+def _agrees(predicted: Iterator[list[dict] | None], records: list[Record | None]) -> bool:
     compared = 0
     for guess, record in zip(predicted, records, strict=True):
-        got = record.get("graphs") if isinstance(record, dict) else None
-        if not isinstance(got, list) or "error" in record:
+        got = record.graphs if record is not None else None
+        if got is None or record.error is not None:
             continue  # an error says nothing about the traversal's numbers
         if guess is None or len(guess) != len(got):
             return False
@@ -292,7 +237,7 @@ def _agrees(predicted: Iterator[list[dict] | None], records: list[dict | None]) 
             if not isinstance(answer, dict):
                 return False
             for name, value in expected.items():
-                if not _close(answer.get(name), value, scale=1.0):
+                if not close(answer.get(name), value, scale=1.0):
                     return False
         compared += 1
     return compared > 0
@@ -301,7 +246,7 @@ def _agrees(predicted: Iterator[list[dict] | None], records: list[dict | None]) 
 def _flip_choices(spec: dict) -> range:
     if "chain" in spec:
         return range(1)  # a chain's only shared node is a leaf: child order cannot matter
-    inner = len(_build(spec)[2])
+    inner = len(graphs.build(spec)[2])
     return range(2 ** inner) if inner <= MAX_ORDERED_NODES else range(1)
 
 
@@ -310,7 +255,7 @@ def _graph_agrees(spec: dict, again: bool, behaviour: Behaviour, got: Any) -> bo
     if not isinstance(got, dict):
         return False
     for flips in _flip_choices(spec):
-        made, root, inner = _build(spec)
+        made, root, inner = graphs.build(spec)
         kids = _orderer({id(node) for i, node in enumerate(inner) if flips >> i & 1})
         try:
             behaviour(root, kids, {})
@@ -320,19 +265,19 @@ def _graph_agrees(spec: dict, again: bool, behaviour: Behaviour, got: Any) -> bo
                 behaviour(root, kids, {})
         except _TooBig:
             return False
-        if all(_close(got.get(name), made[name].grad, scale=1.0)
-               for name in spec.get("report", list(made))):
+        if all(close(got.get(name), made[name].grad, scale=1.0)
+               for name in graphs.reported(spec, made)):
             return True
     return False
 
 
-def _agrees_stateless(cases: list[Case], records: list[dict | None],
+def _agrees_stateless(cases: list[Case], records: list[Record | None],
                       behaviour: Behaviour) -> bool:
     """Graph by graph, since a set's child order differs for every graph the child builds."""
     compared = 0
     for case, record in zip(cases, records, strict=True):
-        got = record.get("graphs") if isinstance(record, dict) else None
-        if not isinstance(got, list) or "error" in record:
+        got = record.graphs if record is not None else None
+        if got is None or record.error is not None:
             continue
         specs = case.payload["graphs"]
         if len(got) != len(specs):
@@ -348,7 +293,7 @@ def _agrees_stateless(cases: list[Case], records: list[dict | None],
 STATEFUL = {"shared_state"}
 
 
-def diagnose_backward(cases: list[Case], records: list[dict | None]) -> dict | None:
+def diagnose_backward(cases: list[Case], records: list[Record | None]) -> Diagnosis | None:
     """The catalogued `backward()` behaviour that reproduces every reported gradient, if any.
 
     Children may be kept in a set, whose order changes from graph to graph, so every child

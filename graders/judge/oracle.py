@@ -26,10 +26,17 @@ from graders.spec.optable import OpSpec
 
 mpmath.mp.dps = 30
 SYMBOLS = ("x", "y", "c", "k", "u", "g", "a", "b")
-ORACLE_FORMAT = 3  # bump when the cache layout or derivation rules change
+ORACLE_FORMAT = 4  # bump when the cache layout or derivation rules change
 
-
-MPMATH_FUNCTIONS = frozenset({"mpf", "exp", "log", "tanh", "sqrt", "sinh", "cosh"})
+# The mpmath names a derived formula may call: real elementary functions and constants, the
+# ones sympy's printer emits for the expressions courses write. A cache naming anything else is
+# refused; tests/test_guards.py checks that every formula the table derives stays inside it.
+MPMATH_FUNCTIONS = frozenset({
+    "mpf", "pi", "e", "exp", "expm1", "log", "log1p", "log10", "sqrt", "cbrt", "power",
+    "sin", "cos", "tan", "sec", "csc", "cot", "asin", "acos", "atan", "atan2",
+    "sinh", "cosh", "tanh", "sech", "csch", "coth", "asinh", "acosh", "atanh",
+    "fabs", "sign", "floor", "ceil", "erf", "erfc", "gamma",
+})
 _ARITHMETIC = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Compare, ast.BoolOp,
                ast.Constant, ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
@@ -60,13 +67,47 @@ def check_arithmetic(code: str) -> None:
         raise ValueError(f"formula has {type(node).__name__}, not arithmetic: {code[:80]!r}")
 
 
+MATHML_TAGS = frozenset({
+    "math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac",
+    "msqrt", "mroot", "mfenced", "mtable", "mtr", "mtd", "mover", "munder", "munderover",
+    "mstyle", "mpadded", "mphantom", "menclose",
+})
+MATHML_ATTRIBUTES = frozenset({
+    "xmlns", "display", "columnalign", "open", "close", "separators", "mathvariant", "fence",
+    "stretchy", "linethickness", "lspace", "rspace", "form", "notation",
+})
+
+
+def check_mathml(markup: str) -> None:
+    """Refuse anything but MathML presentation markup: reports embed it as is, so a tampered
+    cache must not be able to put a link, a script or a style into a student's page."""
+    if not markup:
+        return
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(markup)
+    except ElementTree.ParseError as error:
+        raise ValueError(f"MathML does not parse: {markup[:80]!r}") from error
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag not in MATHML_TAGS or set(element.attrib) - MATHML_ATTRIBUTES:
+            raise ValueError(f"MathML has <{tag[:20]}> or attributes {sorted(element.attrib)}")
+
+
 @dataclass(frozen=True)
 class Formula:
-    """One derived expression: mpmath source to evaluate, and how to show it to a person."""
+    """One derived expression: mpmath source to evaluate, and how to show it to a person.
+
+    `mathml` is presentation MathML of the same expression, with `u` shown as out.grad and `g`
+    as the input's grad, so a rendered report cannot disagree with the grader. It is inert
+    markup made by sympy's printer; renderers embed it as is ("" when the printer failed).
+    """
 
     code: str
     text: str
     latex: str
+    mathml: str = ""
 
     @cache  # noqa: B019 - formulas live for the whole process
     def function(self):
@@ -120,7 +161,36 @@ class Oracle:
 # --- derivation (sympy) ---------------------------------------------------------------------
 
 
-def _formula(sp: Any, expr: Any) -> Formula:
+def _presentation(sp: Any, expr: Any, to_mathml: Any) -> str:
+    """sympy's presentation MathML, with a Piecewise (relu) drawn as a brace of cases."""
+    if isinstance(expr, sp.Add) and any(isinstance(t, sp.Piecewise) for t in expr.args):
+        terms = [_presentation(sp, t, to_mathml) for t in expr.args]
+        return "<mrow>" + "<mo>+</mo>".join(terms) + "</mrow>"
+    if not isinstance(expr, sp.Piecewise):
+        return to_mathml(expr, printer="presentation")
+    rows = []
+    for value, condition in expr.args:
+        when = ("<mtext>otherwise</mtext>" if condition is sp.true else
+                "<mtext>if&#160;</mtext>" + to_mathml(condition, printer="presentation"))
+        rows.append(f"<mtr><mtd>{to_mathml(value, printer='presentation')}</mtd>"
+                    f"<mtd>{when}</mtd></mtr>")
+    return f'<mrow><mo>{{</mo><mtable columnalign="left">{"".join(rows)}</mtable></mrow>'
+
+
+def _mathml(sp: Any, expr: Any, name: str) -> str:
+    from sympy.printing.mathml import mathml as to_mathml
+
+    shown = expr.subs({sp.Symbol("u", real=True): sp.Symbol("out.grad"),
+                       sp.Symbol("g", real=True): sp.Symbol(f"{name}.grad")})
+    try:
+        body = _presentation(sp, shown, to_mathml)
+    except Exception:  # a printer gap must not cost the student their report
+        return ""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">{body}</math>'
+
+
+def _formula(sp: Any, expr: Any, name: str = "x") -> Formula:
+    """`name` is the input whose grad `g` stands for (it names `g` in the MathML)."""
     from sympy.printing.pycode import MpmathPrinter
 
     expr = sp.powsimp(expr)
@@ -131,7 +201,8 @@ def _formula(sp: Any, expr: Any) -> Formula:
             f"{sp.sstr(value)} if {sp.sstr(cond)}" if cond is not sp.true else sp.sstr(value)
             for value, cond in expr.args
         )
-    return Formula(code=printer.doprint(expr), text=text, latex=sp.latex(expr))
+    return Formula(code=printer.doprint(expr), text=text, latex=sp.latex(expr),
+                   mathml=_mathml(sp, expr, name))
 
 
 def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:
@@ -144,11 +215,11 @@ def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:
         grads = {}
         for name, local in derivative.items():
             wrong = sp.sympify(template, locals=symbols).subs(sp.Symbol("d"), local)
-            grads[name] = _formula(sp, wrong)
+            grads[name] = _formula(sp, wrong, name)
         mistakes.append(MistakeFormula(key, grads, hint))
     for mistake in spec.mistakes:
         grads = {
-            name: _formula(sp, sp.sympify(text, locals=symbols))
+            name: _formula(sp, sp.sympify(text, locals=symbols), name)
             for name, text in mistake.grads.items()
         }
         mistakes.append(MistakeFormula(mistake.key, grads, mistake.hint))
@@ -161,7 +232,7 @@ def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:
     return OpOracle(
         key=spec.key,
         value=_formula(sp, value),
-        derivative={name: _formula(sp, d) for name, d in derivative.items()},
+        derivative={name: _formula(sp, d, name) for name, d in derivative.items()},
         reuse_value=reuse_value,
         reuse_derivative=reuse_derivative,
         mistakes=tuple(mistakes),
@@ -261,7 +332,8 @@ def cache_dir() -> Path:
 
 def _to_json(oracle: Oracle) -> dict[str, Any]:
     def f(formula: Formula | None):
-        return None if formula is None else [formula.code, formula.text, formula.latex]
+        return None if formula is None else [formula.code, formula.text, formula.latex,
+                                             formula.mathml]
 
     return {
         "ops": {
@@ -284,8 +356,8 @@ def _to_json(oracle: Oracle) -> dict[str, Any]:
 
 
 def _from_json(data: dict[str, Any]) -> Oracle:
-    def f(triple):
-        return None if triple is None else Formula(*triple)
+    def f(fields):
+        return None if fields is None else Formula(*(str(part) for part in fields))
 
     ops = {
         key: OpOracle(
@@ -327,6 +399,7 @@ def load() -> Oracle:
         cached = _from_json(json.loads(path.read_text()))
         for formula in _formulas(cached):
             check_arithmetic(formula.code)
+            check_mathml(formula.mathml)
         return cached
     except (OSError, ValueError, KeyError, TypeError):
         pass  # missing, stale or tampered with: derive again

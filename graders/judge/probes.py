@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
+from graders.model import Case, Group
 from graders.spec import optable
 from graders.spec.optable import Assignment, Domain, OpSpec
 
@@ -23,29 +24,6 @@ REFERENCE_RANDOM_POINTS = 3
 
 # Roles of the single-use probe points, cycled: each isolates one way a _backward goes wrong.
 ROLES = ("gradient", "gradient", "accumulate", "accumulate", "upstream_zero")
-
-
-@dataclass
-class Case:
-    """One check: what the child is sent, and what the parent needs to judge the answer."""
-
-    id: str
-    kind: str
-    role: str
-    payload: dict[str, Any]
-    values: dict[str, float] = field(default_factory=dict)  # symbols for the oracle
-
-    def message(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, **self.payload}
-
-
-@dataclass
-class Group:
-    key: str
-    cases: list[Case]
-
-    def message(self) -> dict[str, Any]:
-        return {"kind": "group", "group": self.key, "cases": [c.message() for c in self.cases]}
 
 
 def new_seed() -> int:
@@ -88,14 +66,14 @@ def op_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
         if role == "gradient":
             payload["fd"] = {n: fd_step(symbols[n]) for n in spec.inputs}
         values = {**symbols, "u": upstream}
-        cases.append(Case(f"{spec.key}/{index}", "op", role, payload, values))
+        cases.append(Case(f"{spec.key}/{index}", spec.kind, role, payload, values))
     if spec.reuse:
         for index in range(2):
             x = draw(spec.domains[0]["x"], rng)
             upstream, pre = draw(UPSTREAM, rng), draw(PRE_GRAD, rng)
             payload = {"build": spec.reuse, "leaves": {"x": x}, "consts": {},
                        "pre": {"x": pre}, "upstream": upstream}
-            cases.append(Case(f"{spec.key}/reuse{index}", "op", "reuse", payload,
+            cases.append(Case(f"{spec.key}/reuse{index}", spec.kind, "reuse", payload,
                               {"x": x, "u": upstream}))
     return Group(spec.key, cases)
 
@@ -120,17 +98,24 @@ def single(rng: random.Random) -> dict[str, Any]:
                                       ["y", "*", "a", "b"]], "root": "y"}
 
 
-def backward_group(rng: random.Random) -> Group:
-    cases = [
-        Case("backward/diamond", "backward", "diamond", {"graphs": [diamond(rng)]}),
-        Case("backward/seed", "backward", "seed", {"graphs": [single(rng)]}),
-        Case("backward/chain", "backward", "chain",
-             {"graphs": [{"name": "chain", "chain": CHAIN_DEPTH, "x": _leaf(rng),
-                          "report": ["x"]}]}),
-        Case("backward/repeat", "backward", "repeat",
-             {"graphs": [diamond(rng, "first "), single(rng)], "repeat": True}),
-    ]
-    return Group("backward", cases)
+def chain(rng: random.Random) -> dict[str, Any]:
+    return {"name": "chain", "chain": CHAIN_DEPTH, "x": _leaf(rng), "report": ["x"]}
+
+
+# One payload builder per graph check of the table (optable.BACKWARD_GRAPHS), by key.
+GRAPH_BUILDERS: dict[str, Callable[[random.Random], dict[str, Any]]] = {
+    "diamond": lambda rng: {"graphs": [diamond(rng)]},
+    "seed": lambda rng: {"graphs": [single(rng)]},
+    "chain": lambda rng: {"graphs": [chain(rng)]},
+    "repeat": lambda rng: {"graphs": [diamond(rng, "first "), single(rng)], "repeat": True},
+}
+
+
+def backward_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
+    """One case per graph check, in the table's order (`count` does not apply)."""
+    cases = [Case(f"{spec.key}/{check.key}", spec.kind, check.key,
+                  GRAPH_BUILDERS[check.key](rng)) for check in optable.BACKWARD_GRAPHS]
+    return Group(spec.key, cases)
 
 
 def _reference_point_ok(a: float, b: float) -> bool:
@@ -138,7 +123,8 @@ def _reference_point_ok(a: float, b: float) -> bool:
     return abs(a + b) > 0.2 and abs(b - a) > 0.2
 
 
-def reference_group(rng: random.Random) -> Group:
+def reference_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
+    """The lecture's inputs, then random ones (`count` does not apply)."""
     program = list(optable.REFERENCE_PROGRAM)
     points = [dict(optable.REFERENCE_INPUTS)]
     while len(points) < 1 + REFERENCE_RANDOM_POINTS:
@@ -148,9 +134,14 @@ def reference_group(rng: random.Random) -> Group:
     cases = []
     for index, point in enumerate(points):
         role = "lecture" if index == 0 else "random"
-        cases.append(Case(f"reference_example/{index}", "reference", role,
+        cases.append(Case(f"{spec.key}/{index}", spec.kind, role,
                           {"a": point["a"], "b": point["b"], "program": program}, point))
-    return Group("reference_example", cases)
+    return Group(spec.key, cases)
+
+
+Planner = Callable[[OpSpec, random.Random, int], Group]
+PLANNERS: dict[str, Planner] = {"op": op_group, "backward": backward_group,
+                                "reference": reference_group}
 
 
 def plan(assignment: Assignment, seed: int) -> list[Group]:
@@ -158,10 +149,6 @@ def plan(assignment: Assignment, seed: int) -> list[Group]:
     rng = random.Random(seed)
     groups = []
     for key in assignment.ops:
-        if key == "backward":
-            groups.append(backward_group(rng))
-        elif key == "reference_example":
-            groups.append(reference_group(rng))
-        else:
-            groups.append(op_group(optable.op(key), rng, assignment.probes_per_op))
+        spec = optable.op(key)
+        groups.append(PLANNERS[spec.kind](spec, rng, assignment.probes_per_op))
     return groups

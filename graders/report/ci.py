@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TextIO
 from xml.etree import ElementTree
 
-from graders.report import feedback
-from graders.report.gradescope import Result
+from graders.model import Result
+from graders.report.text import explain
 
 MAX_ANNOTATIONS = 10
 METHODS = {
@@ -104,7 +104,7 @@ def step_summary(result: Result) -> str:
     lines += ["| task | op | points | status | what to look at |",
               "| --- | --- | ---: | --- | --- |"]
     for op in result.ops:
-        hint = "<br>".join(_cell(line) for line in feedback.explain(op)[:3])
+        hint = "<br>".join(_cell(line) for line in explain(op)[:3])
         icon = "✅" if op.passed else "❌"
         lines.append(f"| {op.task} | `{op.key}` | {op.points:g} / {op.max_points:g} | "
                      f"{icon} {op.status} | {hint} |")
@@ -122,7 +122,7 @@ def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS) -> list[
     for op in result.ops:
         if op.passed:
             continue
-        message = "\n".join(feedback.explain(op)[:4]) or (op.error or "failed")
+        message = "\n".join(explain(op)[:4]) or (op.error or "failed")
         title = f"{op.key}: {op.points:g}/{op.max_points:g} points"
         out.append(f"::error file={escape_property(str(path))},line={where.get(op.key, 1)},"
                    f"title={escape_property(title)}::{escape_data(message)}")
@@ -146,7 +146,7 @@ def classroom(result: Result, path: Path) -> dict:
         "tests": [{
             "name": f"{op.key}: {op.title}",
             "status": "pass" if op.passed else ("error" if result.problem else "fail"),
-            "message": "\n".join(feedback.explain(op)) or "passed",
+            "message": "\n".join(explain(op)) or "passed",
             "test_code": "",
             "filename": str(path),
             "line_no": where.get(op.key, 1),
@@ -179,7 +179,7 @@ def junit_xml(result: Result) -> str:
             "time": "0"})
         if op.passed:
             continue
-        text = "\n".join(feedback.explain(op)) or (op.error or "")
+        text = "\n".join(explain(op)) or (op.error or "")
         kind = "error" if result.problem else "failure"
         element = ElementTree.SubElement(case, kind, {
             "message": f"{op.key}: {op.points:g}/{op.max_points:g} points",

@@ -1,22 +1,20 @@
 """Feedback as HTML: a notebook table and a standalone page, formulas rendered offline.
 
-Formulas are printed server-side to MathML by sympy (`sympy.printing.mathml`, presentation
-markup), which browsers and Jupyter render natively: no script, no CDN, nothing fetched at
-grading time or when a student opens the page. The expressions come from the op table itself
-(the same source text the oracle derives from), so the page and the grader cannot disagree.
-Every piece of text is escaped; text from the child (error messages) is untrusted.
+Formulas are MathML (presentation markup) that the oracle printed with sympy when it derived
+them (`Formula.mathml`), which browsers and Jupyter render natively: no script, no CDN, nothing
+fetched at grading time or when a student opens the page, and no second derivation that could
+disagree with the grader. Every piece of text is escaped; text from the child (error messages)
+is untrusted.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from functools import cache
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from graders.judge.scoring import OpResult
-from graders.report import feedback
-from graders.spec import optable
+from graders.model import OpResult
+from graders.report.sections import check_audience, sections, unicode_formula
 
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
@@ -45,63 +43,7 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-@cache
-def _sympy_expr(op_key: str, name: str, mistake_key: str | None) -> Any:
-    """The expression to show, built from the op table's source text with sympy."""
-    import sympy as sp
-
-    from graders.judge.oracle import SYMBOLS
-
-    symbols = {s: sp.Symbol(s, real=True) for s in SYMBOLS}
-    spec = optable.op(op_key)
-    local = sp.diff(sp.sympify(spec.value, locals=symbols), symbols[name])
-    if mistake_key is None:
-        expr = local
-    else:
-        specific = {m.key: m for m in spec.mistakes}
-        generic = {m.key: m for m in optable.GENERIC_MISTAKES}
-        if mistake_key in specific:
-            expr = sp.sympify(specific[mistake_key].grads[name], locals=symbols)
-        else:
-            template = sp.sympify(generic[mistake_key].template, locals=symbols)
-            expr = template.subs(sp.Symbol("d"), local)
-    expr = sp.powsimp(expr)
-    return expr.subs({symbols["u"]: sp.Symbol("out.grad"),
-                      symbols["g"]: sp.Symbol(f"{name}.grad")})
-
-
-def _presentation(expr: Any, to_mathml: Any) -> str:
-    """sympy's presentation MathML, with a Piecewise (relu) drawn as a brace of cases."""
-    import sympy as sp
-
-    if isinstance(expr, sp.Add) and any(isinstance(t, sp.Piecewise) for t in expr.args):
-        terms = [_presentation(t, to_mathml) for t in expr.args]
-        return "<mrow>" + "<mo>+</mo>".join(terms) + "</mrow>"
-    if not isinstance(expr, sp.Piecewise):
-        return to_mathml(expr, printer="presentation")
-    rows = []
-    for value, condition in expr.args:
-        when = ("<mtext>otherwise</mtext>" if condition is sp.true else
-                "<mtext>if&#160;</mtext>" + to_mathml(condition, printer="presentation"))
-        rows.append(f"<mtr><mtd>{to_mathml(value, printer='presentation')}</mtd>"
-                    f"<mtd>{when}</mtd></mtr>")
-    return f'<mrow><mo>{{</mo><mtable columnalign="left">{"".join(rows)}</mtable></mrow>'
-
-
-@cache
-def mathml(op_key: str, name: str, mistake_key: str | None = None) -> str:
-    """A derivative (or a mistake's resulting grad) as inline MathML; code text if sympy fails."""
-    try:
-        from sympy.printing.mathml import mathml as to_mathml
-
-        body = _presentation(_sympy_expr(op_key, name, mistake_key), to_mathml)
-    except Exception:  # any printer gap must not cost the student their report
-        return ""
-    return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">{body}</math>'
-
-
-def _formula(op_key: str, name: str, text: str, mistake_key: str | None = None) -> str:
-    markup = mathml(op_key, name, mistake_key) if op_key in optable.ALL else ""
+def _formula(markup: str, text: str) -> str:
     return markup or f"<code>{esc(text)}</code>"
 
 
@@ -115,21 +57,19 @@ def _details(op: OpResult, data: dict[str, Any], audience: str) -> str:
     parts = []
     for name, text, _latex in data["formulas"]:
         parts.append(f"<div>expected local derivative ∂out/∂{esc(name)} = "
-                     f"{_formula(op.key, name, text)}</div>")
+                     f"{_formula(op.mathml.get(name, ''), text)}</div>")
     found = op.diagnosis
     if data["mistake"] and found:
-        title = esc(found.get("title") or found["key"])
-        if found.get("formula"):
-            name = found["input"]
-            wrong = _formula(op.key, name, feedback.unicode_formula(found["formula"], name),
-                             found["key"])
-            names = " and ".join(f"{n}.grad" for n in found.get("inputs") or [name])
+        title = esc(found.title or found.key)
+        if found.formula:
+            wrong = _formula(found.mathml, unicode_formula(found.formula, found.input))
+            names = " and ".join(f"{n}.grad" for n in found.inputs)
             parts.append(f'<div class="mistake"><b>Mistake:</b> your code {title}. '
                          f"Your {esc(names)} ends as {wrong}. "
-                         f"<b>Hint:</b> {esc(found['hint'])}.</div>")
+                         f"<b>Hint:</b> {esc(found.hint)}.</div>")
         else:
             parts.append(f'<div class="mistake"><b>Mistake:</b> your code {title}. '
-                         f"<b>Hint:</b> {esc(found['hint'])}.</div>")
+                         f"<b>Hint:</b> {esc(found.hint)}.</div>")
     for more in data["more_mistakes"]:
         parts.append(f'<div class="mistake">also: {esc(more)}</div>')
     if data["root_cause"]:
@@ -149,15 +89,15 @@ def _details(op: OpResult, data: dict[str, Any], audience: str) -> str:
     return "".join(parts)
 
 
-def table(results: list[OpResult], audience: str = "student",
+def table(results: Iterable[OpResult], audience: str = "student",
           status_of: Callable[[OpResult], str] | None = None) -> str:
     """One row per op: passing and hidden ops on one line, failing ones with their details.
 
     `status_of` lets the self-check say "not implemented" where a report says "failed"."""
-    feedback.check_audience(audience)
+    check_audience(audience)
     rows = []
     for op in results:
-        data = feedback.sections(op, audience)
+        data = sections(op, audience)
         word = status_of(op) if status_of else op.status
         status = f'<span class="{op.status}">{esc(word)}</span>'
         if data["passed"]:

@@ -1,11 +1,11 @@
-"""The per-op table a person reads in a terminal (rich when it is there, plain text otherwise)."""
+"""The per-op table a person reads in a terminal, drawn with rich."""
 
 from __future__ import annotations
 
 import sys
 
-from graders.report import feedback
-from graders.report.gradescope import Result
+from graders.model import Result
+from graders.report.text import explain
 
 
 def render(result: Result, *, file=None, verbose: bool = False) -> None:
@@ -23,7 +23,7 @@ def render(result: Result, *, file=None, verbose: bool = False) -> None:
     for column in ("task", "op", "points", "status", "what to look at"):
         table.add_column(column, overflow="fold")
     for op in result.ops:
-        lines = feedback.explain(op)
+        lines = explain(op)
         status = "[green]passed[/green]" if op.passed else "[red]failed[/red]"
         detail = "\n".join(lines if verbose else lines[:4])
         table.add_row(op.task, op.key, f"{op.points:g}/{op.max_points:g}", status,

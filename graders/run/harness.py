@@ -34,11 +34,6 @@ _isinstance = isinstance
 _len = len
 
 MAX_TEXT = 400
-OP_METHODS = (
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__neg__",
-    "__truediv__", "__rtruediv__", "__pow__", "relu", "tanh", "exp", "log", "sigmoid",
-    "backward",
-)
 CHILD_ATTRIBUTES = ("_prev", "_children", "children", "prev", "_parents", "parents", "_inputs")
 
 
@@ -223,7 +218,8 @@ def run_cells(cells, channel, namespace):
     return statuses
 
 
-def describe_value(namespace):
+def describe_value(namespace, methods):
+    """What `Value` is after the cells ran; `methods` are the names the parent asks about."""
     cls = namespace.get("Value")
     if cls is None:
         return {"found": False}
@@ -242,7 +238,7 @@ def describe_value(namespace):
         "own": bool(own) or not files,
         "cell": min((int(name[6:-1]) for name in own), default=0),
         "files": sorted(files)[:3],
-        "methods": [name for name in OP_METHODS if callable(getattr(cls, name, None))],
+        "methods": [name for name in methods if callable(getattr(cls, name, None))],
     }
 
 
@@ -447,7 +443,7 @@ def main():
     statuses = run_cells(program["cells"], channel, namespace)
     flush()  # what the cells printed reaches the parent before (or with) the "loaded" record
     try:
-        value = describe_value(namespace)
+        value = describe_value(namespace, program["methods"])
     except BaseException as error:
         value = {"found": True, "is_class": False, "kind": describe_error(error)["error"]}
     channel.send({"kind": "loaded", "cells": statuses, "value": value,

@@ -1,4 +1,4 @@
-"""Run a probe plan against a `Value` class in *this* process, producing a `session.Outcome`.
+"""Run a probe plan against a `Value` class in *this* process, producing a `model.Outcome`.
 
 The self-check and the notebook grade cells run in the student's own kernel, where there is no
 sandbox to start and the class already exists. They still must agree with `gradkit grade` to
@@ -22,10 +22,9 @@ import threading
 import warnings
 from collections.abc import Iterator
 
-from graders.judge.probes import Group
+from graders.model import Group, Limits, Loaded, Outcome, Record
 from graders.run import harness
-from graders.run.sandbox import Limits
-from graders.run.session import Outcome
+from graders.spec.optable import METHODS
 
 GROUP_SECONDS = Limits().group_seconds  # one op's checks, the same time the sandbox gives
 
@@ -62,9 +61,9 @@ def _plain(record: dict) -> dict:
     return json.loads(harness.encode(record))
 
 
-def _run_case(cls: type, case: dict) -> dict:
+def _run_case(cls: type, case: dict) -> Record:
     # Exception, not BaseException: the group timeout and a kernel interrupt must get through.
-    return _plain(harness.evaluate(cls, case, escapes=Exception))
+    return Record.parse(_plain(harness.evaluate(cls, case, escapes=Exception)))
 
 
 def run(cls: object, groups: list[Group], *, group_seconds: float = GROUP_SECONDS,
@@ -83,14 +82,14 @@ def run(cls: object, groups: list[Group], *, group_seconds: float = GROUP_SECOND
             stack.enter_context(contextlib.redirect_stderr(buffer))
             stack.enter_context(warnings.catch_warnings())
             warnings.simplefilter("ignore")
-        outcome.loaded = {"cells": [], "value": harness.describe_value({"Value": cls})}
-        outcome.loaded["value"]["own"] = True
+        value = _plain(harness.describe_value({"Value": cls}, METHODS))
+        outcome.loaded = Loaded.parse({"cells": [], "value": {**value, "own": True}})
         if not isinstance(cls, type):
             return outcome
         limit = sys.getrecursionlimit()
         try:
             for group in groups:
-                got: dict[str, dict] = {}
+                got: dict[str, Record] = {}
                 try:
                     with _time_limit(group_seconds):
                         for case in group.cases:

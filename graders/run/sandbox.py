@@ -23,30 +23,14 @@ import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from graders.model import Limits
 from graders.run import cgroups
 
 HARNESS = Path(__file__).with_name("harness.py")
 MAX_RECORD = 1 << 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one submission; defaults fit a teaching course."""
-
-    memory_bytes: int = 1 << 30
-    processes: int = 64
-    group_seconds: float = 10.0
-    cell_seconds: float = 30.0  # one top-level cell; a cell over it is skipped, not fatal
-    submission_seconds: float = 60.0
-    output_bytes: int = 1 << 20
-    cpu_seconds: int = 120
-    file_bytes: int = 16 << 20
-    open_files: int = 64
-    tmp_bytes: int = 64 << 20  # the child's writable /tmp under bubblewrap
 
 
 class ChildGone(Exception):

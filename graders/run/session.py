@@ -12,30 +12,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from graders.judge.probes import Group
+from graders.model import Group, Limits, Loaded, Outcome, Record
 from graders.run.loader import Program
-from graders.run.sandbox import Child, ChildGone, ChildTimeout, Limits
-
-
-@dataclass
-class Outcome:
-    """Everything the child side produced, as data for the scorer. Nothing here is a verdict."""
-
-    loaded: dict | None = None
-    load_error: str | None = None
-    records: dict[str, dict] = field(default_factory=dict)
-    group_errors: dict[str, str] = field(default_factory=dict)
-    output: str = ""
-    output_truncated: bool = False
-    output_taken: bool = False
-    isolation: str = "weak"
-    restarts: int = 0
-    python: str | None = None  # sys.version as the child reported it
-    notes: list[str] = field(default_factory=list)  # containment caveats for the report
-
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
+from graders.run.sandbox import Child, ChildGone, ChildTimeout
+from graders.spec.optable import METHODS
 
 
 def _check_python(record: dict, outcome: Outcome) -> None:
@@ -56,7 +36,7 @@ class CellTimeout(ChildTimeout):
         self.cell = cell
 
 
-def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> dict:
+def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> Loaded:
     """Wait for the child to run the notebook; raise ChildGone/ChildTimeout with the cell."""
     running: list[int | None] = [None]
     cell_deadline = [deadline]
@@ -72,7 +52,7 @@ def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> di
                 running[0] = record["index"]
                 cell_deadline[0] = time.monotonic() + limits.cell_seconds
             elif record.get("kind") == "loaded":
-                return record
+                return Loaded.parse(record)
     except ChildTimeout:
         cell = running[0]
         if cell is not None and time.monotonic() < deadline:
@@ -90,18 +70,20 @@ def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> di
 
 
 def _program_without(program: Program, skipped: set[int]) -> dict:
-    """The program with skipped cells emptied (indices kept, so messages still match)."""
+    """program.json for the child: the cells (skipped ones emptied, indices kept, so messages
+    still match) and the table's method names to look for on `Value`."""
     data = program.to_json()
     for cell in data["cells"]:
         if cell["index"] in skipped:
             cell["source"] = ""
+    data["methods"] = list(METHODS)
     return data
 
 
 def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
              heard: list[dict]) -> None:
     wanted = {case.id for case in group.cases}
-    got: dict[str, dict] = {}
+    got: dict[str, Record] = {}
     for record in child.records(deadline):
         if record.get("kind") == "done" and record.get("group") == group.key:
             break
@@ -111,7 +93,7 @@ def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
             if case_id in got:
                 outcome.group_errors[group.key] = "sent two answers for one check"
                 return
-            got[case_id] = record
+            got[case_id] = Record.parse(record)
     outcome.records.update(got)
 
 
@@ -132,82 +114,124 @@ def _end(child: Child, outcome: Outcome) -> None:
         outcome.note(f"Note: {child.cgroup_problem}.")
 
 
+@dataclass
+class _Run:
+    """One submission's run through the plan: the child now alive and what is left to ask."""
+
+    program: Program
+    limits: Limits
+    strong: bool | None
+    outcome: Outcome = field(default_factory=Outcome)
+    pending: list[Group] = field(default_factory=list)
+    deadline: float = 0.0
+    child: Child | None = None
+    retried: set[str] = field(default_factory=set)
+    skipped: set[int] = field(default_factory=set)
+
+    def fail_pending(self, reason: str) -> None:
+        for group in self.pending:
+            self.outcome.group_errors[group.key] = reason
+        self.pending = []
+
+    def drop_child(self) -> None:
+        if self.child is not None:
+            _end(self.child, self.outcome)
+            self.child = None
+
+
+READY, AGAIN, STOP = "ready", "again", "stop"
+
+
+def _start_child(run: _Run) -> str:
+    """Start a child and let it run the notebook: READY to ask it, AGAIN after a skipped cell
+    (a fresh child runs the rest), STOP when nothing more can be asked.
+
+    A child that dies or hangs while loading ends the run; the first time, the submission
+    cannot be run at all.
+    """
+    outcome, limits = run.outcome, run.limits
+    run.child = Child(_program_without(run.program, run.skipped), limits, strong=run.strong)
+    outcome.isolation = run.child.isolation
+    if run.child.cgroup_problem:
+        outcome.note("Note: no per-run cgroup, so processes and memory are capped "
+                     f"per process only ({run.child.cgroup_problem}).")
+    try:
+        loaded = _load(run.child, run.deadline, limits, outcome)
+    except CellTimeout as error:
+        # Like a notebook runner's cell timeout: skip the cell, run the rest.
+        run.drop_child()
+        outcome.output_taken = False  # the run that completes prints it all
+        run.skipped.add(error.cell)
+        outcome.note(f"{error}; it was skipped and the rest of the notebook ran "
+                     "without it (an infinite loop or a long computation?)")
+        return AGAIN
+    except (ChildGone, ChildTimeout) as error:
+        if outcome.loaded is None:
+            outcome.load_error = str(error)
+        else:
+            run.fail_pending(f"not checked: {error}")
+        return STOP
+    if outcome.loaded is None:
+        outcome.loaded = loaded
+    else:
+        outcome.restarts += 1
+    return READY if loaded.value.found and loaded.value.is_class else STOP
+
+
+def _ask_group(run: _Run, group: Group) -> None:
+    """Send one group and collect its records; a hang or crash costs this group only.
+
+    A child that dies before saying anything about the group may have been dying from the
+    previous one (which can forge its own "done"), so the group is asked of a fresh child once;
+    a group that really crashes it is charged the second time.
+    """
+    outcome, limits = run.outcome, run.limits
+    group_deadline = min(time.monotonic() + limits.group_seconds, run.deadline)
+    heard: list[dict] = []
+    try:
+        run.child.send(group.message())
+        _collect(run.child, group, group_deadline, outcome, heard)
+    except ChildTimeout:
+        outcome.group_errors[group.key] = (
+            f"no answer within {limits.group_seconds:g} s; an infinite loop or a "
+            "very slow computation in this op?")
+        run.drop_child()
+    except ChildGone as error:
+        run.drop_child()
+        if not heard and group.key not in run.retried:
+            run.retried.add(group.key)
+            run.pending.insert(0, group)
+            return
+        outcome.group_errors[group.key] = str(error)
+
+
+def _quit(run: _Run) -> None:
+    if run.child is not None:
+        try:
+            run.child.send({"kind": "quit"})
+        except ChildGone:
+            pass
+        run.drop_child()
+
+
 def run(program: Program, groups: list[Group], limits: Limits,
         *, strong: bool | None = None) -> Outcome:
     """Run every group against the program in sandboxed children; never raises for the child."""
-    outcome = Outcome()
-    deadline = time.monotonic() + limits.submission_seconds
-    pending = list(groups)
-    child: Child | None = None
-    retried: set[str] = set()
-    skipped: set[int] = set()
+    state = _Run(program, limits, strong, pending=list(groups),
+                 deadline=time.monotonic() + limits.submission_seconds)
     try:
-        while pending:
-            if time.monotonic() >= deadline:
-                for group in pending:
-                    outcome.group_errors[group.key] = (
-                        f"not checked: the submission's {limits.submission_seconds:g} s "
-                        "limit was reached")
+        while state.pending:
+            if time.monotonic() >= state.deadline:
+                state.fail_pending(f"not checked: the submission's "
+                                   f"{limits.submission_seconds:g} s limit was reached")
                 break
-            if child is None:
-                child = Child(_program_without(program, skipped), limits, strong=strong)
-                outcome.isolation = child.isolation
-                if child.cgroup_problem:
-                    outcome.note("Note: no per-run cgroup, so processes and memory are capped "
-                                 f"per process only ({child.cgroup_problem}).")
-                try:
-                    loaded = _load(child, deadline, limits, outcome)
-                except CellTimeout as error:
-                    # Like a notebook runner's cell timeout: skip the cell, run the rest.
-                    _end(child, outcome)
-                    outcome.output_taken = False  # the run that completes prints it all
-                    child = None
-                    skipped.add(error.cell)
-                    outcome.note(f"{error}; it was skipped and the rest of the notebook ran "
-                                 "without it (an infinite loop or a long computation?)")
+            if state.child is None:
+                started = _start_child(state)
+                if started == AGAIN:
                     continue
-                except (ChildGone, ChildTimeout) as error:
-                    if outcome.loaded is None:
-                        outcome.load_error = str(error)
-                        break
-                    for group in pending:
-                        outcome.group_errors[group.key] = f"not checked: {error}"
+                if started == STOP:
                     break
-                if outcome.loaded is None:
-                    outcome.loaded = loaded
-                else:
-                    outcome.restarts += 1
-                value = loaded.get("value", {})
-                if not (value.get("found") and value.get("is_class")):
-                    break
-            group = pending.pop(0)
-            group_deadline = min(time.monotonic() + limits.group_seconds, deadline)
-            heard: list[dict] = []
-            try:
-                child.send(group.message())
-                _collect(child, group, group_deadline, outcome, heard)
-            except ChildTimeout:
-                outcome.group_errors[group.key] = (
-                    f"no answer within {limits.group_seconds:g} s; an infinite loop or a "
-                    "very slow computation in this op?")
-                _end(child, outcome)
-                child = None
-            except ChildGone as error:
-                _end(child, outcome)
-                child = None
-                if not heard and group.key not in retried:
-                    # It died before saying anything about this group: it may have been dying
-                    # from the previous one (which can forge its own "done"). Ask a fresh child
-                    # once; a group that really crashes it is charged the second time.
-                    retried.add(group.key)
-                    pending.insert(0, group)
-                    continue
-                outcome.group_errors[group.key] = str(error)
+            _ask_group(state, state.pending.pop(0))
     finally:
-        if child is not None:
-            try:
-                child.send({"kind": "quit"})
-            except ChildGone:
-                pass
-            _end(child, outcome)
-    return outcome
+        _quit(state)
+    return state.outcome

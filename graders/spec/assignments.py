@@ -48,7 +48,18 @@ def _read(path: Path) -> dict:
 
 def from_file(path: str | Path) -> Assignment:
     path = Path(path)
-    data = _read(path)
+    return from_data(_read(path), path)
+
+
+def to_data(assignment: Assignment) -> dict:
+    """The assignment as a config table (what an autograder zip carries): from_data reads it."""
+    return {"name": assignment.name, "ops": list(assignment.ops),
+            "points": dict(assignment.points), "hidden": list(assignment.hidden),
+            "probes_per_op": assignment.probes_per_op}
+
+
+def from_data(data: object, path: str | Path) -> Assignment:
+    """An assignment from a config table; `path` names where it came from in errors."""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings")
     unknown = set(data) - KEYS
@@ -87,5 +98,5 @@ def resolve(spec: str | None) -> Assignment:
         return BUILTIN[spec]
     if Path(spec).suffix in (".toml", ".json"):
         return from_file(spec)
-    raise ConfigError(f"{spec}: not a built-in assignment ({', '.join(BUILTIN)}) "
+    raise ConfigError(f"{spec}: not a built-in assignment (known: {', '.join(BUILTIN)}) "
                       "nor a .toml/.json config file")

@@ -70,11 +70,12 @@ class OpSpec:
     inputs: tuple[str, ...]  # symbols that are student Values (get gradients)
     domains: tuple[Mapping[str, Domain], ...]  # probe domains, cycled over probe points
     points: float
+    method: str = ""  # the method of Value that `build` calls (reported by the child)
+    kind: str = "op"  # "op", "backward" or "reference": which planner, runner and scorer
     built_from: tuple[str, ...] = ()
     reuse: str | None = None  # a build that uses one input twice (accumulation lesson)
     reuse_value: str | None = None
-    requires: str | None = None  # method name the class must have (optional ops)
-    optional: bool = False
+    optional: bool = False  # graded only when the class has `method` and points are given
     mistakes: tuple[Mistake, ...] = ()
     note: str = ""
 
@@ -129,6 +130,17 @@ GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
 )
 
 
+# Seen only through the `reuse` check (x op x): accumulation passes, but one use of the node
+# overwrites the other's contribution.
+REUSE_MISTAKE = Mistake(
+    "reuse_overwrites",
+    {},
+    "when one node feeds an op twice (x * x), both contributions must add up in x.grad: "
+    "accumulate with += in every branch",
+    "loses a contribution when one node is used twice",
+)
+
+
 OPS: tuple[OpSpec, ...] = (
     OpSpec(
         key="add",
@@ -139,6 +151,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x", "y"),
         domains=(_dom(x=ANY, y=ANY),),
         points=2,
+        method="__add__",
         reuse="x + x",
         reuse_value="2*x",
     ),
@@ -151,6 +164,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x", "y"),
         domains=(_dom(x=ANY, y=ANY),),
         points=2,
+        method="__mul__",
         reuse="x * x",
         reuse_value="x**2",
         mistakes=(
@@ -172,6 +186,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=Domain(low=0.3, high=2.5, gap=None)),),
         points=2,
+        method="tanh",
         mistakes=(
             Mistake(
                 "input_for_output",
@@ -202,6 +217,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=Domain(low=0.3, high=3.0)),),
         points=2,
+        method="exp",
         mistakes=(
             Mistake(
                 "input_for_output",
@@ -223,6 +239,7 @@ OPS: tuple[OpSpec, ...] = (
             _dom(x=POSITIVE, k=FRACTIONAL_EXPONENTS),
         ),
         points=2,
+        method="__pow__",
         mistakes=(
             Mistake(
                 "no_minus_one",
@@ -264,6 +281,7 @@ OPS: tuple[OpSpec, ...] = (
             _dom(x=Domain(low=0.05, high=3.0, gap=None, sign="negative")),
         ),
         points=2,
+        method="relu",
         note="relu'(0) = 0 by convention; probes stay at least 0.05 away from the kink.",
         mistakes=(
             Mistake(
@@ -297,6 +315,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=ANY),),
         points=1,
+        method="__neg__",
         built_from=("mul",),
     ),
     OpSpec(
@@ -308,6 +327,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x", "y"),
         domains=(_dom(x=ANY, y=ANY),),
         points=1,
+        method="__sub__",
         built_from=("add", "neg", "mul"),
         reuse="x - x",
         reuse_value="0*x",
@@ -321,6 +341,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x", "y"),
         domains=(_dom(x=ANY, y=ANY),),
         points=1,
+        method="__truediv__",
         built_from=("mul", "pow"),
         reuse="x / x",
         reuse_value="x/x",
@@ -348,6 +369,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=ANY, c=PLAIN),),
         points=1,
+        method="__radd__",
         built_from=("add",),
     ),
     OpSpec(
@@ -359,6 +381,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=ANY, c=PLAIN),),
         points=1,
+        method="__rsub__",
         built_from=("add", "neg", "mul"),
     ),
     OpSpec(
@@ -370,6 +393,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=ANY, c=PLAIN),),
         points=1,
+        method="__rmul__",
         built_from=("mul",),
     ),
     OpSpec(
@@ -381,6 +405,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=ANY, c=PLAIN),),
         points=1,
+        method="__rtruediv__",
         built_from=("mul", "pow"),
     ),
     OpSpec(
@@ -392,7 +417,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=POSITIVE),),
         points=1,
-        requires="log",
+        method="log",
         optional=True,
         mistakes=(
             Mistake(
@@ -412,7 +437,7 @@ OPS: tuple[OpSpec, ...] = (
         inputs=("x",),
         domains=(_dom(x=Domain(low=0.3, high=3.0)),),
         points=1,
-        requires="sigmoid",
+        method="sigmoid",
         optional=True,
         mistakes=(
             Mistake(
@@ -434,12 +459,36 @@ OPS: tuple[OpSpec, ...] = (
 
 @dataclass(frozen=True)
 class GraphCheck:
-    """A whole-graph check of the student's `backward()`, run on the grader's own closures."""
+    """A whole-graph check of the student's `backward()`, run on the grader's own closures.
+
+    `title` describes the graph (the README's table); `label` names the sub-check in a report.
+    The graphs themselves are drawn by `graders.judge.probes.GRAPH_BUILDERS`, one per key.
+    """
 
     key: str
     title: str
     weight: float
     hint: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class SubCheckSpec:
+    """One weighted part of a verdict: an op's points are split by these weights."""
+
+    key: str
+    label: str
+    weight: float
+
+
+# Every op: the forward value, the gradient (with upstream 0 among the probes), accumulation into
+# an existing grad, and, where the op has a `reuse` build, a node used twice.
+OP_SUBCHECKS: tuple[SubCheckSpec, ...] = (
+    SubCheckSpec("forward", "forward value", 1.0),
+    SubCheckSpec("gradient", "gradient × out.grad (also out.grad = 0)", 2.0),
+    SubCheckSpec("accumulate", "accumulates into an existing grad (+=)", 1.0),
+    SubCheckSpec("reuse", "a node used twice (x op x)", 1.0),
+)
 
 
 BACKWARD = OpSpec(
@@ -451,6 +500,8 @@ BACKWARD = OpSpec(
     inputs=(),
     domains=(),
     points=4,
+    method="backward",
+    kind="backward",
     mistakes=(
         Mistake(
             "no_reverse",
@@ -498,12 +549,14 @@ BACKWARD_GRAPHS: tuple[GraphCheck, ...] = (
         2,
         "each node's _backward must run after every node that uses it: build a topological "
         "order, then walk it in reverse, visiting every node once",
+        "diamond graph",
     ),
     GraphCheck(
         "seed",
         "a single op: y = a * b",
         1,
         "backward() must start by setting the root's grad to 1.0",
+        "root grad seeded with 1.0",
     ),
     GraphCheck(
         "chain",
@@ -511,6 +564,7 @@ BACKWARD_GRAPHS: tuple[GraphCheck, ...] = (
         1,
         "deep graphs need a topological sort that does not recurse once per node, "
         "or one that does not revisit nodes",
+        "10,000-deep chain",
     ),
     GraphCheck(
         "repeat",
@@ -518,18 +572,29 @@ BACKWARD_GRAPHS: tuple[GraphCheck, ...] = (
         1,
         "backward() must not keep state between calls (a visited set or topo list stored on "
         "the class, or a mutable default argument)",
+        "second graph, then first again after zero_grad",
     ),
 )
+
+# What the lecture prints for g, a.grad and b.grad: a claim, not an answer key. The oracle derives
+# the exact values (2421/98, 47620/343, 221433/343) and tests/test_grader.py checks they print so.
+LECTURE_PRINTS = "24.7041, 138.8338, 645.5773"
 
 REFERENCE = OpSpec(
     key="reference_example",
     task="2.12",
-    title="the lecture's reference example (24.7041, 138.8338, 645.5773)",
+    title=f"the lecture's reference example ({LECTURE_PRINTS})",
     build="",
     value="",
     inputs=(),
     domains=(),
     points=2,
+    kind="reference",
+)
+
+REFERENCE_SUBCHECKS: tuple[SubCheckSpec, ...] = (
+    SubCheckSpec("lecture", f"prints {LECTURE_PRINTS}", 1.0),
+    SubCheckSpec("random", "same expression at random inputs", 1.0),
 )
 
 # The lecture's example as sympy source over leaves a and b; read by the oracle and the child.
@@ -571,6 +636,18 @@ BACKPROP = Assignment(
     name="backprop",
     ops=(*tuple(spec.key for spec in OPS), "backward", "reference_example"),
 )
+
+
+# Every sub-check's label, for reports; "runs" is the one row of a submission that never ran.
+SUBCHECK_TITLES: Mapping[str, str] = MappingProxyType({
+    **{s.key: s.label for s in (*OP_SUBCHECKS, *REFERENCE_SUBCHECKS)},
+    **{g.key: g.label for g in BACKWARD_GRAPHS},
+    "runs": "not graded: the submission could not be run (see above)",
+})
+
+# The methods the child is asked about: which ones the student's class has decides which
+# optional ops are graded, and names what a missing one is in a report.
+METHODS: tuple[str, ...] = tuple(dict.fromkeys(spec.method for spec in (*OPS, BACKWARD)))
 
 
 def op(key: str) -> OpSpec:

@@ -1,0 +1,30 @@
+"""The one rule for a graded file's probe seed, and the id of the grader that decides a grade.
+
+Seed = HMAC-SHA256(secret, "<content hash>:<grader id>"), first 6 bytes. The secret is the
+course's (a batch's gradebook) or the autograder zip's; students never see it, so they cannot
+predict their probe points, while the same file graded again by the same grader gets the same
+points and so the same score. A changed grader id (version, assignment, limits) draws new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import asdict
+
+from graders.model import Limits
+from graders.spec.optable import Assignment
+from kit import __version__
+
+
+def grader_id(assignment: Assignment, limits: Limits) -> str:
+    """Version of everything that decides a grade: a change regrades the class on rerun."""
+    spec = json.dumps([assignment.name, list(assignment.ops), dict(assignment.points),
+                       assignment.probes_per_op, asdict(limits)], sort_keys=True)
+    return f"{__version__}+{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
+
+
+def seed(secret: bytes, digest: str, grader: str) -> int:
+    mac = hmac.new(secret, f"{digest}:{grader}".encode(), hashlib.sha256)
+    return int.from_bytes(mac.digest()[:6], "big")

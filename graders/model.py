@@ -1,0 +1,350 @@
+"""The data that crosses a seam between layers: one file, so every such type is seen together.
+
+Flow (docs/architecture.md): `spec` says what is graded; `judge.probes` plans `Case`s; `run`
+sends them to the child and parses what comes back, once, into an `Outcome` of `Loaded` and
+`Record`s; `judge.scoring` turns that into `OpResult`s; `api` wraps them in a `Result`; `report`
+renders it. Nothing here runs student code or decides a verdict, and the parsers below are the
+only place the child's raw JSON is read: everything after them sees typed, size-capped fields.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from graders.spec.optable import REFERENCE_PRINTED, SUBCHECK_TITLES
+
+# --- tolerances: the one comparison rule of the judge, printed in reports -------------------
+
+RTOL = 1e-9
+ATOL = 1e-12
+FD_RTOL = 1e-5  # finite differences carry O(h^2) truncation error
+FD_ATOL = 1e-6
+MAX_TEXT = 400  # the longest text taken from the child (errors, kinds)
+
+
+def is_number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def close(got: Any, expected: float, scale: float = 0.0, rtol: float = RTOL,
+          atol: float = ATOL) -> bool:
+    """Positive form, so NaN and non-numbers fail: |got - expected| <= atol + rtol*scale."""
+    if not is_number(got):
+        return False
+    return abs(got - expected) <= atol + rtol * max(abs(expected), scale)
+
+
+# --- how the child is run -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission; defaults fit a teaching course."""
+
+    memory_bytes: int = 1 << 30
+    processes: int = 64
+    group_seconds: float = 10.0
+    cell_seconds: float = 30.0  # one top-level cell; a cell over it is skipped, not fatal
+    submission_seconds: float = 60.0
+    output_bytes: int = 1 << 20
+    cpu_seconds: int = 120
+    file_bytes: int = 16 << 20
+    open_files: int = 64
+    tmp_bytes: int = 64 << 20  # the child's writable /tmp under bubblewrap
+
+
+# --- what the parent asks: the probe plan (drawn by judge.probes, sent by run.session) -------
+
+
+@dataclass
+class Case:
+    """One check: what the child is sent, and what the parent needs to judge the answer."""
+
+    id: str
+    kind: str
+    role: str
+    payload: dict[str, Any]
+    values: dict[str, float] = field(default_factory=dict)  # symbols for the oracle
+
+    def message(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, **self.payload}
+
+
+@dataclass
+class Group:
+    """The checks of one op, sent to the child together; a crash or hang costs this group."""
+
+    key: str
+    cases: list[Case]
+
+    def message(self) -> dict[str, Any]:
+        return {"kind": "group", "group": self.key, "cases": [c.message() for c in self.cases]}
+
+
+# --- what the child said, parsed once at the boundary ----------------------------------------
+
+
+def _text(value: Any, default: str = "") -> str:
+    return value[:MAX_TEXT] if isinstance(value, str) else default
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return value if type(value) is int else default
+
+
+@dataclass(frozen=True)
+class CellStatus:
+    """How one top-level cell of the submission ran: "ok", "error" or "syntax"."""
+
+    index: int
+    status: str
+    line: int = 0
+    error: str = ""
+
+    @classmethod
+    def parse(cls, raw: Any) -> CellStatus | None:
+        if not isinstance(raw, dict):
+            return None
+        return cls(_int(raw.get("index")), _text(raw.get("status"), "error"),
+                   _int(raw.get("line")), _text(raw.get("error")))
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    """What the child found under the name `Value` after running every cell."""
+
+    found: bool = False
+    is_class: bool = False
+    kind: str = ""  # the type's name when `Value` is not a class
+    module: str = ""
+    own: bool = False  # defined by the submission's own cells, not imported
+    methods: tuple[str, ...] = ()  # which of the methods the parent asked about it has
+
+    @classmethod
+    def parse(cls, raw: Any) -> ValueInfo:
+        if not isinstance(raw, dict):
+            return cls()
+        methods = raw.get("methods")
+        return cls(
+            found=raw.get("found") is True,
+            is_class=raw.get("is_class") is True,
+            kind=_text(raw.get("kind")),
+            module=_text(raw.get("module")),
+            own=raw.get("own") is True,
+            methods=tuple(m for m in methods if isinstance(m, str))[:64]
+            if isinstance(methods, list) else (),
+        )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The child's "loaded" record: per-cell statuses, the Value found, stand-ins used."""
+
+    cells: tuple[CellStatus, ...] = ()
+    value: ValueInfo = field(default_factory=ValueInfo)
+    stand_ins: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, raw: dict) -> Loaded:
+        cells = raw.get("cells") if isinstance(raw.get("cells"), list) else []
+        stand_ins = raw.get("stand_ins") if isinstance(raw.get("stand_ins"), list) else []
+        return cls(
+            cells=tuple(c for c in map(CellStatus.parse, cells) if c is not None),
+            value=ValueInfo.parse(raw.get("value")),
+            stand_ins=tuple(s[:40] for s in stand_ins if isinstance(s, str))[:20],
+        )
+
+
+@dataclass(frozen=True)
+class Record:
+    """The child's answer to one check (run/protocol.py lists the keys per kind).
+
+    Numbers the student's code produced stay as they came (`Any`): a string or NaN where a
+    gradient belongs is shown to the student as what they got, and fails every comparison.
+    """
+
+    id: str
+    error: str | None = None
+    where: tuple[int, int] | None = None  # (cell, line) of the student's code that raised
+    out: Any = None  # op: the output's data
+    grads: Mapping[str, Any] = field(default_factory=dict)  # op: each input's grad
+    ops: tuple[str, ...] = ()  # op: labels of the nodes the build made
+    fd: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # op: f(x + h), f(x - h)
+    graphs: tuple[Any, ...] | None = None  # backward: per graph, {name: grad}; None if absent
+    values: Mapping[str, Any] = field(default_factory=dict)  # reference: g, a.grad, b.grad
+
+    @classmethod
+    def parse(cls, raw: dict) -> Record:
+        where = None
+        if isinstance(raw.get("cell"), int) and isinstance(raw.get("line"), int):
+            where = (raw["cell"], raw["line"])
+        error = str(raw["error"])[:MAX_TEXT] if "error" in raw else None
+        grads = raw.get("grads") if isinstance(raw.get("grads"), dict) else {}
+        ops = raw.get("ops") if isinstance(raw.get("ops"), list) else []
+        fd = {name: (pair[0], pair[1]) for name, pair in (raw.get("fd") or {}).items()
+              if isinstance(pair, list) and len(pair) == 2 and all(map(is_number, pair))} \
+            if isinstance(raw.get("fd"), dict) else {}
+        graphs = tuple(raw["graphs"]) if isinstance(raw.get("graphs"), list) else None
+        values = {name: raw[name] for name in REFERENCE_PRINTED if name in raw}
+        return cls(id=str(raw.get("id"))[:MAX_TEXT], error=error, where=where,
+                   out=raw.get("out"), grads=MappingProxyType(dict(grads)),
+                   ops=tuple(str(label)[:40] for label in ops[:20]),
+                   fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values))
+
+
+@dataclass
+class Outcome:
+    """Everything the child side produced, as data for the scorer. Nothing here is a verdict."""
+
+    loaded: Loaded | None = None
+    load_error: str | None = None
+    records: dict[str, Record] = field(default_factory=dict)
+    group_errors: dict[str, str] = field(default_factory=dict)
+    output: str = ""
+    output_truncated: bool = False
+    output_taken: bool = False
+    isolation: str = "weak"
+    restarts: int = 0
+    python: str | None = None  # sys.version as the child reported it
+    notes: list[str] = field(default_factory=list)  # containment caveats for the report
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+# --- verdicts -------------------------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    """One failing (or diagnostic) evaluation, in the terms a student can act on."""
+
+    case: str
+    input: str | None
+    inputs: dict[str, float]
+    upstream: float | None
+    pre: float | None
+    expected: float | None
+    got: Any
+    finite_difference: float | None = None
+    error: str | None = None
+    where: tuple[int, int] | None = None
+
+
+@dataclass
+class SubCheck:
+    """One weighted part of an op's verdict (forward value, gradient, accumulation, ...)."""
+
+    name: str
+    weight: float
+    passed: bool
+    detail: str = ""
+
+    @property
+    def title(self) -> str:
+        return SUBCHECK_TITLES.get(self.name, self.name)
+
+
+@dataclass
+class Diagnosis:
+    """A catalogued mistake that reproduces every observed number of the inputs it names."""
+
+    key: str
+    title: str
+    hint: str
+    inputs: list[str] = field(default_factory=list)
+    formula: str = ""  # what the wrong gradient equals (the oracle's text); "" for behaviours
+    latex: str = ""
+    mathml: str = ""
+    expected_formula: str = ""
+    more: list[Diagnosis] = field(default_factory=list)  # other inputs, other mistakes
+
+    @property
+    def input(self) -> str:
+        return self.inputs[0] if self.inputs else ""
+
+
+@dataclass
+class OpResult:
+    """The verdict on one op: points, sub-checks, and what to tell the student."""
+
+    key: str
+    task: str
+    title: str
+    max_points: float
+    points: float = 0.0
+    subchecks: list[SubCheck] = field(default_factory=list)
+    failures: list[Probe] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
+    root_cause: str | None = None
+    error: str | None = None
+    formula: dict[str, str] = field(default_factory=dict)  # input -> text of d/d(input)
+    latex: dict[str, str] = field(default_factory=dict)
+    mathml: dict[str, str] = field(default_factory=dict)
+    fd_findings: list[str] = field(default_factory=list)
+    optional: bool = False
+    graph_size: int = 0  # nodes the op's graph had besides its inputs (>1: built from others)
+    hidden: bool = False  # a hidden check: students see only its name and verdict
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.subchecks) and all(s.passed for s in self.subchecks)
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.passed else "failed"
+
+
+@dataclass
+class Result:
+    """Everything known about one graded submission."""
+
+    submission: str
+    ops: list[OpResult] = field(default_factory=list)
+    problem: str | None = None  # why the submission could not be graded at all
+    cells: list[CellStatus] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    output: str = ""
+    output_truncated: bool = False
+    isolation: str = "weak"
+    seed: int | None = None
+    seconds: float = 0.0
+    grader_version: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(op.points for op in self.ops), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(op.max_points for op in self.ops), 4)
+
+    @property
+    def cell_errors(self) -> list[str]:
+        lines = []
+        for cell in self.cells:
+            if cell.status == "ok":
+                continue
+            where = f"cell {cell.index}"
+            if cell.line:
+                where += f", line {cell.line}"
+            lines.append(f"{where}: {cell.error or 'error'}")
+        return lines
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        if self.problem:
+            lines.append(f"Not graded: {self.problem}")
+        if self.isolation == "weak":
+            lines.append("WARNING: weak isolation: student code ran as a plain process with "
+                         "rlimits only (bubblewrap missing, unusable here, or turned off).")
+        lines += [f"Your code raised an error in {line}" for line in self.cell_errors]
+        lines += self.notes
+        if self.output_truncated:
+            lines.append("Your code printed more than the output limit; the rest was dropped.")
+        return lines

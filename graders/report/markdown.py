@@ -1,0 +1,69 @@
+"""Reports in Markdown: Gradescope's test and top-level output, and the `.md` feedback page.
+
+Every piece of free or untrusted text goes through `md_escape` (or `md_code` for formulas and
+error text), the one Markdown escaper of every path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graders.model import OpResult
+from graders.report.sections import sections
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>~&])")
+
+
+def md_escape(text: str) -> str:
+    """Untrusted or free text made inert in Markdown: no emphasis, links, HTML or tables."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def md_code(text: str) -> str:
+    """A formula or an error as an inline code span: backticks cannot close it early, and angle
+    brackets become look-alikes so no renderer that treats spans loosely sees a tag."""
+    text = " ".join(str(text).split()).replace("`", "ʼ")
+    return "`" + text.replace("<", "‹").replace(">", "›") + "`"
+
+
+def markdown_for_op(op: OpResult, audience: str = "student") -> str:
+    """One op's feedback in Markdown, for Gradescope's test output and the .md report."""
+    data = sections(op, audience)
+    head = f"**{op.key}** (task {op.task}): {op.points:g} / {op.max_points:g}"
+    if data["passed"] or data["hidden"]:
+        return f"{head} — {op.status}"
+    lines = [f"{head} — failed", ""]
+    for name, text, _ in data["formulas"]:
+        lines.append(f"- expected local derivative ∂out/∂{name} = {md_code(text)}")
+    if data["mistake"]:
+        lines.append(f"- **mistake:** {md_escape(data['mistake'])}")
+    lines += [f"- also: {md_escape(more)}" for more in data["more_mistakes"]]
+    if data["root_cause"]:
+        lines.append(f"- **root cause:** {md_escape(data['root_cause'])}")
+    if data["failed_checks"]:
+        lines.append(f"- failed: {md_escape('; '.join(data['failed_checks']))}")
+    if data["probe"]:
+        lines.append("- one failing probe:")
+        lines += [f"    - {md_escape(label)}: {md_code(value)}" for label, value in data["probe"]]
+    if data.get("unexplained"):
+        lines.append(f"- {md_escape(data['unexplained'])}")
+    lines += [f"- {md_escape(note)}" for note in data["forward_notes"]]
+    lines += [f"- hint: {md_escape(hint)}" for hint in data["hints"]]
+    if audience == "instructor":
+        lines.append(f"- catalogue key: {md_code(data.get('mistake_key') or 'none')}")
+        for facts in data["all_probes"][1:]:
+            lines.append("- probe: " + "; ".join(f"{md_escape(k)} {md_code(v)}"
+                                                 for k, v in facts))
+        lines.append(f"- tolerance: {md_code(data['tolerance'])}")
+    return "\n".join(lines)
+
+
+def page_markdown(result: Any, audience: str = "student") -> str:
+    """A whole submission's report in Markdown (a `graders.results.Result`)."""
+    lines = [f"# gradkit feedback: {md_escape(result.submission)}", "",
+             f"**score {result.score:g} / {result.max_score:g}**", ""]
+    lines += [f"> {md_escape(line)}" for line in result.summary_lines()]
+    for op in result.ops:
+        lines += ["", markdown_for_op(op, audience)]
+    return "\n".join(lines) + "\n"

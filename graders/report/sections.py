@@ -1,0 +1,136 @@
+"""What a report says about one op, as plain data every renderer reads (the view model).
+
+A failing op shows the expected local derivative, the catalogued mistake its numbers match (or,
+when none does, which input was wrong by how much), one concrete failing probe (inputs, upstream
+gradient, expected, got, and the finite difference of the student's own forward), and the root
+cause when a primitive it is built from is broken. A passing op is one line. Nothing here shows
+the grader's code or a solution line: formulas are mathematics, hints name rules.
+
+`audience` is "student" or "instructor". A hidden check tells a student only its name and
+verdict; an instructor sees everything, including every failing probe and the catalogue keys.
+Text that came from the child (error messages) is untrusted: it stays raw here and every
+renderer escapes it (`text`, `markdown`, `html`, `terminal`, `gradescope`, `ci`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graders.model import ATOL, RTOL, OpResult, Probe
+
+AUDIENCES = ("student", "instructor")
+
+_SUPERSCRIPT = str.maketrans("0123456789+-()kxyn.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᵏˣʸⁿ·")
+
+
+def check_audience(audience: str) -> str:
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+    return audience
+
+
+def shows_details(op: OpResult, audience: str) -> bool:
+    """Whether the details of `op` may be shown: hidden checks show students a verdict only."""
+    return check_audience(audience) == "instructor" or not getattr(op, "hidden", False)
+
+
+def _superscript(match: re.Match) -> str:
+    exponent = match.group(1) or match.group(2)
+    compact = exponent.replace(" ", "")
+    if all(ch in "0123456789+-()kxyn" for ch in compact):
+        return compact.translate(_SUPERSCRIPT)
+    return f"^({exponent})"
+
+
+def unicode_formula(text: str, name: str = "x") -> str:
+    """The oracle's formula text, readable in a terminal: x^2 → x², * → ·, u → out.grad and
+    g → x.grad (the input's grad before this op's _backward ran)."""
+    text = re.sub(r"\^\(([^()]*)\)|\^(-?[\w.]+)", _superscript, text)
+    text = re.sub(r"\bu\b", "out.grad", text)
+    text = re.sub(r"\bg\b", f"{name}.grad", text)
+    text = text.replace("*", "·").replace(" - ", " − ")
+    return re.sub(r"(^|[(\s])-", r"\1−", text)
+
+
+def number(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if value is None:
+        return "nothing"
+    return repr(value)[:60]
+
+
+def grad_name(probe: Probe) -> str:
+    return probe.input if "." in str(probe.input) else f"{probe.input}.grad"
+
+
+def probe_facts(probe: Probe) -> list[tuple[str, str]]:
+    """One probe as (label, value) pairs; error text stays raw here, renderers escape it."""
+    if probe.error:
+        where = f" (cell {probe.where[0]}, line {probe.where[1]})" if probe.where else ""
+        return [("your code raised", f"{probe.error}{where}")]
+    facts = []
+    if probe.inputs:
+        facts.append(("inputs", ", ".join(f"{k} = {number(v)}" for k, v in probe.inputs.items())))
+    if probe.input == "out":
+        return [*facts, ("checked", "the forward value"), ("expected", number(probe.expected)),
+                ("got", number(probe.got))]
+    facts.append(("checked", grad_name(probe)))
+    if probe.upstream is not None:
+        facts.append(("upstream out.grad", number(probe.upstream)))
+    if probe.pre:
+        facts.append((f"{grad_name(probe)} before", number(probe.pre)))
+    facts += [("expected", number(probe.expected)), ("got", number(probe.got))]
+    if probe.finite_difference is not None:
+        facts.append(("finite difference of your forward", number(probe.finite_difference)))
+    return facts
+
+
+def mistake_sentence(op: OpResult) -> str | None:
+    """'tanh: your x.grad ends as …; the derivative is …' for a matched catalogued mistake."""
+    found = op.diagnosis
+    if not found:
+        return None
+    title = found.title or found.key.replace("_", " ")
+    if not found.formula:
+        return f"{op.key}: your code {title}. {found.hint}"
+    wrong = unicode_formula(found.formula, found.input)
+    right = unicode_formula(op.formula.get(found.input, ""), found.input)
+    return (f"{op.key}: your {' and '.join(f'{n}.grad' for n in found.inputs)} ends as {wrong}; "
+            f"the local derivative is {right}, so it should end as "
+            f"{found.input}.grad + out.grad · ({right}). Your code {title}: {found.hint}")
+
+
+def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
+    """Everything a renderer shows for one op, as plain data (raw, unescaped text)."""
+    shown = shows_details(op, audience)
+    data: dict[str, Any] = {
+        "key": op.key, "task": op.task, "title": op.title, "points": op.points,
+        "max_points": op.max_points, "passed": op.passed, "hidden": not shown,
+    }
+    if op.passed or not shown:
+        return data
+    data["formulas"] = [(name, unicode_formula(text, name), op.latex.get(name, ""))
+                        for name, text in op.formula.items()]
+    data["failed_checks"] = [s.title for s in op.subchecks if not s.passed]
+    data["mistake"] = mistake_sentence(op)
+    data["more_mistakes"] = [f"{m.title} ({', '.join(m.inputs)}): {m.hint}"
+                             for m in (op.diagnosis.more if op.diagnosis else [])]
+    data["root_cause"] = (f"this op is built from `{op.root_cause}`, which fails its own "
+                          f"checks: fix that first" if op.root_cause else None)
+    gradient = [p for p in op.failures if p.error is None and p.input != "out"]
+    data["probe"] = probe_facts((gradient or op.failures)[0]) if op.failures else []
+    if not op.diagnosis and gradient:
+        data["unexplained"] = ("no catalogued mistake reproduces these numbers; compare the "
+                               "expected value with yours and with the finite difference")
+    data["forward_notes"] = op.fd_findings[:1]
+    data["hints"] = [s.detail for s in op.subchecks if not s.passed and s.detail
+                     and not op.diagnosis]
+    if audience == "instructor":
+        data["mistake_key"] = op.diagnosis.key if op.diagnosis else None
+        data["all_probes"] = [probe_facts(p) for p in op.failures[:8]]
+        data["tolerance"] = f"|got − exact| ≤ {ATOL:g} + {RTOL:g}·scale"
+    return data
+
+

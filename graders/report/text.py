@@ -1,0 +1,44 @@
+"""An op's verdict in plain text: the terminal table's details and the notebook's grade cells."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from graders.model import OpResult
+from graders.report.sections import sections
+
+
+def explain(op: OpResult, audience: str = "instructor") -> list[str]:
+    """Plain lines explaining a failing op (empty for a passing one or a hidden one)."""
+    data = sections(op, audience)
+    if data["passed"] or data["hidden"]:
+        return []
+    lines = [f"expected ∂out/∂{name} = {text}" for name, text, _ in data["formulas"]]
+    if data["mistake"]:
+        lines.append(data["mistake"])
+    lines += data["more_mistakes"]
+    if data["root_cause"]:
+        lines.append("root cause: " + data["root_cause"])
+    if data["failed_checks"]:
+        lines.append("failed: " + "; ".join(data["failed_checks"]))
+    if data["probe"]:
+        lines.append("failing probe: " + "; ".join(f"{label} {value}"
+                                                   for label, value in data["probe"]))
+    if data.get("unexplained"):
+        lines.append(data["unexplained"])
+    lines += data["forward_notes"]
+    lines += [f"hint: {hint}" for hint in data["hints"]]
+    return lines
+
+
+def verdict_line(op: OpResult) -> str:
+    return f"{op.key} (task {op.task}): {op.points:g} / {op.max_points:g} — {op.status}"
+
+
+def text_table(results: Iterable[OpResult], audience: str = "student") -> str:
+    """The whole verdict as plain text: one line per passing or hidden op, details otherwise."""
+    out = []
+    for op in results:
+        out.append(verdict_line(op))
+        out += [f"    {line}" for line in explain(op, audience)]
+    return "\n".join(out)
