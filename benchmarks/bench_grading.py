@@ -154,7 +154,7 @@ def main() -> None:
                         help="leave out the hanging submission (quick trial runs)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args()
-    from graders.run.sandbox import Limits
+    from graders.model import Limits
 
     op_timeout = Limits().group_seconds
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as temporary:

@@ -14,9 +14,12 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from graders.classroom import discover, executors, seeds
+from graders import api
+from graders.atomic import write_json_atomic
+from graders.classroom import discover, executors, seeds, summary
 from graders.classroom.gradebook import Gradebook, Row, content_hash
-from graders.run.sandbox import Limits
+from graders.model import Limits
+from graders.report.gradescope import gradescope
 from graders.spec.optable import BACKPROP, Assignment
 
 
@@ -61,10 +64,7 @@ def _op_rows(ops) -> list[dict]:
 
 def grade_job(job: dict) -> dict:
     """Runs in a worker (a pool process or a Dask worker): grade one file, return plain data."""
-    from graders.api import grade
-    from graders.report.gradescope import gradescope
-
-    result = grade(job["path"], assignment=job["assignment"], seed=job["seed"],
+    result = api.grade(job["path"], assignment=job["assignment"], seed=job["seed"],
                    limits=Limits(**job["limits"]), strong=job["strong"])
     return {"gradescope": gradescope(result), "score": result.score,
             "max_score": result.max_score, "problem": result.problem,
@@ -73,10 +73,7 @@ def grade_job(job: dict) -> dict:
 
 def unscored_outcome(path: str, assignment: Assignment, reason: str) -> dict:
     """The outcome of a submission that cannot be graded: score 0, every op, the reason."""
-    from graders.api import unscored
-    from graders.report.gradescope import gradescope
-
-    result = unscored(path, assignment, reason)
+    result = api.unscored(path, assignment, reason)
     return {"gradescope": gradescope(result), "score": 0.0, "max_score": result.max_score,
             "problem": reason, "seconds": 0.0, "ops": _op_rows(result.ops)}
 
@@ -146,8 +143,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 progress.update(task, rate=f"{speed:.1f}/s" if speed else "")
         rows = list(book.rows())
     export_csv(rows, options.assignment, outdir / "grades.csv")
-    from graders.classroom import summary as classsummary
-    classsummary.write(rows, options.assignment, outdir)
+    summary.write(rows, options.assignment, outdir)
     return report
 
 
@@ -162,8 +158,6 @@ def _execute(options: Options, jobs: list[dict]):
 def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
            report: Report) -> None:
     """Results file first, then the gradebook row: the row is the commit point."""
-    from graders.atomic import write_json_atomic
-
     target = results_dir / results_name(job["student"], job["nbgrader"])
     data = outcome["gradescope"]
     data.setdefault("extra_data", {}).update(

@@ -20,7 +20,8 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-from graders.course import checks
+from graders import api
+from graders.course import checks, self_check
 from graders.course.tasks import ASSIGNMENTS, COURSE_TASKS, Task, task, tasks
 from graders.report.text import explain
 from graders.spec.optable import BACKPROP
@@ -74,9 +75,7 @@ def _verdict(points: float, max_points: float, lines: list[str]) -> str:
 def selfcheck(assignment: str, namespace: dict[str, Any]) -> None:
     """Every task of an assignment, one verdict each: passed, wrong or not implemented."""
     if assignment == "backprop":
-        from graders.course.self_check import selfcheck as table
-
-        table(namespace.get("Value"))
+        self_check.selfcheck(namespace.get("Value"))
         return
     for item in tasks(assignment):
         grade(item.key, namespace)
@@ -88,8 +87,6 @@ _BACKPROP_CACHE: dict[int, tuple[weakref.ref, dict]] = {}
 
 
 def _backprop(item: Task, namespace: dict[str, Any]) -> tuple[float, list[str]]:
-    from graders import api
-
     cls = namespace.get("Value")
     if not isinstance(cls, type):
         return 0.0, ["the notebook does not define a class named `Value`"]
@@ -99,10 +96,8 @@ def _backprop(item: Task, namespace: dict[str, Any]) -> tuple[float, list[str]]:
         cached = (weakref.ref(cls), {op.key: op for op in results})
         _BACKPROP_CACHE[id(cls)] = cached
     op = cached[1][item.key]
-    from graders.course.self_check import NOT_IMPLEMENTED, Row
-
-    row = Row.from_result(op)
-    if row.status == NOT_IMPLEMENTED:
+    row = self_check.Row.from_result(op)
+    if row.status == self_check.NOT_IMPLEMENTED:
         return op.points, [line if line.startswith("not implemented") else
                            f"not implemented: {line}" for line in row.lines]
     return op.points, explain(op)

@@ -215,14 +215,16 @@ _BACKWARD = {
     "tanh": "self.grad += (1 - t ** 2) * out.grad",
     "exp": "self.grad += out.data * out.grad",
 }
+# Ops the lecture builds from others: (what it computes, the solution's body). The method each
+# one defines is the table's (`OpSpec.method`).
 _DERIVED = {
-    "neg": ("__neg__(self)", "-self", "return self * -1"),
-    "sub": ("__sub__(self, other)", "self - other", "return self + (-other)"),
-    "truediv": ("__truediv__(self, other)", "self / other", "return self * other ** -1"),
-    "radd": ("__radd__(self, other)", "other + self", "return self + other"),
-    "rsub": ("__rsub__(self, other)", "other - self", "return (-self) + other"),
-    "rmul": ("__rmul__(self, other)", "other * self", "return self * other"),
-    "rtruediv": ("__rtruediv__(self, other)", "other / self", "return self ** -1 * other"),
+    "neg": ("-self", "return self * -1"),
+    "sub": ("self - other", "return self + (-other)"),
+    "truediv": ("self / other", "return self * other ** -1"),
+    "radd": ("other + self", "return self + other"),
+    "rsub": ("other - self", "return (-self) + other"),
+    "rmul": ("other * self", "return self * other"),
+    "rtruediv": ("other / self", "return self ** -1 * other"),
 }
 
 
@@ -231,7 +233,9 @@ def _value_class() -> str:
         return todo(_task(key), _BACKWARD[key], f"{key} backward", indent=12)
 
     def derived(key: str) -> str:
-        signature, comment, body = _DERIVED[key]
+        comment, body = _DERIVED[key]
+        spec = optable.op(key)
+        signature = f"{spec.method}(self{', other' if 'other' in comment else ''})"
         return (f"    def {signature}:  # {comment}\n        "
                 + todo(_task(key), body, f"{key} ({comment})", indent=8, returns=True))
 

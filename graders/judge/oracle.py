@@ -12,6 +12,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
@@ -85,8 +86,8 @@ def check_mathml(markup: str) -> None:
         return
     from xml.etree import ElementTree
 
-    try:
-        root = ElementTree.fromstring(markup)
+    try:  # named entities (&InvisibleTimes;) are text to a browser, unknown to an XML parser
+        root = ElementTree.fromstring(re.sub(r"&[A-Za-z]+;", "", markup))
     except ElementTree.ParseError as error:
         raise ValueError(f"MathML does not parse: {markup[:80]!r}") from error
     for element in root.iter():
@@ -186,6 +187,8 @@ def _mathml(sp: Any, expr: Any, name: str) -> str:
         body = _presentation(sp, shown, to_mathml)
     except Exception:  # a printer gap must not cost the student their report
         return ""
+    # sympy leaves a comparison's < and > bare inside <mo>; escaped, the markup is well formed.
+    body = body.replace("<mo><</mo>", "<mo>&lt;</mo>").replace("<mo>></mo>", "<mo>&gt;</mo>")
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">{body}</math>'
 
 

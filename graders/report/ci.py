@@ -24,13 +24,9 @@ from xml.etree import ElementTree
 
 from graders.model import Result
 from graders.report.text import explain
+from graders.spec import optable
 
 MAX_ANNOTATIONS = 10
-METHODS = {
-    "add": "__add__", "radd": "__radd__", "sub": "__sub__", "rsub": "__rsub__",
-    "mul": "__mul__", "rmul": "__rmul__", "neg": "__neg__", "truediv": "__truediv__",
-    "rtruediv": "__rtruediv__", "pow": "__pow__",
-}
 
 
 def escape_data(text: str) -> str:
@@ -89,7 +85,7 @@ def locate(result: Result, path: Path) -> dict[str, int]:
                        if re.match(r"\s*class\s+Value\b", text)), 1)
     for op in result.ops:
         key = op.root_cause.split(",")[0].strip() if op.root_cause else op.key
-        method = METHODS.get(key, key)
+        method = optable.ALL[key].method if key in optable.ALL else key
         pattern = re.compile(rf"\s*def\s+{re.escape(method)}\s*\(")
         where[op.key] = next((n for n, text in reversed(lines) if pattern.match(text)),
                              class_line)

@@ -1,18 +1,13 @@
-"""The README's op table, generated from `graders/spec/optable.py` so the two cannot disagree.
+"""The README's op table and points rule, generated from `graders/spec/optable.py`.
 
-`python -m graders.spec.tabledoc` rewrites the block between the markers in README.md; a test fails
+`python -m graders.docgen` writes it between the `optable` markers in README.md; a test fails
 when the committed README differs from what the table says.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from graders.spec import optable
 from graders.spec.optable import Domain
-
-BEGIN, END = "<!-- optable:begin -->", "<!-- optable:end -->"
 
 
 def describe(symbol: str, domain: Domain) -> str:
@@ -35,8 +30,7 @@ def row(spec: optable.OpSpec) -> str:
 
 
 def markdown() -> str:
-    lines = [BEGIN,
-             "| op | task | built as | points | probe domains (cycled over probes) | "
+    lines = ["| op | task | built as | points | probe domains (cycled over probes) | "
              "usually built from | own mistakes |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     lines += [row(spec) for spec in optable.OPS]
@@ -50,19 +44,10 @@ def markdown() -> str:
     lines.append(f"\nEvery op also has the {len(optable.GENERIC_MISTAKES)} generic mistakes "
                  "(forgotten `out.grad`, `=` for `+=`, sign, input never updated, bare local "
                  "derivative).")
-    lines.append(END)
+    parts = ", ".join(f"{s.label} ({s.weight:g})" for s in optable.OP_SUBCHECKS)
+    graph_parts = ", ".join(f"{g.label} ({g.weight:g})" for g in optable.BACKWARD_GRAPHS)
+    reference_parts = ", ".join(f"{s.label} ({s.weight:g})" for s in optable.REFERENCE_SUBCHECKS)
+    lines.append(f"\nAn op's points are split over its sub-checks by weight: {parts}; the last "
+                 "only for ops with a reuse build (`x + x`, `x * x`, `x - x`, `x / x`). "
+                 f"`backward`: {graph_parts}. `reference_example`: {reference_parts}.")
     return "\n".join(lines)
-
-
-def rewrite(readme: Path) -> bool:
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    new = text[:start] + markdown() + text[end:]
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-    return new != text
-
-
-if __name__ == "__main__":
-    changed = rewrite(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
-    print("README.md updated" if changed else "README.md already matches the op table")

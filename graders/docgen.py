@@ -1,0 +1,55 @@
+"""Write every generated block of the docs from the data it describes: `python -m graders.docgen`.
+
+A block sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in a Markdown file; its
+text comes from code that reads the op table or the protocol table, so the docs cannot drift
+from them (tests/test_docs.py fails when a committed block differs).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from graders.run import protocol
+from graders.spec import tabledoc
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCKS: tuple[tuple[str, str, Callable[[], str]], ...] = (
+    ("README.md", "optable", tabledoc.markdown),
+    ("docs/architecture.md", "protocol", protocol.markdown),
+)
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(<!-- {name}:begin -->\n)(.*?)\n?(<!-- {name}:end -->)", re.S)
+
+
+def block(text: str, name: str) -> str | None:
+    """The block's current text, or None when the file has no such markers."""
+    found = _pattern(name).search(text)
+    return found.group(2) if found else None
+
+
+def render(text: str, name: str, body: str) -> str:
+    return _pattern(name).sub(lambda m: m.group(1) + body + "\n" + m.group(3), text, count=1)
+
+
+def main(root: Path = ROOT) -> int:
+    for file, name, make in BLOCKS:
+        path = root / file
+        text = path.read_text(encoding="utf-8")
+        if block(text, name) is None:
+            print(f"{path}: no <!-- {name}:begin --> ... <!-- {name}:end --> markers",
+                  file=sys.stderr)
+            return 1
+        new = render(text, name, make())
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+        print(f"{file}: {name} {'updated' if new != text else 'already current'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The wire protocol between the parent and the sandboxed child, as one table of data.
+
+The child (`harness.py`, stdlib only) cannot import this module, so this is the description
+both sides are tested against: `tests/test_protocol.py` checks that the planner's payloads carry
+exactly the keys the harness reads, and that the child's records carry only the keys listed
+here. `python -m graders.docgen` writes the table into docs/architecture.md.
+
+Transport: the child gets `program.json` as a file; check groups arrive as JSON lines on one
+pipe (PLAN_FD) and records leave as JSON lines on another (RESULT_FD), each line capped at 1 MiB
+and parsed strictly (no NaN). stdout and stderr are only ever shown to people, never parsed.
+"""
+
+from __future__ import annotations
+
+# (direction, message, key, meaning). "check:KIND" rows are one check of a group, by kind.
+MESSAGES: tuple[tuple[str, str, str, str], ...] = (
+    ("file", "program.json", "cells", "[{index, source}]: the code cells, in notebook order"),
+    ("file", "program.json", "methods", "method names to look for on `Value` (the table's)"),
+    ("parent → child", "group", "group", "the op key: the checks of one op, asked together"),
+    ("parent → child", "group", "cases", "the checks, each as a `check:KIND` row below"),
+    ("parent → child", "quit", "", "no more groups: exit"),
+    ("parent → child", "check:*", "id", "check id, echoed in the answer"),
+    ("parent → child", "check:*", "kind", "`op`, `backward` or `reference`: which runner"),
+    ("parent → child", "check:op", "build", "the op as an expression over the leaves (`x * y`)"),
+    ("parent → child", "check:op", "leaves", "{symbol: number}: inputs made `Value`s"),
+    ("parent → child", "check:op", "consts", "{symbol: number}: plain-number operands"),
+    ("parent → child", "check:op", "pre", "{symbol: number}: each input's grad before"),
+    ("parent → child", "check:op", "upstream", "the output's grad (out.grad) to propagate"),
+    ("parent → child", "check:op", "fd", "{symbol: step}: also evaluate forward at x ± step"),
+    ("parent → child", "check:backward", "graphs", "graph specs (judge/graphs.py) to build, "
+                                                  "each with the grader's closures"),
+    ("parent → child", "check:backward", "repeat", "zero the first graph's grads, run again"),
+    ("parent → child", "check:reference", "a", "the lecture program's input a"),
+    ("parent → child", "check:reference", "b", "the lecture program's input b"),
+    ("parent → child", "check:reference", "program", "the lecture's lines, run with `Value`"),
+    ("child → parent", "hello", "python", "sys.version, before any student code"),
+    ("child → parent", "cell", "index", "this top-level cell starts now (for cell timeouts)"),
+    ("child → parent", "loaded", "cells", "[{index, status, line, error}] per cell"),
+    ("child → parent", "loaded", "value", "{found, is_class, kind, module, own, cell, files, "
+                                         "methods}: what `Value` is"),
+    ("child → parent", "loaded", "stand_ins", "display-only modules imported as stand-ins"),
+    ("child → parent", "answer:*", "id", "the check answered"),
+    ("child → parent", "answer:*", "error", "`Type: message` when the student's code raised"),
+    ("child → parent", "answer:*", "cell", "the student's cell where it raised"),
+    ("child → parent", "answer:*", "line", "the line in that cell"),
+    ("child → parent", "answer:op", "out", "the output's data"),
+    ("child → parent", "answer:op", "grads", "{symbol: grad} after the closures ran"),
+    ("child → parent", "answer:op", "ops", "labels (`_op`) of the nodes the build made"),
+    ("child → parent", "answer:op", "fd", "{symbol: [f(x+h), f(x-h)]}"),
+    ("child → parent", "answer:backward", "graphs", "per graph, {node: grad} of reported nodes"),
+    ("child → parent", "answer:reference", "g", "g.data"),
+    ("child → parent", "answer:reference", "a.grad", "a.grad after g.backward()"),
+    ("child → parent", "answer:reference", "b.grad", "b.grad after g.backward()"),
+    ("child → parent", "done", "group", "every check of this group was answered"),
+)
+
+
+def keys(message: str) -> set[str]:
+    """The keys a message carries (a `check:KIND` or `answer:KIND` includes the `*` rows)."""
+    family = message.split(":")[0]
+    return {key for _, name, key, _ in MESSAGES
+            if key and (name == message or name == f"{family}:*")}
+
+
+def markdown() -> str:
+    lines = ["| direction | message | key | meaning |", "| --- | --- | --- | --- |"]
+    lines += [f"| {direction} | `{message}` | {f'`{key}`' if key else ''} | {meaning} |"
+              for direction, message, key, meaning in MESSAGES]
+    return "\n".join(lines)

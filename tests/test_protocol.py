@@ -1,0 +1,64 @@
+"""The wire protocol as written down (graders/run/protocol.py) is the one both sides speak."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from graders.judge import probes
+from graders.model import Loaded, Record
+from graders.run import harness, protocol
+from graders.spec import optable
+from kit.engine import Value
+
+
+class Recording(dict):
+    """A check as the harness receives it, remembering every key the harness reads."""
+
+    def __init__(self, data: dict, read: set[str]) -> None:
+        super().__init__(data)
+        self.read = read
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize("spec", [optable.op("mul"), optable.op("pow"), optable.BACKWARD,
+                                  optable.REFERENCE], ids=lambda s: s.key)
+def test_the_planner_sends_exactly_what_the_harness_reads(spec):
+    group = probes.PLANNERS[spec.kind](spec, random.Random(3), 5)
+    sent, read = set(), set()
+    for case in group.cases:
+        message = json.loads(json.dumps(case.message()))  # as it crosses the pipe
+        sent |= set(message)
+        record = harness.evaluate(Value, Recording(message, read))
+        assert "error" not in record, record
+    assert sent == read
+    assert sent == protocol.keys(f"check:{spec.kind}")
+
+
+@pytest.mark.parametrize("spec", [optable.op("mul"), optable.BACKWARD, optable.REFERENCE],
+                         ids=lambda s: s.key)
+def test_the_childs_answers_carry_only_documented_keys(spec):
+    group = probes.PLANNERS[spec.kind](spec, random.Random(4), 5)
+    for case in group.cases:
+        record = json.loads(harness.encode(harness.evaluate(Value, case.message())))
+        assert set(record) <= protocol.keys(f"answer:{spec.kind}"), record.keys()
+        assert Record.parse(record).error is None
+
+
+def test_a_group_message_and_program_json_are_as_documented():
+    group = probes.PLANNERS["op"](optable.op("add"), random.Random(1), 3)
+    assert set(group.message()) == {"kind"} | protocol.keys("group")
+    value = harness.describe_value({"Value": Value}, list(optable.METHODS))
+    assert set(value) <= protocol.keys("loaded") | {"found", "is_class", "kind", "module",
+                                                    "own", "cell", "files", "methods"}
+    assert Loaded.parse({"cells": [], "value": value, "stand_ins": []}).value.methods \
+        == optable.METHODS
