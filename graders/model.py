@@ -10,7 +10,7 @@ only place the child's raw JSON is read: everything after them sees typed, size-
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -300,6 +300,11 @@ class OpResult:
         return "passed" if self.passed else "failed"
 
 
+def total(points: Iterable[float]) -> float:
+    """A sum of points as every report shows it (4 decimals, so 0.1 + 0.2 prints as 0.3)."""
+    return round(sum(points), 4)
+
+
 @dataclass
 class Result:
     """Everything known about one graded submission."""
@@ -318,11 +323,11 @@ class Result:
 
     @property
     def score(self) -> float:
-        return round(sum(op.points for op in self.ops), 4)
+        return total(op.points for op in self.ops)
 
     @property
     def max_score(self) -> float:
-        return round(sum(op.max_points for op in self.ops), 4)
+        return total(op.max_points for op in self.ops)
 
     @property
     def cell_errors(self) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 
 from graders.api import grade
 from graders.judge import oracle
-from graders.model import OpResult, Probe, SubCheck
+from graders.model import CellStatus, OpResult, Probe, Result, SubCheck
 from graders.report import html as report_html
 from graders.report import markdown as report_markdown
 from graders.report import text as report_text
@@ -97,6 +97,14 @@ def test_untrusted_error_text_is_escaped_everywhere():
     spans = re.findall(r"`[^`]*`", markdown)
     assert any("script" in span for span in spans)  # the error sits inside one code span
     assert "`tick`" not in markdown
+
+
+def test_results_json_top_level_output_is_escaped_like_every_report():
+    result = Result(submission="s.py", cells=[CellStatus(3, "error", 2, f"ValueError: "
+                                                         f"![x](http://evil/p.png) {HOSTILE}")])
+    output = gradescope(result)["output"]
+    assert "![x](" not in output and "<script>" not in output and "**bold**" not in output
+    assert "cell 3, line 2" in output
 
 
 def test_results_json_carries_markdown_feedback(tanh_result):

@@ -97,6 +97,19 @@ def test_a_broken_primitive_is_named_as_root_cause_of_composites(tmp_path):
     assert sub.root_cause == "mul"
 
 
+def test_the_reference_example_blames_only_primitives_it_uses(tmp_path):
+    """pow without its -1 and a broken rsub: the lecture's program never computes c - Value,
+    and truediv fails because of pow, so the example's root cause is pow alone."""
+    source = (corpus.SUBMISSIONS / "correct" / "lecture_style.py").read_text()
+    source = source.replace("(other - 1)", "(other)").replace(
+        "return other + (-self)", "return self - other")
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    ops = {op.key: op for op in grade(path, seed=3).ops}
+    assert not ops["rsub"].passed and ops["truediv"].root_cause == "pow"
+    assert ops["reference_example"].root_cause == "pow"
+
+
 def test_results_json_follows_gradescope(tmp_path):
     path = tmp_path / "m.py"
     path.write_text(corpus.mutant("relu_no_mask").source())

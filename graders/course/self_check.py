@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from graders import api
 from graders.judge import probes
-from graders.model import OpResult
+from graders.model import OpResult, total
 from graders.report import html as report_html
 from graders.report.text import explain
 from graders.spec.optable import BACKPROP, Assignment
@@ -73,11 +73,11 @@ class Report:
 
     @property
     def score(self) -> float:
-        return round(sum(row.points for row in self.rows), 4)
+        return total(row.points for row in self.rows)
 
     @property
     def max_score(self) -> float:
-        return round(sum(row.max_points for row in self.rows), 4)
+        return total(row.max_points for row in self.rows)
 
     def counts(self) -> dict[str, int]:
         found: dict[str, int] = {}
