@@ -23,7 +23,7 @@ def named(result, key: str) -> str | None:
     op = next((op for op in result.ops if op.key == key), None)
     if op is None or op.passed or not op.diagnosis:
         return None
-    return op.diagnosis["key"]
+    return op.diagnosis.key
 
 
 def main(argv: list[str] | None = None) -> int:

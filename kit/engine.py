@@ -15,6 +15,11 @@ built from the primitives with a one-word comment. What changes, and why:
   docs/performance.md); without the cycle, reference counting frees it at once;
 - bad inputs raise `TypeError` / `ValueError` with a sentence, instead of an `assert` or a
   silent complex number; relu'(0) is stated to be 0.
+
+The lecture's own form of the class (closures that capture `out` and take no argument, a
+`(node, done)` stack in `backward()`) is the solution of `solutions/backprop/backprop.ipynb`,
+written by `graders/course/authoring.py`. Both pass the same grader on every op
+(tests/test_grader.py, tests/test_course.py).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import pytest
 
 from graders.classroom import batch, discover
 from graders.classroom.gradebook import Gradebook
+from tests.conftest import gradkit
 from tests.corpus import BASE, as_notebook, mutant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +28,7 @@ def _honest(tag: str) -> str:
 
 
 def _grade(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graders", "grade", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, **kwargs)
+    return gradkit("grade", *args, **kwargs)
 
 
 def _csv(path: Path) -> dict[str, dict[str, str]]:

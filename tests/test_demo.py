@@ -7,26 +7,19 @@ import itertools
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kit.data import make_moons
 from kit.train import accuracy, collector_paused, train_four_samples, train_moons
+from tests.conftest import gradkit
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "graders", "demo", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-    )
+    return gradkit("demo", *args, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def test_four_sample_loss_falls_and_predictions_approach_targets() -> None:

@@ -13,14 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import gradkit
 from tests.corpus import as_notebook, mutant
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _gradkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graders", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return gradkit(*args, cwd=cwd, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +96,21 @@ def test_build_refuses_unknown_names_in_one_line(tmp_path):
     done = _gradkit("gradescope", "build", "backprop", "--hidden", "tanhh", cwd=tmp_path)
     assert done.returncode == 2 and "tanhh" in done.stderr
     assert not (tmp_path / "autograder.zip").exists()
+
+
+def test_build_takes_the_same_course_config_as_grade(tmp_path):
+    """One registry: a course.toml that `gradkit grade --config` takes builds an autograder
+    that grades its ops with its points and hides its hidden checks."""
+    (tmp_path / "course.toml").write_text(
+        'name = "week4"\nops = ["add", "mul", "relu", "backward"]\nhidden = ["backward"]\n'
+        "[points]\nmul = 5\n")
+    done = _gradkit("gradescope", "build", "course.toml", "--out", "a.zip", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    root = _layout(tmp_path, tmp_path / "a.zip",
+                   {"backprop.ipynb": as_notebook(mutant("relu_inverted_mask").source())})
+    results = _run_autograder(root)
+    tests = {test["name"].split(":")[0]: test for test in results["tests"]}
+    assert list(tests) == ["add", "mul", "relu", "backward"]
+    assert tests["mul"]["max_score"] == 5 and tests["relu"]["status"] == "failed"
+    assert tests["backward"]["visibility"] == "after_published"
+    assert tests["mul"]["visibility"] == "visible"

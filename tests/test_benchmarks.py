@@ -1,0 +1,36 @@
+"""The committed benchmarks still run on today's code (their figures are not asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.mark.slow
+def test_the_diagnosis_benchmark_runs():
+    done = _run("benchmarks/diagnosis.py", "--seeds", "1")
+    assert done.returncode == 0, done.stderr
+    assert "named the right op and mistake" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_engine_benchmark_runs():
+    done = _run("benchmarks/bench_engine.py", "--repeats", "1")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_the_grading_benchmark_runs(tmp_path):
+    done = _run("benchmarks/bench_grading.py", "--count", "3", "--buggy", "1", "--single", "1",
+                "--no-hang", "--json", str(tmp_path / "figures.json"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "figures.json").exists()
