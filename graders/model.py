@@ -3,8 +3,10 @@
 Flow (docs/architecture.md): `spec` says what is graded; `judge.probes` plans `Case`s; `run`
 sends them to the child and parses what comes back, once, into an `Outcome` of `Loaded` and
 `Record`s; `judge.scoring` turns that into `OpResult`s; `api` wraps them in a `Result`; `report`
-renders it. Nothing here runs student code or decides a verdict, and the parsers below are the
-only place the child's raw JSON is read: everything after them sees typed, size-capped fields.
+renders it. Nothing here runs student code or decides a verdict. The parsers below are where
+the child's records become typed fields (texts capped, numbers checked for what they are);
+the numbers its code produced stay as they came, since a wrong one is shown to the student as
+what they got, and every comparison (`close`) refuses anything but a finite int or float.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ MAX_TEXT = 400  # the longest text taken from the child (errors, kinds)
 
 
 def is_number(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+    """A plain, finite int or float (an int too large for a float is not a number here)."""
+    if type(value) is int:
+        return abs(value) < 2**1023
+    return type(value) is float and math.isfinite(value)
 
 
 def close(got: Any, expected: float, scale: float = 0.0, rtol: float = RTOL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -32,5 +33,7 @@ def test_the_engine_benchmark_runs():
 def test_the_grading_benchmark_runs(tmp_path):
     done = _run("benchmarks/bench_grading.py", "--count", "3", "--buggy", "1", "--single", "1",
                 "--no-hang", "--json", str(tmp_path / "figures.json"))
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "figures.json").exists()
+    # Exit 1 means a speed target was missed, as it is on a class this small; a crash is not.
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert figures["honest_disagreements"] == []

@@ -171,7 +171,7 @@ def test_hidden_checks_show_students_only_a_verdict(tmp_path):
 def test_the_reference_engine_passes_its_own_grader():
     # kit.engine's closures take out.grad as an argument; the grader accepts both conventions.
     import kit.engine
-    from graders.course.self_check import check
+    from graders.selfcheck import check
 
     report = check(kit.engine.Value)
     assert report.rows and all(row.status == "passed" for row in report.rows), str(report)

@@ -43,3 +43,27 @@ def test_only_arithmetic_is_accepted(code):
 def test_every_derived_formula_is_plain_arithmetic():
     for formula in oracle._formulas(oracle.derive()):
         oracle.check_arithmetic(formula.code)
+
+
+MATHML = '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">{}</math>'
+
+
+@pytest.mark.parametrize("body", [
+    "<!--><img src=x onerror=alert(1)>-->", "<?x ><img src=x onerror=alert(1)>?>",
+    "<![CDATA[<img src=x onerror=alert(1)>]]>", '<mi href="javascript:alert(1)">x</mi>',
+    "<mi>x</mi><script>alert(1)</script>", '<mi style="color:red">x</mi>', "<mi>x",
+])
+def test_only_mathml_markup_is_accepted(body):
+    with pytest.raises(ValueError):
+        oracle.check_mathml(MATHML.format(body))
+
+
+def test_markup_in_a_tampered_cache_never_reaches_a_report(private_cache):
+    oracle.load()
+    (path,) = private_cache.glob("oracle-*.json")
+    data = json.loads(path.read_text())
+    data["ops"]["tanh"]["derivative"]["x"][3] = MATHML.format("<!--><img src=x>-->")
+    path.write_text(json.dumps(data))
+    oracle.load.cache_clear()
+    assert "<img" not in oracle.load().ops["tanh"].derivative["x"].mathml
+    assert "<img" not in path.read_text()

@@ -29,6 +29,10 @@ class Recording(dict):
         self.read.add(key)
         return super().get(key, default)
 
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
 
 @pytest.mark.parametrize("spec", [optable.op("mul"), optable.op("pow"), optable.BACKWARD,
                                   optable.REFERENCE], ids=lambda s: s.key)
@@ -54,11 +58,20 @@ def test_the_childs_answers_carry_only_documented_keys(spec):
         assert Record.parse(record).error is None
 
 
-def test_a_group_message_and_program_json_are_as_documented():
+def test_a_group_message_and_the_loaded_record_are_as_documented():
     group = probes.PLANNERS["op"](optable.op("add"), random.Random(1), 3)
     assert set(group.message()) == {"kind"} | protocol.keys("group")
     value = harness.describe_value({"Value": Value}, list(optable.METHODS))
-    assert set(value) <= protocol.keys("loaded") | {"found", "is_class", "kind", "module",
-                                                    "own", "cell", "files", "methods"}
+    kinds = [harness.describe_value(ns, []) for ns in ({"Value": 3}, {})]  # not a class, none
+    assert set(value).union(*kinds) == protocol.keys("loaded.value")
     assert Loaded.parse({"cells": [], "value": value, "stand_ins": []}).value.methods \
         == optable.METHODS
+
+
+def test_the_parent_reads_every_documented_answer_key_and_no_other():
+    answers = set().union(*(protocol.keys(f"answer:{kind}")
+                            for kind in ("op", "backward", "reference")))
+    raw = {key: 1 for key in answers}
+    read: set[str] = set()
+    Record.parse(Recording(raw, read))
+    assert read == answers

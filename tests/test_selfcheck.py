@@ -10,7 +10,7 @@ import pytest
 
 from graders import api, course
 from graders import selfcheck as selfcheck_module
-from graders.course.self_check import NOT_IMPLEMENTED, PASSED, WRONG, check
+from graders.selfcheck import NOT_IMPLEMENTED, PASSED, WRONG, check
 from graders.spec.optable import BACKPROP, op
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +114,7 @@ def test_plain_text_outside_jupyter_and_html_inside(capsys, stubbed: Path) -> No
 
 
 def test_module_and_function_are_both_callable(capsys) -> None:
-    # `import graders.course.self_check` binds the module on the package; the notebook's one-liner
+    # `import graders.selfcheck` binds the module on the package; the notebook's one-liner
     # `from graders import selfcheck; selfcheck(Value)` must still work.
     selfcheck_module(_load(CORRECT))
     assert "passed" in capsys.readouterr().out

@@ -67,3 +67,12 @@ def test_every_catalogued_mistake_fails_where_it_changes_the_gradient(seed):
 def test_relu_derivative_states_the_kink_convention():
     relu = oracle.load().ops["relu"].derivative["x"]
     assert relu(x=0.0) == 0.0 and relu(x=1e-300) == 1.0 and relu(x=-1e-300) == 0.0
+
+
+def test_a_forged_huge_integer_is_not_a_number_and_fails_closed():
+    from graders.model import Record, close, is_number
+
+    assert not is_number(10**400) and not close(10**400, 1.0)
+    record = Record.parse({"id": "mul/0", "out": 10**400, "grads": {"x": 10**400},
+                           "fd": {"x": [10**400, 1.0]}})
+    assert record.fd == {} and not is_number(record.grads["x"])

@@ -31,7 +31,7 @@ ORACLE_FORMAT = 4  # bump when the cache layout or derivation rules change
 
 # The mpmath names a derived formula may call: real elementary functions and constants, the
 # ones sympy's printer emits for the expressions courses write. A cache naming anything else is
-# refused; tests/test_guards.py checks that every formula the table derives stays inside it.
+# refused; tests/test_architecture.py checks that every formula the table derives stays inside it.
 MPMATH_FUNCTIONS = frozenset({
     "mpf", "pi", "e", "exp", "expm1", "log", "log1p", "log10", "sqrt", "cbrt", "power",
     "sin", "cos", "tan", "sec", "csc", "cot", "asin", "acos", "atan", "atan2",
@@ -86,6 +86,10 @@ def check_mathml(markup: str) -> None:
         return
     from xml.etree import ElementTree
 
+    # The XML parser drops comments, processing instructions and CDATA without a word, but a
+    # browser ends them at the first ">": markup hidden in them would reach the page.
+    if "<!" in markup or "<?" in markup or not markup.startswith("<math"):
+        raise ValueError(f"MathML has a comment, declaration or no <math> root: {markup[:80]!r}")
     try:  # named entities (&InvisibleTimes;) are text to a browser, unknown to an XML parser
         root = ElementTree.fromstring(re.sub(r"&[A-Za-z]+;", "", markup))
     except ElementTree.ParseError as error:

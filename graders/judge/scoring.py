@@ -81,7 +81,7 @@ def _check_gradient(result: OpResult, case: Case, record: Record, oracle: OpOrac
     if close(got, expected, scale=abs(g) + abs(u * local)):
         return True
     probe = Probe(case.id, name, case.payload["leaves"], u, g, expected, got)
-    if name in record.fd:
+    if name in record.fd and name in case.payload.get("fd", {}):
         plus, minus = record.fd[name]
         probe.finite_difference = u * (plus - minus) / (2 * case.payload["fd"][name]) + g
     result.failures.append(probe)
@@ -278,9 +278,10 @@ def _link_root_causes(results: list[OpResult]) -> None:
     for result in results:
         if result.passed or optable.op(result.key).kind != "reference":
             continue
-        broken = [r.key for r in results if not r.passed and r.key in uses
-                  and r.root_cause is None]
-        result.root_cause = ", ".join(broken) or None
+        broken = [r for r in results if not r.passed and r.key in uses]
+        named = {r.key for r in broken}
+        causes = [r.key for r in broken if r.root_cause not in named]  # not explained by another
+        result.root_cause = ", ".join(causes) or None
 
 
 def unscored(assignment: Assignment, reason: str) -> list[OpResult]:

@@ -60,7 +60,7 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
 
 
 def page_markdown(result: Any, audience: str = "student") -> str:
-    """A whole submission's report in Markdown (a `graders.results.Result`)."""
+    """A whole submission's report in Markdown (a `graders.model.Result`)."""
     lines = [f"# gradkit feedback: {md_escape(result.submission)}", "",
              f"**score {result.score:g} / {result.max_score:g}**", ""]
     lines += [f"> {md_escape(line)}" for line in result.summary_lines()]

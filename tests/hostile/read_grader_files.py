@@ -2,10 +2,10 @@
 # hostile: reads the grader's files, the repository and the grader's memory and environment
 # where: end
 # modes: strong
-# shows: refused \S+/graders/oracle\.py
+# shows: refused \S+/graders/judge/oracle\.py
 import os
 
-for path in ("__GRADERS__/oracle.py", "__GRADERS__/probes.py", "/proc/__PARENT__/environ",
+for path in ("__GRADERS__/judge/oracle.py", "__GRADERS__/judge/probes.py", "/proc/__PARENT__/environ",
              "/proc/__PARENT__/cmdline", "__REPO__/graders/spec/optable.py"):
     try:
         with open(path, "rb") as handle:
