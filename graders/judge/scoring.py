@@ -274,7 +274,8 @@ def _link_root_causes(results: list[OpResult]) -> None:
         if result.graph_size > 1:  # built from other ops, not written on its own
             broken = (by_key.get(key) for key in optable.op(result.key).built_from)
             result.root_cause = next((o.key for o in broken if o and not o.passed), None)
-    uses = program_ops(optable.REFERENCE_PROGRAM) | {"backward"}
+    # The child runs the program, then g.backward(): the student's backward() is used too.
+    uses = program_ops(optable.REFERENCE_PROGRAM) | {optable.BACKWARD.key}
     for result in results:
         if result.passed or optable.op(result.key).kind != "reference":
             continue
