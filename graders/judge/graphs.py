@@ -66,6 +66,8 @@ def reported(spec: dict, made: dict[str, Node]) -> list[str]:
 
 def exact(spec: dict) -> dict[str, Fraction]:
     """Exact reverse-mode gradients (rationals) of every reported node."""
+    if "chain" in spec:  # v = v + x, n times: dv/dx = n + 1 (10,000 Fraction steps cost 60 ms)
+        return {"x": Fraction(int(spec["chain"]) + 1)}
     made, root, inner = build(spec, Fraction)
     root.grad = Fraction(1)
     for node in reversed(inner):
