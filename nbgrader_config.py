@@ -8,7 +8,18 @@ nbgrader 0.9.6; tests/test_course.py checks that each still holds.
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMetadataPreprocessor,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from graders.course.nbgrader_autograde import SandboxedExecute
 
 c = get_config()  # noqa: F821 - provided by traitlets when it runs this file
 
@@ -29,6 +40,14 @@ c.OverwriteCells.add_missing_cells = True
 # them before rendering (nbgrader's default feedback pipeline shows them).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 
-# Per cell, not per notebook. The longest cell is the backprop grading (every op at once) or the
+# Autograde runs no student kernel: gradkit's sandbox runs the submitted code and each grade
+# cell gets its task's verdict and points from the sandboxed grader (docs/security.md), in the
+# place of nbgrader's Execute; the rest is nbgrader's own pipeline, in its order.
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
+
+# Per cell, not per notebook (nbgrader's Execute, used by `nbgrader validate`). The longest cell is the backprop grading (every op at once) or the
 # MLP training, a few seconds; a hung student cell costs this much and no more.
 c.Execute.timeout = 120

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from graders.judge import oracle, probes, scoring
 from graders.model import CellStatus, Limits, Loaded, OpResult, Outcome, Result
-from graders.run.loader import SubmissionError, load
+from graders.run.loader import Program, SubmissionError, load
+from graders.spec import assignments, optable
 from graders.spec.optable import BACKPROP, Assignment
 from kit import __version__
 
@@ -57,6 +58,17 @@ def unscored(path: str | Path, assignment: Assignment, reason: str, *,
                   problem=reason, ops=scoring.unscored(assignment, reason))
 
 
+def needs_value(assignment: Assignment) -> bool:
+    """Whether the assignment checks a class `Value` (assignment 2), not only course tasks."""
+    return any(optable.op(key).kind != "task" for key in assignment.ops)
+
+
+def detect(program: Program) -> Assignment:
+    """The assignment a submission is for, from its grade cells (nbgrader's metadata or the
+    `course.grade` calls); a file without any is graded as `backprop`, the op table."""
+    return assignments.for_tasks(program.task_keys()) or BACKPROP
+
+
 def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assignment,
            groups: list) -> None:
     """Fill `result` from what the child produced: cells, notes, problem, or scored ops."""
@@ -68,7 +80,7 @@ def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assig
     else:
         result.cells = list(outcome.loaded.cells)
         result.notes += _environment_notes(outcome.loaded)
-        result.problem = _value_problem(outcome.loaded)
+        result.problem = _value_problem(outcome.loaded) if needs_value(assignment) else None
         syntax = [c for c in result.cells if c.status == "syntax"]
         if result.problem and syntax:
             first = syntax[0]
@@ -78,10 +90,11 @@ def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assig
                   scoring.score(assignment, groups, outcome, oracle.load()))
 
 
-def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | None = None,
+def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int | None = None,
           limits: Limits | None = None, strong: bool | None = None) -> Result:
-    """Grade one `.ipynb` or `.py` submission in the sandbox. Never raises for a bad
-    submission: the returned Result carries `problem` and a score of 0 instead."""
+    """Grade one `.ipynb` or `.py` submission in the sandbox; `assignment=None` takes the one
+    its grade cells name (`detect`). Never raises for a bad submission: the returned Result
+    carries `problem` and a score of 0 instead."""
     from graders.run import session  # lazy: the sandbox is not needed by grade_class
 
     started = time.monotonic()
@@ -89,13 +102,15 @@ def grade(path: str | Path, *, assignment: Assignment = BACKPROP, seed: int | No
     try:
         program = load(path)
     except SubmissionError as error:
-        result = unscored(path, assignment, str(error), seed=seed)
+        result = unscored(path, assignment or BACKPROP, str(error), seed=seed)
         result.seconds = time.monotonic() - started
         return result
+    assignment = assignment or detect(program)
     result = Result(submission=str(path), seed=seed, grader_version=__version__,
                     notes=list(program.notes))
     groups = probes.plan(assignment, seed)
-    outcome = session.run(program, groups, limits or Limits(), strong=strong)
+    outcome = session.run(program, groups, limits or Limits(), strong=strong,
+                          needs_value=needs_value(assignment))
     _judge(result, path, outcome, assignment, groups)
     result.seconds = time.monotonic() - started
     return result
@@ -105,9 +120,16 @@ def grade_class(cls: type, *, assignment: Assignment = BACKPROP,
                 seed: int | None = None) -> tuple[list[OpResult], Outcome, int]:
     """Score a `Value` class in *this* process (self-check, nbgrader grade cells): the same
     plan, runners and scorer as `grade`, without a sandbox. Returns (ops, outcome, seed)."""
+    return grade_namespace({"Value": cls}, assignment=assignment, seed=seed)
+
+
+def grade_namespace(namespace: dict, *, assignment: Assignment = BACKPROP,
+                    seed: int | None = None) -> tuple[list[OpResult], Outcome, int]:
+    """`grade_class` for every name a notebook defined (a course task's functions and
+    classes): the nbgrader grade cells' advisory check, in the student's kernel."""
     from graders.run import inprocess
 
     seed = probes.new_seed() if seed is None else seed
     groups = probes.plan(assignment, seed)
-    outcome = inprocess.run(cls, groups)
+    outcome = inprocess.run(namespace, groups, needs_value=needs_value(assignment))
     return scoring.score(assignment, groups, outcome, oracle.load()), outcome, seed

@@ -181,6 +181,7 @@ class Record:
     fd: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # op: f(x + h), f(x - h)
     graphs: tuple[Any, ...] | None = None  # backward: per graph, {name: grad}; None if absent
     values: Mapping[str, Any] = field(default_factory=dict)  # reference: g, a.grad, b.grad
+    reported: Mapping[str, Any] = field(default_factory=dict)  # program: {name: numbers}
 
     @classmethod
     def parse(cls, raw: dict) -> Record:
@@ -195,10 +196,12 @@ class Record:
             if isinstance(raw.get("fd"), dict) else {}
         graphs = tuple(raw["graphs"]) if isinstance(raw.get("graphs"), list) else None
         values = {name: raw[name] for name in REFERENCE_PRINTED if name in raw}
+        reported = raw.get("values") if isinstance(raw.get("values"), dict) else {}
         return cls(id=str(raw.get("id"))[:MAX_TEXT], error=error, where=where,
                    out=raw.get("out"), grads=MappingProxyType(dict(grads)),
                    ops=tuple(str(label)[:40] for label in ops[:20]),
-                   fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values))
+                   fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values),
+                   reported=MappingProxyType(dict(reported)))
 
 
 @dataclass

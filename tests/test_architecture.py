@@ -117,7 +117,19 @@ def test_the_harness_imports_only_the_standard_library():
 
 def test_every_kind_has_a_planner_a_runner_and_a_scorer():
     kinds = {spec.kind for spec in optable.ALL.values()}
-    assert kinds <= set(probes.PLANNERS) & set(scoring.SCORERS) & set(harness.RUNNERS)
+    assert kinds <= set(probes.PLANNERS) & set(scoring.SCORERS)
+    for assignment in optable.COURSE:
+        for group in probes.plan(assignment, seed=1):
+            assert {case.kind for case in group.cases} <= set(harness.RUNNERS), group.key
+
+
+def test_every_task_has_a_planner_and_a_scorer_and_belongs_to_one_assignment():
+    from graders.judge import tasks
+
+    keys = {spec.key for spec in optable.TASKS}
+    assert keys == set(tasks.TASKS)
+    for key in keys:
+        assert sum(key in a.ops for a in optable.COURSE) == 1, key
 
 
 def test_every_graph_check_has_a_graph_and_a_label():

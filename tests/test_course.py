@@ -211,6 +211,16 @@ def test_released_notebook_runs_top_to_bottom_with_stubs_naming_tasks(assignment
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
+def test_gradkit_grade_gives_solutions_full_marks_and_the_release_nothing(assignment: str):
+    solution = api.grade(authoring.path_for(assignment))
+    assert solution.problem is None and solution.score == solution.max_score > 0
+    assert [op.key for op in solution.ops] == [t.key for t in course.tasks(assignment)]
+    release = api.grade(authoring.path_for(assignment, RELEASED))
+    assert release.score == 0 and release.problem is None
+    assert {op.key for op in release.ops} == {t.key for t in course.tasks(assignment)}
+
+
 def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_path: Path) -> None:
     course_dir = make_course(tmp_path / "course")
     for assignment in course.ASSIGNMENTS:
@@ -232,13 +242,16 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_pat
 
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
         for student in STUDENTS:
-            submitted = course_dir / "submitted" / student / "backprop" / "backprop.ipynb"
-            graded = {o.key: o.points for o in api.grade(submitted).ops}
-            nbgrader_points = {
-                item.key: gb.find_grade(f"grade_{item.key}", "backprop", "backprop",
-                                        student).score
-                for item in course.tasks("backprop")}
-            assert nbgrader_points == pytest.approx(graded, abs=1e-9), student
+            for assignment in course.ASSIGNMENTS:
+                submitted = course_dir / "submitted" / student / assignment / \
+                    f"{assignment}.ipynb"
+                # No --config: the notebook's grade cells say which assignment it is.
+                graded = {o.key: o.points for o in api.grade(submitted).ops}
+                nbgrader_points = {
+                    item.key: gb.find_grade(f"grade_{item.key}", assignment, assignment,
+                                            student).score
+                    for item in course.tasks(assignment)}
+                assert nbgrader_points == pytest.approx(graded, abs=1e-9), (student, assignment)
         totals = {(s, a): gb.find_submission(a, s).score
                   for s in STUDENTS for a in course.ASSIGNMENTS}
     maximum = {a: sum(t.points for t in course.tasks(a)) for a in course.ASSIGNMENTS}
@@ -258,3 +271,44 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_pat
             assert "HIDDEN TESTS" not in html and "course.grade(" not in html
     feedback = (course_dir / "feedback" / "mistaken" / "backprop" / "backprop.html").read_text()
     assert f"task {op('tanh').task}" in feedback and "1 - tanh(x)^2" in json.dumps(feedback)
+
+
+# In-kernel forgeries that fooled nbgrader's own autograde (issue 11): each is a cell added to
+# the untouched release, which must still score what the untouched release scores: nothing.
+FORGERIES = {
+    "replace_grade": "import graders.course as c\nc.grade = lambda key, ns: 1e9\n",
+    "sys_modules": ("import sys, types\nfake = types.ModuleType('graders')\n"
+                    "fake.course = types.SimpleNamespace(grade=lambda k, ns: 1e9)\n"
+                    "sys.modules['graders'] = fake\nsys.modules['graders.course'] = fake.course\n"),
+    "silent_display": ("get_ipython().display_formatter.active_types = []\n"
+                       "get_ipython().ast_node_interactivity = 'none'\n"),
+    "print": "import builtins\nbuiltins.print = lambda *a, **k: None\n",
+    "gradebook": ("import glob, sqlite3\nfor db in glob.glob('/**/gradebook.db', recursive=True):\n"
+                  "    sqlite3.connect(db).execute('update grade set auto_score = 1e9')\n"),
+    "reference_value": "from kit.engine import Value\n",
+}
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_scores_forgeries_as_the_untouched_release(tmp_path: Path) -> None:
+    course_dir = make_course(tmp_path / "course")
+    for assignment in course.ASSIGNMENTS:
+        nbgrader(course_dir, "generate_assignment", "--force", assignment)
+        for name, forgery in FORGERIES.items():
+            nb = nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4)
+            nb.cells.insert(1, nbformat.v4.new_code_cell(forgery))
+            target = course_dir / "submitted" / name / assignment / f"{assignment}.ipynb"
+            target.parent.mkdir(parents=True)
+            nbformat.write(nb, target)
+            # A graders/ package beside the notebook, first on a kernel's import path.
+            fake = target.parent / "graders"
+            fake.mkdir()
+            (fake / "__init__.py").write_text("")
+            (fake / "course.py").write_text("def grade(key, ns):\n    return 1e9\n")
+    nbgrader(course_dir, "autograde", "--force", "*")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        scores = {(name, a): gb.find_submission(a, name).score
+                  for name in FORGERIES for a in course.ASSIGNMENTS}
+    assert scores == dict.fromkeys(scores, 0.0)

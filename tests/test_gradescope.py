@@ -114,3 +114,17 @@ def test_build_takes_the_same_course_config_as_grade(tmp_path):
     assert tests["mul"]["max_score"] == 5 and tests["relu"]["status"] == "failed"
     assert tests["backward"]["visibility"] == "after_published"
     assert tests["mul"]["visibility"] == "visible"
+
+
+@pytest.mark.parametrize("assignment", ["derivatives", "mlp"])
+def test_every_course_assignment_builds_and_grades_in_gradescope(tmp_path, assignment):
+    from graders.course import authoring, tasks
+
+    done = _gradkit("gradescope", "build", assignment, "--out", "a.zip", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    solution = authoring.path_for(assignment).read_text()
+    root = _layout(tmp_path, tmp_path / "a.zip", {f"{assignment}.ipynb": solution})
+    results = _run_autograder(root)
+    assert [test["name"].split(":")[0] for test in results["tests"]] == [
+        item.key for item in tasks.tasks(assignment)]
+    assert results["score"] == results["extra_data"]["max_score"] > 0

@@ -20,7 +20,9 @@ from graders.classroom import discover, executors, seeds, summary
 from graders.classroom.gradebook import Gradebook, Row, content_hash
 from graders.model import Limits
 from graders.report.gradescope import gradescope
-from graders.spec.optable import BACKPROP, Assignment
+from graders.run.loader import SubmissionError, load
+from graders.spec import assignments
+from graders.spec.optable import BACKPROP, COURSE, Assignment
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Options:
     shard: str | None = None
     executor: str = "local"  # "local" or "dask"
     scheduler: object = None  # address, or a distributed.Client (tests)
-    assignment: Assignment = BACKPROP
+    assignment: Assignment | None = None  # None: each submission's own (api.detect)
     nbgrader_assignment: str | None = None  # only this assignment of an nbgrader layout
     progress: bool | None = None  # None: only when stderr is a terminal
 
@@ -107,18 +109,19 @@ def run(paths: list[str | Path], options: Options) -> Report:
     results_dir.mkdir(parents=True, exist_ok=True)
     subs = discover.shard(discover.discover(paths, assignment=options.nbgrader_assignment),
                           options.shard)
-    grader = seeds.grader_id(options.assignment, options.limits)
     report = Report(found=len(subs), outdir=outdir)
     with Gradebook(outdir) as book:
         jobs, known = [], []
         for sub in subs:
             digest = content_hash(sub.path)
+            assignment = _assignment_for(sub, options)
+            grader = seeds.grader_id(assignment, options.limits)
             if book.current(sub.student, sub.assignment, digest, grader):
                 report.unchanged += 1
                 continue
             job = {"student": sub.student, "nbgrader": sub.assignment, "path": str(sub.path),
                    "hash": digest, "grader": grader, "seed": book.seed_for(digest, grader),
-                   "assignment": options.assignment, "limits": asdict(options.limits),
+                   "assignment": assignment, "limits": asdict(options.limits),
                    "strong": options.strong}
             (known if sub.problem else jobs).append((job, sub.problem))
         progress = _progress(options.progress)
@@ -126,7 +129,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
             task = progress.add_task("grading", total=len(jobs) + len(known), rate="")
             for job, problem in known:
                 _store(book, results_dir, job,
-                       unscored_outcome(job["path"], options.assignment, problem), report)
+                       unscored_outcome(job["path"], job["assignment"], problem), report)
                 progress.advance(task)
             for job, outcome in _execute(options, [job for job, _ in jobs]):
                 if "error" in outcome:
@@ -134,7 +137,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                     # not a verdict: a different grader key makes the next run try again
                     job = {**job, "grader": job["grader"] + "!error"}
                     outcome = unscored_outcome(
-                        job["path"], options.assignment,
+                        job["path"], job["assignment"],
                         f"{job['path']}: the grader failed on this submission "
                         f"({outcome['error']}); rerun to retry, report it if it persists")
                 _store(book, results_dir, job, outcome, report)
@@ -142,9 +145,27 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 speed = progress.tasks[0].speed
                 progress.update(task, rate=f"{speed:.1f}/s" if speed else "")
         rows = list(book.rows())
-    export_csv(rows, options.assignment, outdir / "grades.csv")
-    summary.write(rows, options.assignment, outdir)
+    columns = options.assignment or _whole_course()
+    export_csv(rows, columns, outdir / "grades.csv")
+    summary.write(rows, columns, outdir)
     return report
+
+
+def _assignment_for(sub: discover.Submission, options: Options) -> Assignment:
+    """--config if given; else the nbgrader folder's name, else what the file's grade cells say."""
+    if options.assignment is not None:
+        return options.assignment
+    if sub.assignment in assignments.BUILTIN:
+        return assignments.BUILTIN[sub.assignment]
+    try:
+        return api.detect(load(sub.path))
+    except SubmissionError:
+        return BACKPROP  # graded as unusable either way
+
+
+def _whole_course() -> Assignment:
+    """Every task of the course in course order: grades.csv's columns for a mixed batch."""
+    return Assignment("course", tuple(key for a in COURSE for key in a.ops))
 
 
 def _execute(options: Options, jobs: list[dict]):

@@ -11,8 +11,9 @@ from graders.model import Limits
 
 def add_config(parser: argparse.ArgumentParser, *, positional: bool = False) -> None:
     """The assignment: a built-in name or an instructor's .toml/.json config."""
-    text = ("the assignment: a built-in name (backprop) or a .toml/.json file that sets ops, "
-            "points, hidden checks (docs/assignments.md)")
+    text = ("the assignment: a built-in name (derivatives, backprop, mlp) or a .toml/.json file "
+            "that sets ops, points, hidden checks (docs/assignments.md); without it, each "
+            "notebook's grade cells say which assignment it is")
     if positional:
         parser.add_argument("config", metavar="ASSIGNMENT", help=text)
     else:
@@ -20,8 +21,11 @@ def add_config(parser: argparse.ArgumentParser, *, positional: bool = False) -> 
 
 
 def assignment(args: argparse.Namespace):
+    """The assignment --config names; None without it (each file's grade cells say)."""
     from graders.spec.assignments import ConfigError, resolve
 
+    if args.config is None:
+        return None
     try:
         return resolve(args.config)
     except ConfigError as error:

@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from graders import api
-from graders.course import checks, self_check
+from graders.course import self_check
 from graders.course.tasks import ASSIGNMENTS, COURSE_TASKS, Task, task, tasks
+from graders.model import OpResult
 from graders.report.text import explain
-from graders.spec.optable import BACKPROP
+from graders.spec.optable import BACKPROP, Assignment
 
 __all__ = ["ASSIGNMENTS", "COURSE_TASKS", "Task", "grade", "selfcheck", "task", "tasks"]
 
@@ -47,18 +48,19 @@ def grade(key: str, namespace: dict[str, Any]) -> float:
     item = task(key)
     try:
         with _quiet():
-            if item.assignment == "backprop":
-                points, lines = _backprop(item, namespace)
-            else:
-                fraction, lines = checks.CHECKS[key](namespace)
-                points = round(item.points * fraction, 4)
+            op = _backprop(item, namespace) if item.assignment == BACKPROP.name else \
+                _task(item, namespace)
+            points, lines = _advice(op)
+    except _NoValue:
+        points, lines = 0.0, ["the notebook does not define a class named `Value`"]
     except NotImplementedError as error:
         points, lines = 0.0, [f"not implemented: {error}".replace(
             "not implemented: not implemented: ", "not implemented: ")]
     except Exception as error:  # a check must end in a message, never a traceback
         points, lines = 0.0, [f"your code raised {type(error).__name__}: {error}"]
     verdict = _verdict(points, item.points, lines)
-    print(f"task {item.task}, {item.title}: {points:g} / {item.points:g} ({verdict})")
+    print(f"task {item.task}, {item.title}: {points:g} / {item.points:g} ({verdict}) "
+          "[self-check: the grade comes from gradkit's sandbox]")
     for line in lines:
         print(f"  {line}")
     return float(points)
@@ -86,18 +88,32 @@ def selfcheck(assignment: str, namespace: dict[str, Any]) -> None:
 _BACKPROP_CACHE: dict[int, tuple[weakref.ref, dict]] = {}
 
 
-def _backprop(item: Task, namespace: dict[str, Any]) -> tuple[float, list[str]]:
-    cls = namespace.get("Value")
-    if not isinstance(cls, type):
-        return 0.0, ["the notebook does not define a class named `Value`"]
-    cached = _BACKPROP_CACHE.get(id(cls))
-    if cached is None or cached[0]() is not cls:
-        results, _outcome, _seed = api.grade_class(cls, assignment=BACKPROP)
-        cached = (weakref.ref(cls), {op.key: op for op in results})
-        _BACKPROP_CACHE[id(cls)] = cached
-    op = cached[1][item.key]
+class _NoValue(Exception):
+    """The backprop notebook has no class `Value` to check."""
+
+
+def _task(item: Task, namespace: dict[str, Any]) -> OpResult:
+    """One task of assignment 1 or 3, through the same planner, runner and scorer as the
+    sandboxed grader (run in this kernel: advice, not a grade that counts)."""
+    only = Assignment(item.assignment, (item.key,), {item.key: item.points})
+    return api.grade_namespace(namespace, assignment=only)[0][0]
+
+
+def _advice(op: OpResult) -> tuple[float, list[str]]:
     row = self_check.Row.from_result(op)
     if row.status == self_check.NOT_IMPLEMENTED:
         return op.points, [line if line.startswith("not implemented") else
                            f"not implemented: {line}" for line in row.lines]
     return op.points, explain(op)
+
+
+def _backprop(item: Task, namespace: dict[str, Any]) -> OpResult:
+    cls = namespace.get("Value")
+    if not isinstance(cls, type):
+        raise _NoValue
+    cached = _BACKPROP_CACHE.get(id(cls))
+    if cached is None or cached[0]() is not cls:
+        results, _outcome, _seed = api.grade_class(cls, assignment=BACKPROP)
+        cached = (weakref.ref(cls), {op.key: op for op in results})
+        _BACKPROP_CACHE[id(cls)] = cached
+    return cached[1][item.key]

@@ -22,7 +22,8 @@ from pathlib import Path
 import nbformat
 
 from graders import course
-from graders.course import Task, checks
+from graders.course import Task
+from graders.judge import tasks as checks
 from graders.spec import optable
 
 ROOT = Path(__file__).resolve().parents[2]

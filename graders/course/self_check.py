@@ -87,7 +87,8 @@ class Report:
 
     def summary(self) -> str:
         parts = ", ".join(f"{n} {status}" for status, n in self.counts().items())
-        return f"self-check: {self.score:g} / {self.max_score:g} points ({parts}; seed {self.seed})"
+        return (f"self-check: {self.score:g} / {self.max_score:g} points ({parts}; seed "
+                f"{self.seed}). Advice only: grades come from gradkit's sandboxed grader.")
 
     def __str__(self) -> str:
         if self.problem:

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from graders.judge import tasks
 from graders.model import Case, Group
 from graders.spec import optable
 from graders.spec.optable import Assignment, Domain, OpSpec
@@ -141,7 +142,7 @@ def reference_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
 
 Planner = Callable[[OpSpec, random.Random, int], Group]
 PLANNERS: dict[str, Planner] = {"op": op_group, "backward": backward_group,
-                                "reference": reference_group}
+                                "reference": reference_group, "task": tasks.plan}
 
 
 def plan(assignment: Assignment, seed: int) -> list[Group]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from graders.judge import diagnosis, graphs
+from graders.judge import diagnosis, graphs, tasks
 from graders.judge.oracle import OpOracle, Oracle
 from graders.model import (
     FD_ATOL,
@@ -221,7 +221,7 @@ def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle
 
 Scorer = Callable[[OpSpec, Group, Outcome, Oracle, float], OpResult]
 SCORERS: dict[str, Scorer] = {"op": score_op, "backward": score_backward,
-                              "reference": score_reference}
+                              "reference": score_reference, "task": tasks.score}
 
 
 def score(assignment: Assignment, groups: list[Group], outcome: Outcome,

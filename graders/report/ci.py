@@ -86,7 +86,7 @@ def locate(result: Result, path: Path) -> dict[str, int]:
     for op in result.ops:
         key = op.root_cause.split(",")[0].strip() if op.root_cause else op.key
         method = optable.ALL[key].method if key in optable.ALL else key
-        pattern = re.compile(rf"\s*def\s+{re.escape(method)}\s*\(")
+        pattern = re.compile(rf"\s*(?:def|class)\s+{re.escape(method)}\b")
         where[op.key] = next((n for n, text in reversed(lines) if pattern.match(text)),
                              class_line)
     return where

@@ -141,7 +141,11 @@ def describe_error(error):
 # They cannot change a gradient, and they are not installed in the sandbox, so they import as
 # silent stand-ins: every attribute and call gives the stand-in back. numpy is *not* among
 # them: code that computes with it must fail loudly, not quietly compute with a dummy.
-DISPLAY_ONLY = ("matplotlib", "IPython", "graphviz", "seaborn", "tqdm", "kit")
+DISPLAY_ONLY = ("matplotlib", "IPython", "graphviz", "seaborn", "tqdm", "kit.viz")
+
+
+def display_only(name):
+    return any(name == top or name.startswith(top + ".") for top in DISPLAY_ONLY)
 
 
 class StandIn:
@@ -167,12 +171,13 @@ class StandInFinder:
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):
-        if name.split(".")[0] not in DISPLAY_ONLY:
+        if not display_only(name):
             return None
         import importlib.machinery
 
-        if name.split(".")[0] not in cls.used:
-            cls.used.append(name.split(".")[0])
+        top = next(t for t in DISPLAY_ONLY if name == t or name.startswith(t + "."))
+        if top not in cls.used:
+            cls.used.append(top)
         return importlib.machinery.ModuleSpec(name, cls, is_package=True)
 
     @staticmethod
@@ -395,15 +400,42 @@ def run_reference(cls, case):
     return record
 
 
-RUNNERS = {"op": run_op, "backward": run_backward, "reference": run_reference}
+def plain(value, what):
+    """A reported value as plain data: a number, or a (nested) list of numbers, read strictly."""
+    if _type(value) in (list, tuple):
+        return [plain(item, what) for item in value][:10_000]
+    return number(value, what)
 
 
-def evaluate(cls, case, escapes=BaseException):
+def run_program(namespace, case):
+    """Grader-written lines run beside the student's names (their functions and classes, as
+    the notebook left them), then each reported expression as plain numbers. The lines only
+    call the student's code and say what came out; the parent decides what it means."""
+    env = dict(namespace)
+    env.update(case.get("inputs", {}))
+    env["math"] = math
+    for line in case["program"]:
+        exec(line, env)
+    return {"values": {name: plain(eval(expression, env), name)
+                       for name, expression in case["report"].items()}}
+
+
+def _with_value(runner):
+    def run(namespace, case):
+        return runner(namespace.get("Value"), case)
+    return run
+
+
+RUNNERS = {"op": _with_value(run_op), "backward": _with_value(run_backward),
+           "reference": _with_value(run_reference), "program": run_program}
+
+
+def evaluate(namespace, case, escapes=BaseException):
     """One check's record. An exception of type `escapes` from student code costs only this
     check (the in-process runner narrows it to Exception so its own timeout gets through)."""
     record = {"id": case["id"]}
     try:
-        record.update(RUNNERS[case["kind"]](cls, case))
+        record.update(RUNNERS[case["kind"]](namespace, case))
     except NotANumber as error:
         record["error"] = f"NotANumber: {error}"
     except escapes as error:
@@ -412,13 +444,12 @@ def evaluate(cls, case, escapes=BaseException):
 
 
 def serve(channel, namespace):
-    cls = namespace.get("Value")
     while True:
         request = channel.receive()
         if request is None or request.get("kind") == "quit":
             return
         for case in request["cases"]:
-            channel.send(evaluate(cls, case))
+            channel.send(evaluate(namespace, case))
         channel.send({"kind": "done", "group": request["group"]})
 
 
@@ -435,6 +466,10 @@ def main():
     with open(program_path, encoding="utf-8") as handle:
         program = _loads(handle.read())
     channel = Channel(plan_fd, result_fd)
+    # The course's own library (kit: engine, nn, data), pure Python, shipped beside this file.
+    library = os.path.join(os.path.dirname(os.path.abspath(program_path)), "lib")
+    if os.path.isdir(library):
+        sys.path.append(library)
     # Before any student code: which interpreter this really is (a sandbox that hides the
     # interpreter's own library can make the loader fall back to another libpython).
     channel.send({"kind": "hello", "python": sys.version})

@@ -61,14 +61,15 @@ def _plain(record: dict) -> dict:
     return json.loads(harness.encode(record))
 
 
-def _run_case(cls: type, case: dict) -> Record:
+def _run_case(namespace: dict, case: dict) -> Record:
     # Exception, not BaseException: the group timeout and a kernel interrupt must get through.
-    return Record.parse(_plain(harness.evaluate(cls, case, escapes=Exception)))
+    return Record.parse(_plain(harness.evaluate(namespace, case, escapes=Exception)))
 
 
-def run(cls: object, groups: list[Group], *, group_seconds: float = GROUP_SECONDS,
-        capture: bool = True) -> Outcome:
-    """Evaluate every group's checks on `cls`; never raises for the student's code.
+def run(namespace: dict, groups: list[Group], *, group_seconds: float = GROUP_SECONDS,
+        capture: bool = True, needs_value: bool = True) -> Outcome:
+    """Evaluate every group's checks on the names a notebook defined (`Value`, or a course
+    task's functions and classes); never raises for the student's code.
 
     With `capture`, whatever the student's code prints (stdout, stderr, warnings) is collected
     into `Outcome.output` instead of reaching the notebook: nbgrader gives a grade cell zero
@@ -82,9 +83,9 @@ def run(cls: object, groups: list[Group], *, group_seconds: float = GROUP_SECOND
             stack.enter_context(contextlib.redirect_stderr(buffer))
             stack.enter_context(warnings.catch_warnings())
             warnings.simplefilter("ignore")
-        value = _plain(harness.describe_value({"Value": cls}, METHODS))
+        value = _plain(harness.describe_value(namespace, METHODS))
         outcome.loaded = Loaded.parse({"cells": [], "value": {**value, "own": True}})
-        if not isinstance(cls, type):
+        if needs_value and not isinstance(namespace.get("Value"), type):
             return outcome
         limit = sys.getrecursionlimit()
         try:
@@ -93,7 +94,7 @@ def run(cls: object, groups: list[Group], *, group_seconds: float = GROUP_SECOND
                 try:
                     with _time_limit(group_seconds):
                         for case in group.cases:
-                            got[case.id] = _run_case(cls, case.message())
+                            got[case.id] = _run_case(namespace, case.message())
                     outcome.records.update(got)  # a group counts whole or not at all
                 except GroupTimeout as error:
                     outcome.group_errors[group.key] = str(error)

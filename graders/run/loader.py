@@ -18,6 +18,7 @@ MAX_BYTES = 8 * 1024 * 1024
 SAFE_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # run the body, drop the magic line
 LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|\w+\s*=\s*[%!]).*$")
 HELP_LINE = re.compile(r"^(\s*)[\w.]+\?{1,2}\s*$")
+GRADE_CALL = re.compile(r"course\.grade\(\s*['\"](\w+)['\"]")
 
 
 class SubmissionError(Exception):
@@ -36,6 +37,15 @@ class Program:
     kind: str  # "notebook" or "python"
     cells: tuple[Cell, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    grade_ids: tuple[str, ...] = ()  # nbgrader's grade cell ids (metadata), or course.grade keys
+
+    def task_keys(self) -> tuple[str, ...]:
+        """The task keys the notebook's grade cells name (`grade_<key>` or `course.grade('key'`),
+        which say what assignment it is; the cells are read, never run, to find them."""
+        keys = [gid.removeprefix("grade_") for gid in self.grade_ids]
+        for cell in self.cells:
+            keys += GRADE_CALL.findall(cell.source)
+        return tuple(dict.fromkeys(keys))
 
     def to_json(self) -> dict:
         return {"cells": [{"index": c.index, "source": c.source} for c in self.cells]}
@@ -90,7 +100,22 @@ def strip_magics(index: int, source: str, notes: list[str]) -> str:
     return "\n".join(lines)
 
 
-def cells_from_notebook(path: Path, text: str) -> list[tuple[int, str]]:
+def _grade_id(cell: dict) -> str | None:
+    meta = cell.get("metadata")
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    if isinstance(nbgrader, dict) and nbgrader.get("grade") and \
+            isinstance(nbgrader.get("grade_id"), str):
+        return nbgrader["grade_id"][:100]
+    return None
+
+
+def _is_solution(cell: dict) -> bool:
+    meta = cell.get("metadata")
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return isinstance(nbgrader, dict) and nbgrader.get("solution") is True
+
+
+def cells_from_notebook(path: Path, text: str) -> tuple[list[tuple[int, str]], list[str]]:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
@@ -111,9 +136,16 @@ def cells_from_notebook(path: Path, text: str) -> list[tuple[int, str]]:
         raise SubmissionError(f"{path}: unsupported nbformat {major!r} (3 and 4 are supported)")
     if not isinstance(cells, list):
         raise SubmissionError(f"{path}: not a notebook: 'cells' is not a list")
-    found = []
+    found, grade_ids = [], []
     for position, cell in enumerate(cells, start=1):
+        if isinstance(cell, dict) and _grade_id(cell):
+            grade_ids.append(_grade_id(cell))
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        if _grade_id(cell) and not _is_solution(cell):
+            # An instructor's locked grade cell: its check is the parent's job, not the
+            # student's code. Kept empty, so the cells keep the numbers a student sees.
+            found.append((position, ""))
             continue
         source = cell.get(source_key, "")
         if isinstance(source, list):
@@ -121,7 +153,7 @@ def cells_from_notebook(path: Path, text: str) -> list[tuple[int, str]]:
         if not isinstance(source, str):
             raise SubmissionError(f"{path}: cell {position}: source is not text")
         found.append((position, source))
-    return found
+    return found, grade_ids
 
 
 def load(path: str | os.PathLike) -> Program:
@@ -131,8 +163,10 @@ def load(path: str | os.PathLike) -> Program:
     if "\x00" in text:
         raise SubmissionError(f"{path}: contains NUL bytes; not a text file")
     looks_like_json = text.lstrip().startswith("{")
+    grade_ids: list[str] = []
     if path.suffix == ".ipynb" or (path.suffix != ".py" and looks_like_json):
-        kind, raw_cells = "notebook", cells_from_notebook(path, text)
+        kind = "notebook"
+        raw_cells, grade_ids = cells_from_notebook(path, text)
     elif path.suffix == ".py":
         kind, raw_cells = "python", [(1, text)]
     else:
@@ -143,4 +177,5 @@ def load(path: str | os.PathLike) -> Program:
     )
     if not any(cell.source.strip() for cell in cells):
         raise SubmissionError(f"{path}: no code to run (the {kind} has no code cells)")
-    return Program(path=path, kind=kind, cells=cells, notes=tuple(notes))
+    return Program(path=path, kind=kind, cells=cells, notes=tuple(notes),
+                   grade_ids=tuple(grade_ids))

@@ -20,7 +20,8 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("parent → child", "group", "cases", "the checks, each as a `check:KIND` row below"),
     ("parent → child", "quit", "", "no more groups: exit"),
     ("parent → child", "check:*", "id", "check id, echoed in the answer"),
-    ("parent → child", "check:*", "kind", "`op`, `backward` or `reference`: which runner"),
+    ("parent → child", "check:*", "kind", "`op`, `backward`, `reference` or `program`: the "
+                                          "runner"),
     ("parent → child", "check:op", "build", "the op as an expression over the leaves (`x * y`)"),
     ("parent → child", "check:op", "leaves", "{symbol: number}: inputs made `Value`s"),
     ("parent → child", "check:op", "consts", "{symbol: number}: plain-number operands"),
@@ -33,6 +34,10 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("parent → child", "check:reference", "a", "the lecture program's input a"),
     ("parent → child", "check:reference", "b", "the lecture program's input b"),
     ("parent → child", "check:reference", "program", "the lecture's lines, run with `Value`"),
+    ("parent → child", "check:program", "program", "grader lines run beside the notebook's "
+                                                   "names (a course task, judge/tasks.py)"),
+    ("parent → child", "check:program", "inputs", "{name: data} the lines and reports use"),
+    ("parent → child", "check:program", "report", "{name: expression}: what to report"),
     ("child → parent", "hello", "python", "sys.version, before any student code"),
     ("child → parent", "cell", "index", "this top-level cell starts now (for cell timeouts)"),
     ("child → parent", "loaded", "cells", "[{index, status, line, error}] per cell"),
@@ -58,6 +63,7 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("child → parent", "answer:reference", "g", "g.data"),
     ("child → parent", "answer:reference", "a.grad", "a.grad after g.backward()"),
     ("child → parent", "answer:reference", "b.grad", "b.grad after g.backward()"),
+    ("child → parent", "answer:program", "values", "{name: number or list of numbers}"),
     ("child → parent", "done", "group", "every check of this group was answered"),
 )
 

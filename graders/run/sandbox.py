@@ -166,6 +166,21 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
     return [*command, "--remount-ro", "/"]  # bwrap's own root is a tmpfs: only /tmp writable
 
 
+# The modules of `kit` a notebook may import to compute (kit.viz draws, and stands in).
+LIBRARY = ("__init__.py", "engine.py", "nn.py", "data.py", "train.py")
+
+
+def _copy_library(target: Path) -> None:
+    """kit's pure-Python modules, read-only, for the child's `import kit.engine` and friends."""
+    import kit
+
+    source = Path(kit.__file__).parent
+    (target / "kit").mkdir(parents=True)
+    for name in LIBRARY:
+        shutil.copy(source / name, target / "kit" / name)
+        os.chmod(target / "kit" / name, 0o444)
+
+
 class Child:
     """One sandboxed child process running the harness over one program."""
 
@@ -173,6 +188,7 @@ class Child:
         self.limits = limits
         self.workdir = Path(tempfile.mkdtemp(prefix="gradkit-"))
         shutil.copy(HARNESS, self.workdir / "harness.py")
+        _copy_library(self.workdir / "lib")
         (self.workdir / "program.json").write_text(json.dumps(program))
         for name in ("harness.py", "program.json"):
             os.chmod(self.workdir / name, 0o444)

@@ -121,6 +121,7 @@ class _Run:
     program: Program
     limits: Limits
     strong: bool | None
+    needs_value: bool = True  # the plan checks a class `Value` (not only course tasks)
     outcome: Outcome = field(default_factory=Outcome)
     pending: list[Group] = field(default_factory=list)
     deadline: float = 0.0
@@ -175,7 +176,9 @@ def _start_child(run: _Run) -> str:
         outcome.loaded = loaded
     else:
         outcome.restarts += 1
-    return READY if loaded.value.found and loaded.value.is_class else STOP
+    if run.needs_value and not (loaded.value.found and loaded.value.is_class):
+        return STOP
+    return READY
 
 
 def _ask_group(run: _Run, group: Group) -> None:
@@ -215,9 +218,9 @@ def _quit(run: _Run) -> None:
 
 
 def run(program: Program, groups: list[Group], limits: Limits,
-        *, strong: bool | None = None) -> Outcome:
+        *, strong: bool | None = None, needs_value: bool = True) -> Outcome:
     """Run every group against the program in sandboxed children; never raises for the child."""
-    state = _Run(program, limits, strong, pending=list(groups),
+    state = _Run(program, limits, strong, needs_value, pending=list(groups),
                  deadline=time.monotonic() + limits.submission_seconds)
     try:
         while state.pending:

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from graders.spec import optable
 from graders.spec.optable import Assignment
 
-BUILTIN = MappingProxyType({a.name: a for a in (optable.BACKPROP,)})
+BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
 KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name"}
 
 
@@ -88,6 +88,14 @@ def from_data(data: object, path: str | Path) -> Assignment:
     return replace(base, name=str(data.get("name", base.name)), ops=ops,
                    points=MappingProxyType({**base.points, **points}), hidden=hidden,
                    probes_per_op=probes)
+
+
+def for_tasks(keys: tuple[str, ...] | list[str]) -> Assignment | None:
+    """The built-in assignment whose tasks a notebook's grade cells name, if any does."""
+    for assignment in BUILTIN.values():
+        if any(key in assignment.ops for key in keys):
+            return assignment
+    return None
 
 
 def resolve(spec: str | None) -> Assignment:

@@ -614,6 +614,29 @@ REFERENCE_INPUTS: Mapping[str, float] = MappingProxyType({"a": -4.0, "b": 2.0})
 REFERENCE_PRINTED: tuple[str, ...] = ("g", "a.grad", "b.grad")
 
 
+# The tasks of assignments 1 (derivatives) and 3 (mlp): no op of `Value`, but checks of the
+# functions and classes the notebook defines, run in the sandbox like every op (`kind="task"`:
+# each has its planner and scorer in `graders/judge/tasks.py`, by key). `method` names the
+# notebook's function or class the task needs.
+def _task(key: str, task: str, title: str, points: float, method: str) -> OpSpec:
+    return OpSpec(key=key, task=task, title=title, build="", value="", inputs=(), domains=(),
+                  points=points, method=method, kind="task")
+
+
+TASKS: tuple[OpSpec, ...] = (
+    _task("slope", "1.1", "slope(f, x, h): the forward-difference slope", 2, "slope"),
+    _task("slopes_abc", "1.2", "slopes of d = a*b + c with respect to a, b, c", 2,
+          "slopes_abc"),
+    _task("slope_errors", "1.3", "how the step size h changes the error", 2, "slope_errors"),
+    _task("neuron", "3.1", "Neuron: tanh(w·x + b) and its parameters", 1, "Neuron"),
+    _task("parameters", "3.2", "Layer, MLP and parameters() (41 for MLP(3, [4, 4, 1]))", 2,
+          "MLP"),
+    _task("loss_gradient", "3.3", "the squared-error loss and its gradient", 3, "loss"),
+    _task("training", "3.4", "training makes the loss fall", 2, "train"),
+    _task("zero_grad", "3.5", "each step starts from zeroed gradients", 2, "train"),
+)
+
+
 @dataclass(frozen=True)
 class Assignment:
     """Which ops an assignment grades and what each is worth; points override the table."""
@@ -629,13 +652,18 @@ class Assignment:
 
 
 ALL: Mapping[str, OpSpec] = MappingProxyType(
-    {spec.key: spec for spec in (*OPS, BACKWARD, REFERENCE)}
+    {spec.key: spec for spec in (*OPS, BACKWARD, REFERENCE, *TASKS)}
 )
 
+DERIVATIVES = Assignment(name="derivatives", ops=("slope", "slopes_abc", "slope_errors"))
 BACKPROP = Assignment(
     name="backprop",
     ops=(*tuple(spec.key for spec in OPS), "backward", "reference_example"),
 )
+MLP = Assignment(name="mlp", ops=("neuron", "parameters", "loss_gradient", "training",
+                                  "zero_grad"))
+# The course's assignments, in course order.
+COURSE: tuple[Assignment, ...] = (DERIVATIVES, BACKPROP, MLP)
 
 
 # Every sub-check's label, for reports; "runs" is the one row of a submission that never ran.

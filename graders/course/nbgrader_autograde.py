@@ -1,0 +1,97 @@
+"""`nbgrader autograde` with the sandboxed grader's points: no student kernel decides a grade.
+
+nbgrader's own autograde runs the submission in a Jupyter kernel with the instructor's
+permissions and takes each grade cell's points from what that kernel displayed, so a notebook
+cell can forge them (replace `course.grade`, silence the display, import a `graders/` of its own)
+or rewrite the gradebook itself. `SandboxedExecute` takes the place of nbgrader's `Execute` in
+the autograde pipeline (nbgrader_config.py): the submitted code runs only in gradkit's sandbox
+(`graders.api.grade`, the same grader as `gradkit grade`), no kernel is started, and each grade
+cell receives the verdict on its task as its output, with the points as the cell's value.
+nbgrader's `SaveAutoGrades` then stores exactly those points in the gradebook, and formgrader,
+`generate_feedback` and `export` show them.
+
+Cells of the student's own code get the error the sandbox recorded for them (so feedback shows
+where their code failed), and no other output: nothing the student's code prints can reach a
+grade cell.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_output
+from nbgrader.preprocessors.base import NbGraderPreprocessor
+
+from graders import api
+from graders.model import OpResult, Result
+from graders.report.text import explain
+from graders.run import session  # noqa: F401 - imported now, before any submission is read
+
+GRADKIT = "gradkit"
+
+
+def _grade_key(cell: nbformat.NotebookNode) -> str | None:
+    """The task a locked grade cell checks (`grade_<task>`), or None for any other cell."""
+    nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code" or not nbgrader.get("grade") or nbgrader.get("solution"):
+        return None
+    return str(nbgrader.get("grade_id", "")).removeprefix("grade_")
+
+
+def _verdict(op: OpResult | None, result: Result) -> tuple[float, str]:
+    if op is None:
+        return 0.0, "gradkit: this grade cell's task is not one of the assignment's; 0 points\n"
+    lines = [f"task {op.task}, {op.title}: {op.points:g} / {op.max_points:g} ({op.status}), "
+             "graded by gradkit in its sandbox"]
+    if result.problem:
+        lines.append(f"not graded: {result.problem}")
+    lines += [f"  {line}" for line in explain(op, "student")]
+    return float(op.points), "\n".join(lines) + "\n"
+
+
+def _graded(nb: nbformat.NotebookNode) -> Result:
+    """The sandboxed grader's result for the notebook as submitted (outputs are not code)."""
+    plain = copy.deepcopy(nb)
+    for cell in plain.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs, cell.execution_count = [], None
+    with tempfile.TemporaryDirectory(prefix="gradkit-nbgrader-") as folder:
+        path = Path(folder) / "submission.ipynb"
+        nbformat.write(plain, path)
+        return api.grade(path)
+
+
+class SandboxedExecute(NbGraderPreprocessor):
+    """In place of nbgrader's `Execute` at autograde: the sandbox runs the code, gradkit judges.
+
+    Each grade cell's output becomes the verdict on its task (text) and its points (the cell's
+    value, which nbgrader reads as partial credit); other code cells get only the error the
+    sandbox recorded for them, if any.
+    """
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
+        result = _graded(nb)
+        by_key = {op.key: op for op in result.ops}
+        errors = {cell.index: cell for cell in result.cells if cell.status != "ok"}
+        for position, cell in enumerate(nb.cells, start=1):
+            if cell.get("cell_type") != "code":
+                continue
+            cell.execution_count = None
+            key = _grade_key(cell)
+            if key is None:
+                failed = errors.get(position)
+                cell.outputs = [] if failed is None else [new_output(
+                    "error", ename=failed.error.split(":")[0] or "Error",
+                    evalue=failed.error.partition(": ")[2], traceback=[failed.error])]
+                continue
+            points, text = _verdict(by_key.get(key), result)
+            cell.outputs = [new_output("stream", name="stdout", text=text),
+                            new_output("execute_result", data={"text/plain": repr(points)},
+                                       execution_count=None)]
+        self.log.info("gradkit: %s scored %g / %g (%s isolation)", resources.get(
+            "unique_key", "submission"), result.score, result.max_score, result.isolation)
+        resources.setdefault(GRADKIT, {})["score"] = result.score
+        return nb, resources
