@@ -8,16 +8,8 @@ nbgrader 0.9.6; tests/test_course.py checks that each still holds.
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (
-    AssignLatePenalties,
-    CheckCellMetadata,
-    ClearHiddenTests,
-    ClearMetadataPreprocessor,
-    GetGrades,
-    IgnorePattern,
-    LimitOutput,
-    SaveAutoGrades,
-)
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
 
 from graders.course.nbgrader_autograde import SandboxedExecute
 
@@ -42,12 +34,13 @@ c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPr
 
 # Autograde runs no student kernel: gradkit's sandbox runs the submitted code and each grade
 # cell gets its task's verdict and points from the sandboxed grader (docs/security.md), in the
-# place of nbgrader's Execute; the rest is nbgrader's own pipeline, in its order.
+# place of nbgrader's Execute; the rest is nbgrader's own pipeline, in its own order.
 c.Autograde.autograde_preprocessors = [
-    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata,
+    SandboxedExecute if step is Execute else step
+    for step in Autograde.class_traits()["autograde_preprocessors"].default()
 ]
 
-# Per cell, not per notebook (nbgrader's Execute, used by `nbgrader validate`). The longest cell is the backprop grading (every op at once) or the
-# MLP training, a few seconds; a hung student cell costs this much and no more.
+# Per cell, not per notebook (nbgrader's Execute, used by `nbgrader validate`). The longest cell
+# is the backprop grading (every op at once) or the MLP training, a few seconds; a hung student
+# cell costs this much and no more.
 c.Execute.timeout = 120

@@ -92,7 +92,7 @@ def test_a_missing_or_broken_submission_still_gets_results(tmp_path, autograder_
 
 def test_build_refuses_unknown_names_in_one_line(tmp_path):
     done = _gradkit("gradescope", "build", "nope", cwd=tmp_path)
-    assert done.returncode == 2 and "known: backprop" in done.stderr
+    assert done.returncode == 2 and "known: derivatives, backprop, mlp" in done.stderr
     done = _gradkit("gradescope", "build", "backprop", "--hidden", "tanhh", cwd=tmp_path)
     assert done.returncode == 2 and "tanhh" in done.stderr
     assert not (tmp_path / "autograder.zip").exists()
@@ -118,7 +118,8 @@ def test_build_takes_the_same_course_config_as_grade(tmp_path):
 
 @pytest.mark.parametrize("assignment", ["derivatives", "mlp"])
 def test_every_course_assignment_builds_and_grades_in_gradescope(tmp_path, assignment):
-    from graders.course import authoring, tasks
+    from graders import course
+    from graders.course import authoring
 
     done = _gradkit("gradescope", "build", assignment, "--out", "a.zip", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -126,5 +127,5 @@ def test_every_course_assignment_builds_and_grades_in_gradescope(tmp_path, assig
     root = _layout(tmp_path, tmp_path / "a.zip", {f"{assignment}.ipynb": solution})
     results = _run_autograder(root)
     assert [test["name"].split(":")[0] for test in results["tests"]] == [
-        item.key for item in tasks.tasks(assignment)]
+        item.key for item in course.tasks(assignment)]
     assert results["score"] == results["extra_data"]["max_score"] > 0
