@@ -15,6 +15,10 @@ nbgrader_config.py), fills `submitted/<student>/backprop/backprop.ipynb` with CO
    submissions, interleaved; ratio of medians (target >= 3x).
 3. Agreement: pass/fail per op from both graders (nbgrader's per-grade-cell score vs gradkit's
    per-op status); must be identical on every honest submission.
+4. The trusted nbgrader path (this repository's nbgrader_config.py, whose autograde runs the
+   sandboxed grader in place of a kernel) against plain `nbgrader autograde` (nbgrader's own
+   pipeline, a kernel per notebook), per submission and for the batch (target >= 3x), with the
+   same agreement check.
 
 Prints a Markdown report (docs/batch.md records one run). Needs nbgrader (a dependency) and a
 `python3` Jupyter kernel.
@@ -79,7 +83,7 @@ def _honest_styles(solution: str) -> list[str]:
 def build_course(folder: Path, count: int, buggy: int, hang: bool = True) -> dict[str, str]:
     """An nbgrader course in `folder` with COUNT submissions; returns student -> kind."""
     shutil.copytree(ROOT / "solutions" / ASSIGNMENT, folder / "solutions" / ASSIGNMENT)
-    shutil.copy(ROOT / "nbgrader_config.py", folder / "nbgrader_config.py")
+    use_config(folder, "trusted")
     _run(["nbgrader", "generate_assignment", ASSIGNMENT, "--force"], folder)
     source = json.loads((folder / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
     cell = next(c for c in source["cells"]
@@ -107,6 +111,19 @@ def build_course(folder: Path, count: int, buggy: int, hang: bool = True) -> dic
         target.write_text(json.dumps(source, indent=1))
         kinds[student] = kind
     return kinds
+
+
+# nbgrader's own autograde pipeline (Execute: a kernel per notebook), restored over the
+# repository's config, which puts the sandboxed grader in its place.
+PLAIN = ("\nfrom nbgrader.converters import Autograde as _Autograde\n"
+         "c.Autograde.autograde_preprocessors = "
+         "_Autograde.class_traits()['autograde_preprocessors'].default()\n")
+
+
+def use_config(folder: Path, which: str) -> None:
+    """The course's nbgrader_config.py: the repository's ("trusted") or nbgrader's ("plain")."""
+    text = (ROOT / "nbgrader_config.py").read_text()
+    (folder / "nbgrader_config.py").write_text(text + (PLAIN if which == "plain" else ""))
 
 
 def _run(command: list[str], cwd: Path, check: bool = True) -> float:
@@ -165,27 +182,37 @@ def main() -> None:
 
         # 2. one submission end to end, interleaved so both see the same machine state
         honest = [s for s, kind in kinds.items() if kind == "honest"][:args.single]
-        single_gk, single_nb = [], []
+        single_gk, single_nb, single_tr = [], [], []
+        autograde_one = ["nbgrader", "autograde", ASSIGNMENT, "--force", "--student"]
         for student in honest:
             path = folder / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
             single_gk.append(_run([*gradkit, str(path), "--results",
                                    str(folder / f"{student}.json")], folder))
-            single_nb.append(_run(["nbgrader", "autograde", ASSIGNMENT, "--student", student,
-                                   "--force"], folder))
+            use_config(folder, "plain")
+            single_nb.append(_run([*autograde_one, student], folder))
+            use_config(folder, "trusted")
+            single_tr.append(_run([*autograde_one, student], folder))
 
         # 1. the whole batch
         out = folder / "gradkit-out"
         batch_gk = _run([*gradkit, str(folder / "submitted"), "--out", str(out),
                          "-j", str(args.jobs), "--no-progress"], folder)
+        use_config(folder, "plain")
         batch_nb = _run(["nbgrader", "autograde", ASSIGNMENT, "--force"], folder)
+        nb = nbgrader_verdicts(folder, kinds)
+        use_config(folder, "trusted")
+        batch_tr = _run(["nbgrader", "autograde", ASSIGNMENT, "--force"], folder)
+        trusted = nbgrader_verdicts(folder, kinds)
 
         # 3. agreement
-        nb, (gk, seconds) = nbgrader_verdicts(folder, kinds), gradkit_verdicts(out)
+        gk, seconds = gradkit_verdicts(out)
         hang = next((s for s, kind in kinds.items() if kind == "hang"), None)
         honest_all = [s for s, kind in kinds.items() if kind == "honest"]
         disagree = [(s, op) for s in honest_all for op in nb.get(s, {})
                     if nb[s][op] != gk.get(s, {}).get(op)]
-        missing = [s for s in kinds if s not in nb or s not in gk]
+        missing = [s for s in kinds if s not in nb or s not in gk or s not in trusted]
+        disagree_trusted = [(s, op) for s in kinds for op in trusted.get(s, {})
+                            if trusted[s][op] != gk.get(s, {}).get(op) and s != hang]
         honest_full_gk = sum(all(gk.get(s, {}).values()) for s in honest_all)
         honest_full_nb = sum(all(nb.get(s, {}).values()) for s in honest_all)
         buggy_rows = []
@@ -207,6 +234,12 @@ def main() -> None:
         "honest": len(honest_all), "honest_full_marks_gradkit": honest_full_gk,
         "honest_full_marks_nbgrader": honest_full_nb,
         "honest_disagreements": disagree, "missing": missing,
+        "trusted_batch_s": round(batch_tr, 2),
+        "trusted_batch_ratio": round(batch_nb / batch_tr, 1),
+        "trusted_single_s": [round(s, 3) for s in single_tr],
+        "trusted_single_ratio": round(statistics.median(single_nb)
+                                      / statistics.median(single_tr), 1),
+        "trusted_disagreements": disagree_trusted,
         "buggy": [{"student": s, "mistake": m, "nbgrader_passed": a, "gradkit_passed": b}
                   for s, m, a, b in buggy_rows],
     }
@@ -214,7 +247,8 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     ok = (figures["batch_ratio"] >= 10 and figures["single_ratio"] >= 3 and not disagree
-          and not missing and figures["hang_gradkit_s"] <= op_timeout + 2)
+          and not missing and figures["hang_gradkit_s"] <= op_timeout + 2
+          and figures["trusted_single_ratio"] >= 3 and not disagree_trusted)
     sys.exit(0 if ok else 1)
 
 
@@ -240,6 +274,19 @@ def report(f: dict) -> str:
         f"per-op pass/fail disagreements: {len(f['honest_disagreements'])}"
         + (f" {f['honest_disagreements'][:10]}" if f["honest_disagreements"] else "") + ".",
         f"Submissions without a result: {f['missing'] or 'none'}.", "",
+        "The trusted nbgrader path (this repository's nbgrader_config.py: no kernel, the "
+        "sandboxed grader's points) against plain `nbgrader autograde`:", "",
+        "| measure | trusted nbgrader | plain nbgrader | ratio | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+        f"| batch of {f['count']} | {f['trusted_batch_s']:.1f} s | "
+        f"{f['batch_nbgrader_s']:.1f} s | {f['trusted_batch_ratio']:.1f}x | |",
+        f"| one submission (median of {len(f['trusted_single_s'])}) | "
+        f"{statistics.median(f['trusted_single_s']):.2f} s | {med_nb:.2f} s | "
+        f"{f['trusted_single_ratio']:.1f}x | >= 3x |", "",
+        f"Per-op disagreements between the trusted path and gradkit grade: "
+        f"{len(f['trusted_disagreements'])}"
+        + (f" {f['trusted_disagreements'][:10]}" if f["trusted_disagreements"] else "") + ".",
+        "",
         "| one-mistake submission | op | nbgrader passed it | gradkit passed it |",
         "| --- | --- | --- | --- |",
     ]

@@ -36,4 +36,4 @@ def test_the_grading_benchmark_runs(tmp_path):
     # Exit 1 means a speed target was missed, as it is on a class this small; a crash is not.
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
     figures = json.loads((tmp_path / "figures.json").read_text())
-    assert figures["honest_disagreements"] == []
+    assert figures["honest_disagreements"] == [] and figures["trusted_disagreements"] == []
