@@ -51,5 +51,5 @@ def test_a_sin_row_in_the_table_is_graded_with_nothing_else_edited(tmp_path):
     assert done.returncode == 0, done.stderr
     right, wrong = done.stdout.split("\n")[:2]
     assert right == "right passed 1.0 None"
-    # Only the forward value is right: a quarter of the points, and the sign error is named.
-    assert wrong == "wrong failed 0.25 wrong_sign"
+    # Only the forward value is right, which earns nothing; the sign error is named.
+    assert wrong == "wrong failed 0.0 wrong_sign"

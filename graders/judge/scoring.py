@@ -101,6 +101,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     if spec.reuse:
         passed["reuse"] = True
     observed: dict[str, list[tuple[Case, Any]]] = {}
+    reuse_changes = False  # does any reuse probe expect the gradient to change at all?
     for case in group.cases:
         record = outcome.records.get(case.id)
         role = "gradient" if case.role == "upstream_zero" else case.role
@@ -111,6 +112,8 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
             result.failures.append(_error_probe(case, record, error))
             continue
         result.graph_size = max(result.graph_size, len(record.ops))
+        if case.role == "reuse":
+            reuse_changes |= own.reuse_derivative(**case.values) != 0
         passed["forward"] &= _check_forward(result, case, record, own)
         for name in case.payload["leaves"]:
             got = record.grads.get(name)
@@ -118,6 +121,10 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
                 observed.setdefault(name, []).append((case, got))
             passed[role] &= _check_gradient(result, case, record, own, name)
         _check_fd(result, case, record, own)
+    if spec.reuse and not reuse_changes:
+        # x - x, x / x: the right answer is "no change", which doing nothing also gives; it
+        # counts only together with the op's own gradient.
+        passed["reuse"] = passed["reuse"] and passed["gradient"]
     result.subchecks = [SubCheck(name, OP_WEIGHTS[name], ok) for name, ok in passed.items()]
     result.points = _points(max_points, result.subchecks)
     result.diagnosis = diagnosis.diagnose_op(own, observed)

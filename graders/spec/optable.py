@@ -482,9 +482,11 @@ class SubCheckSpec:
 
 
 # Every op: the forward value, the gradient (with upstream 0 among the probes), accumulation into
-# an existing grad, and, where the op has a `reuse` build, a node used twice.
+# an existing grad, and, where the op has a `reuse` build, a node used twice. Points are earned by
+# the gradient: the release gives the forward code, so a wrong forward is reported but weighs
+# nothing (a `_backward` that does nothing scores what the untouched release scores).
 OP_SUBCHECKS: tuple[SubCheckSpec, ...] = (
-    SubCheckSpec("forward", "forward value", 1.0),
+    SubCheckSpec("forward", "forward value", 0.0),
     SubCheckSpec("gradient", "gradient × out.grad (also out.grad = 0)", 2.0),
     SubCheckSpec("accumulate", "accumulates into an existing grad (+=)", 1.0),
     SubCheckSpec("reuse", "a node used twice (x op x)", 1.0),
