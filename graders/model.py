@@ -324,7 +324,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     output: str = ""
     output_truncated: bool = False
-    isolation: str = "weak"
+    isolation: str = "none"  # "bubblewrap" or "weak" once student code ran; "none" if it never did
     seed: int | None = None
     seconds: float = 0.0
     grader_version: str = ""
@@ -341,7 +341,7 @@ class Result:
     def cell_errors(self) -> list[str]:
         lines = []
         for cell in self.cells:
-            if cell.status == "ok":
+            if cell.status in ("ok", "interrupted"):
                 continue
             where = f"cell {cell.index}"
             if cell.line:
@@ -350,7 +350,8 @@ class Result:
         return lines
 
     def summary_lines(self) -> list[str]:
-        lines = []
+        lines = [f"cell {cell.index} {cell.error}" for cell in self.cells
+                 if cell.status == "interrupted"]  # the cause first, before any consequence
         if self.problem:
             lines.append(f"Not graded: {self.problem}")
         if self.isolation == "weak":

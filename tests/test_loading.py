@@ -142,8 +142,51 @@ def test_a_hanging_top_level_cell_is_skipped_and_the_rest_still_graded(tmp_path)
     hanging_cell = len(blocks) + 2  # after the markdown cell and the code cells
     result = grade(path, limits=Limits(cell_seconds=2, submission_seconds=30))
     assert result.score == result.max_score
-    assert any(f"cell {hanging_cell} did not finish" in note for note in result.notes)
-    assert "after" in result.output
+    assert result.summary_lines()[0] == (f"cell {hanging_cell} ran past the 2 s time limit "
+                                         "and was interrupted")
+    assert "before" in result.output and "after" in result.output
+
+
+def test_a_file_that_defines_value_then_loops_forever_is_still_graded(tmp_path):
+    from graders.model import Limits
+
+    path = write(tmp_path, "loop.py", corpus.BASE.read_text() + "\nwhile True:\n    pass\n")
+    result = grade(path, limits=Limits(cell_seconds=1, submission_seconds=30))
+    assert result.problem is None and result.score == result.max_score
+    assert result.summary_lines()[0] == "cell 1 ran past the 1 s time limit and was interrupted"
+
+
+def test_a_cell_that_swallows_its_interrupt_is_skipped_after_a_grace(tmp_path):
+    from graders.model import Limits
+
+    stubborn = ({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                 "source": "while True:\n    try:\n        while True:\n            pass\n"
+                           "    except BaseException:\n        pass"},)
+    path = write(tmp_path, "stubborn.ipynb",
+                 corpus.as_notebook(corpus.BASE.read_text(), extra_cells=stubborn))
+    result = grade(path, limits=Limits(cell_seconds=1, submission_seconds=30))
+    assert result.score == result.max_score
+    assert any("did not finish" in note and "skipped" in note for note in result.notes)
+
+
+def test_stored_outputs_do_not_count_against_the_size_limit(tmp_path):
+    plot = {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": "iVBORw0KGgo" * 1_000_000, "text/plain": "<Figure>"}}
+    nb = json.loads(corpus.as_notebook(corpus.BASE.read_text()))
+    next(cell for cell in nb["cells"] if cell["cell_type"] == "code")["outputs"] = [plot]
+    path = write(tmp_path, "plots.ipynb", json.dumps(nb))
+    assert path.stat().st_size > 9 * 1024 * 1024
+    result = grade(path)
+    assert result.problem is None and result.score == result.max_score
+
+
+@pytest.mark.parametrize("name,content", [("missing.py", None), ("bad.ipynb", '{"cells": ['),
+                                          ("notes.txt", "hello")])
+def test_no_isolation_warning_where_no_student_code_ran(tmp_path, name, content):
+    path = tmp_path / name if content is None else write(tmp_path, name, content)
+    result = grade(path)
+    assert result.problem and result.isolation == "none"
+    assert not any("weak isolation" in line for line in result.summary_lines())
 
 
 def test_plotting_imports_are_stood_in_and_numpy_is_explained(tmp_path):

@@ -8,6 +8,11 @@ from graders.model import Result
 from graders.report.text import explain
 
 
+def _isolation(result: Result) -> str:
+    return "no student code ran" if result.isolation == "none" else \
+        f"{result.isolation} isolation"
+
+
 def render(result: Result, *, file=None, verbose: bool = False) -> None:
     file = file or sys.stdout
     from rich.console import Console
@@ -30,5 +35,5 @@ def render(result: Result, *, file=None, verbose: bool = False) -> None:
                       detail.replace("[", r"\["))
     console.print(table)
     console.print(f"[bold]score {result.score:g} / {result.max_score:g}[/bold]  "
-                  f"(seed {result.seed}, {result.isolation} isolation, "
+                  f"(seed {result.seed}, {_isolation(result)}, "
                   f"{result.seconds:.2f} s)")

@@ -197,7 +197,21 @@ class StandInFinder:
 # --- loading the submission -----------------------------------------------------------------
 
 
-def run_cells(cells, channel, namespace):
+class CellInterrupt(BaseException):
+    """A top-level cell ran past its time: stopped as a Jupyter kernel interrupt stops it."""
+
+
+def _interrupt(signum, frame):
+    raise CellInterrupt()
+
+
+def run_cells(cells, channel, namespace, cell_seconds=None):
+    """Each cell in turn; one that raises is recorded and the next runs. A cell past
+    `cell_seconds` is interrupted (SIGALRM), keeping whatever it had already defined."""
+    import signal
+
+    if cell_seconds:
+        signal.signal(signal.SIGALRM, _interrupt)
     statuses = []
     for cell in cells:
         index = cell["index"]
@@ -213,13 +227,24 @@ def run_cells(cells, channel, namespace):
                              "error": describe_error(error)["error"]})
             continue
         try:
-            exec(code, namespace)
+            if cell_seconds:
+                signal.setitimer(signal.ITIMER_REAL, cell_seconds)
+            try:
+                exec(code, namespace)
+            finally:
+                if cell_seconds:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+        except CellInterrupt:
+            statuses.append({"index": index, "status": "interrupted", "error":
+                             f"ran past the {cell_seconds:g} s time limit and was interrupted"})
         except BaseException as error:  # SystemExit, KeyboardInterrupt and friends included
             status = {"index": index, "status": "error"}
             status.update(describe_error(error))
             statuses.append(status)
         else:
             statuses.append({"index": index, "status": "ok"})
+    if cell_seconds:
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
     return statuses
 
 
@@ -475,7 +500,7 @@ def main():
     channel.send({"kind": "hello", "python": sys.version})
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     sys.meta_path.append(StandInFinder)  # last: a real module of that name would win
-    statuses = run_cells(program["cells"], channel, namespace)
+    statuses = run_cells(program["cells"], channel, namespace, program.get("cell_seconds"))
     flush()  # what the cells printed reaches the parent before (or with) the "loaded" record
     try:
         value = describe_value(namespace, program["methods"])

@@ -14,7 +14,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a notebook with its stored outputs (plots are large)
+MAX_CODE_BYTES = 8 * 1024 * 1024  # the code that will run: what the limit is about
 SAFE_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # run the body, drop the magic line
 LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|\w+\s*=\s*[%!]).*$")
 HELP_LINE = re.compile(r"^(\s*)[\w.]+\?{1,2}\s*$")
@@ -61,12 +62,13 @@ def read_bytes(path: Path) -> bytes:
         raise SubmissionError(f"{path}: is a symbolic link; submit the file itself")
     if not stat.S_ISREG(info.st_mode):
         raise SubmissionError(f"{path}: not a regular file")
-    if info.st_size > MAX_BYTES:
-        raise SubmissionError(f"{path}: {info.st_size} bytes, over the {MAX_BYTES} byte limit")
+    if info.st_size > MAX_FILE_BYTES:
+        raise SubmissionError(f"{path}: {info.st_size} bytes, over the {MAX_FILE_BYTES} byte "
+                              "limit for a submission file")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as handle:
-        return handle.read(MAX_BYTES + 1)
+        return handle.read(MAX_FILE_BYTES + 1)
 
 
 def decode(path: Path, data: bytes) -> str:
@@ -175,6 +177,10 @@ def load(path: str | os.PathLike) -> Program:
     cells = tuple(
         Cell(index, strip_magics(index, source, notes)) for index, source in raw_cells
     )
+    code = sum(len(cell.source.encode("utf-8")) for cell in cells)
+    if code > MAX_CODE_BYTES:
+        raise SubmissionError(f"{path}: {code} bytes of code, over the {MAX_CODE_BYTES} byte "
+                              "limit (stored outputs do not count)")
     if not any(cell.source.strip() for cell in cells):
         raise SubmissionError(f"{path}: no code to run (the {kind} has no code cells)")
     return Program(path=path, kind=kind, cells=cells, notes=tuple(notes),

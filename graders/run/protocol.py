@@ -16,6 +16,7 @@ from __future__ import annotations
 MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("file", "program.json", "cells", "[{index, source}]: the code cells, in notebook order"),
     ("file", "program.json", "methods", "method names to look for on `Value` (the table's)"),
+    ("file", "program.json", "cell_seconds", "a top-level cell past this is interrupted"),
     ("parent → child", "group", "group", "the op key: the checks of one op, asked together"),
     ("parent → child", "group", "cases", "the checks, each as a `check:KIND` row below"),
     ("parent → child", "quit", "", "no more groups: exit"),
@@ -40,7 +41,8 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("parent → child", "check:program", "report", "{name: expression}: what to report"),
     ("child → parent", "hello", "python", "sys.version, before any student code"),
     ("child → parent", "cell", "index", "this top-level cell starts now (for cell timeouts)"),
-    ("child → parent", "loaded", "cells", "[{index, status, line, error}] per cell"),
+    ("child → parent", "loaded", "cells", "[{index, status, line, error}] per cell; status "
+                                         "`ok`, `error`, `syntax` or `interrupted`"),
     ("child → parent", "loaded", "value", "what `Value` is: the `loaded.value` rows"),
     ("child → parent", "loaded.value", "found", "a name `Value` exists"),
     ("child → parent", "loaded.value", "is_class", "and it is a class"),

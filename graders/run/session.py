@@ -28,6 +28,9 @@ def _check_python(record: dict, outcome: Outcome) -> None:
                          f"not the grader's {sys.version[:60]!r}.")
 
 
+CELL_GRACE = 2.0  # seconds after a cell's limit before the parent kills it and skips it
+
+
 class CellTimeout(ChildTimeout):
     """One top-level cell ran past its limit; the rest of the notebook can run without it."""
 
@@ -50,7 +53,9 @@ def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> Lo
                 _check_python(record, outcome)
             elif record.get("kind") == "cell" and isinstance(record.get("index"), int):
                 running[0] = record["index"]
-                cell_deadline[0] = time.monotonic() + limits.cell_seconds
+                # The child interrupts a cell at cell_seconds itself; this is the fallback for a
+                # cell that survives its interrupt (it caught it, or blocked the signal).
+                cell_deadline[0] = time.monotonic() + limits.cell_seconds + CELL_GRACE
             elif record.get("kind") == "loaded":
                 return Loaded.parse(record)
     except ChildTimeout:
@@ -69,10 +74,12 @@ def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> Lo
     raise ChildGone("the process stopped before loading the submission")
 
 
-def _program_without(program: Program, skipped: set[int]) -> dict:
+def _program_without(program: Program, skipped: set[int], limits: Limits) -> dict:
     """program.json for the child: the cells (skipped ones emptied, indices kept, so messages
-    still match) and the table's method names to look for on `Value`."""
+    still match), the table's method names to look for on `Value`, and the time a top-level
+    cell may take before the child interrupts it."""
     data = program.to_json()
+    data["cell_seconds"] = limits.cell_seconds
     for cell in data["cells"]:
         if cell["index"] in skipped:
             cell["source"] = ""
@@ -151,7 +158,8 @@ def _start_child(run: _Run) -> str:
     cannot be run at all.
     """
     outcome, limits = run.outcome, run.limits
-    run.child = Child(_program_without(run.program, run.skipped), limits, strong=run.strong)
+    run.child = Child(_program_without(run.program, run.skipped, limits), limits,
+                      strong=run.strong)
     outcome.isolation = run.child.isolation
     if run.child.cgroup_problem:
         outcome.note("Note: no per-run cgroup, so processes and memory are capped "
