@@ -313,6 +313,16 @@ def score_training(case: Case, got: dict[str, Any]) -> list[Verdict]:
         return [Verdict("one loss per step", False,
                         f"train(..., steps={steps}, ...) must return the {steps} losses as "
                         "numbers")]
+    inputs = [case.values[name] for name in ("values", "xs", "ys", "steps", "lr")]
+    trained = any(all(_close(got, want, 1e-6) for got, want in zip(losses, reference,
+                                                                   strict=True))
+                  for reference in (reference_training(*inputs, zero=zero)[1]
+                                    for zero in (True, False)))
+    if not trained:  # a list of numbers that falls is not yet training
+        return [Verdict("the losses come from training", False,
+                        f"these are not the losses of training MLP{LECTURE_NET} from its "
+                        "parameters: each step, compute the squared-error loss, backward(), "
+                        "p.data -= lr * p.grad, and return each step's loss")]
     falls = sum(b < a for a, b in itertools.pairwise(losses))
     # Small steps of gradient descent lower this loss at nearly every step from any start in
     # [-1, 1] (checked over hundreds of starts); a sign error or a stale gradient does not.
@@ -327,8 +337,9 @@ def score_training(case: Case, got: dict[str, Any]) -> list[Verdict]:
 
 
 def reference_training(start: list[float], xs, ys, steps: int, lr: float,
-                       zero: bool) -> list[float]:
-    """The lecture's loop on the reference engine: forward, (zero grads), backward, step."""
+                       zero: bool) -> tuple[list[float], list[float]]:
+    """The lecture's loop on the reference engine: forward, (zero grads), backward, step.
+    Returns the final parameters and each step's loss."""
     from kit.engine import Value
     from kit.nn import MLP
 
@@ -337,15 +348,17 @@ def reference_training(start: list[float], xs, ys, steps: int, lr: float,
     params = model.parameters()
     for p, value in zip(params, start, strict=True):
         p.data = value
+    losses = []
     for _ in range(steps):
         loss = sum(((model(x) - y) ** 2 for x, y in zip(xs, ys, strict=True)), Value(0.0))
+        losses.append(loss.data)
         if zero:
             for p in params:
                 p.grad = 0.0
         loss.backward()
         for p in params:
             p.data -= lr * p.grad
-    return [p.data for p in params]
+    return [p.data for p in params], losses
 
 
 def score_zero_grad(case: Case, got: dict[str, Any]) -> list[Verdict]:
@@ -354,11 +367,11 @@ def score_zero_grad(case: Case, got: dict[str, Any]) -> list[Verdict]:
         return [counted]
     params = got.get("params") if isinstance(got.get("params"), list) else []
     inputs = [case.values[name] for name in ("values", "xs", "ys", "steps", "lr")]
-    right = reference_training(*inputs, zero=True)
+    right = reference_training(*inputs, zero=True)[0]
     if len(params) == len(right) and all(_close(g, r, 1e-9) for g, r in zip(params, right,
                                                                              strict=True)):
         return [Verdict("zeroed before each backward()", True)]
-    stale = reference_training(*inputs, zero=False)
+    stale = reference_training(*inputs, zero=False)[0]
     if len(params) == len(stale) and all(_close(g, s, 1e-9) for g, s in zip(params, stale,
                                                                              strict=True)):
         detail = ("your parameters moved by the sum of every step's gradients so far: "
