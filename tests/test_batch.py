@@ -205,3 +205,28 @@ def test_a_batch_killed_with_sigkill_resumes_without_regrading(tmp_path):
     assert sorted(gradings) == names  # every one graded exactly once: none twice, none skipped
     assert all(row.score == row.max_score for row in rows)
     assert f"{before} unchanged" in done.stdout
+
+
+def test_a_mixed_batch_grades_each_notebook_as_the_assignment_it_is(tmp_path):
+    """No --config: every notebook's grade cells say which assignment it is; grades.csv has a
+    column per task of the course that appears."""
+    from graders import course
+    from graders.course import authoring
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for assignment in course.ASSIGNMENTS:
+        (subs / f"{assignment}_done.ipynb").write_text(authoring.path_for(assignment).read_text())
+        released = ROOT / "assignments" / assignment / f"{assignment}.ipynb"
+        (subs / f"{assignment}_blank.ipynb").write_text(released.read_text())
+    out = tmp_path / "out"
+    done = _grade([str(subs), "--out", str(out), "-j", "2", "--no-progress"])
+    assert done.returncode == 0, done.stderr
+    rows = _csv(out / "grades.csv")
+    for assignment in course.ASSIGNMENTS:
+        full = sum(t.points for t in course.tasks(assignment))
+        assert float(rows[f"{assignment}_done"]["total"]) == full
+        assert float(rows[f"{assignment}_done"]["max_score"]) == full
+        assert float(rows[f"{assignment}_blank"]["total"]) == 0
+    header = list(next(iter(rows.values())))
+    assert header.index("slope") < header.index("add") < header.index("neuron")

@@ -286,6 +286,8 @@ FORGERIES = {
     "gradebook": ("import glob, sqlite3\nfor db in glob.glob('/**/gradebook.db', recursive=True):\n"
                   "    sqlite3.connect(db).execute('update grade set auto_score = 1e9')\n"),
     "reference_value": "from kit.engine import Value\n",
+    "grade_cell_globals": ("course = type('Course', (), {'grade': staticmethod("
+                           "lambda key, ns: 1e9)})\n"),
 }
 
 
