@@ -314,3 +314,15 @@ def test_nbgrader_autograde_scores_forgeries_as_the_untouched_release(tmp_path: 
         scores = {(name, a): gb.find_submission(a, name).score
                   for name in FORGERIES for a in course.ASSIGNMENTS}
     assert scores == dict.fromkeys(scores, 0.0)
+
+
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
+def test_prose_renders_as_prose(assignment: str) -> None:
+    """A Markdown line indented four spaces is a code block: none in the source or release."""
+    for root in (authoring.SOLUTIONS, RELEASED):
+        nb = nbformat.read(authoring.path_for(assignment, root), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                indented = [line for line in cell.source.split("\n")
+                            if line.startswith("    ") and not line.lstrip().startswith("-")]
+                assert indented == [], (assignment, cell.source[:80])

@@ -38,6 +38,11 @@ def _id(text: str, salt: str) -> str:
     return hashlib.sha1(f"{salt}\n{text}".encode()).hexdigest()[:12]
 
 
+# A list put into an indented md(f"""...""") block: each line at the block's indentation, so the
+# dedent leaves prose as prose (a line at column 0 would make the rest a code block).
+LIST_BREAK = "\n" + " " * 8
+
+
 def md(text: str) -> nbformat.NotebookNode:
     text = textwrap.dedent(text).strip()
     return nbformat.v4.new_markdown_cell(text, id=_id(text, "md"))
@@ -356,7 +361,7 @@ def backprop() -> nbformat.NotebookNode:
     by_task: dict[str, list[Task]] = {}
     for item in items:
         by_task.setdefault(item.task, []).append(item)
-    task_list = "\n".join(
+    task_list = LIST_BREAK.join(
         f"- **{number}**: " + "; ".join(f"{i.title} ({i.points:g} pt)" for i in group)
         for number, group in by_task.items())
     cells = [
@@ -482,7 +487,8 @@ def mlp() -> nbformat.NotebookNode:
                                             ("neuron", "parameters", "loss_gradient",
                                              "training", "zero_grad"))
     count = checks.expected_count(3, (4, 4, 1))
-    summary = "\n".join(f"- **{i.task}**: {i.title} ({i.points:g} pts)" for i in t.values())
+    summary = LIST_BREAK.join(f"- **{i.task}**: {i.title} ({i.points:g} pts)"
+                              for i in t.values())
     cells = [
         md(f"""
         # Assignment 3: a small neural network, trained
