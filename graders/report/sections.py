@@ -20,6 +20,7 @@ from typing import Any
 from graders.model import ATOL, RTOL, OpResult, Probe
 
 AUDIENCES = ("student", "instructor")
+MAX_NAMED_CHECKS = 4  # failed sub-checks listed by name; more are counted
 
 _SUPERSCRIPT = str.maketrans("0123456789+-()kxyn.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᵏˣʸⁿ·")
 
@@ -113,7 +114,10 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
         return data
     data["formulas"] = [(name, unicode_formula(text, name), op.latex.get(name, ""))
                         for name, text in op.formula.items()]
-    data["failed_checks"] = [s.title for s in op.subchecks if not s.passed]
+    failed = [s.title for s in op.subchecks if not s.passed]
+    # A course task has a check per input; past a few, the count says it and the hints explain.
+    data["failed_checks"] = failed if len(failed) <= MAX_NAMED_CHECKS else [
+        f"{len(failed)} of {len(op.subchecks)} checks (the first: {failed[0]})"]
     data["mistake"] = mistake_sentence(op)
     data["more_mistakes"] = [f"{m.title} ({', '.join(m.inputs)}): {m.hint}"
                              for m in (op.diagnosis.more if op.diagnosis else [])]
