@@ -204,6 +204,14 @@ class Record:
                    reported=MappingProxyType(dict(reported)))
 
 
+def answer_error(record: Record | None, group_error: str | None) -> str | None:
+    """Why a check has no usable answer (fail closed): none came back, or the student's code
+    raised; None when the record can be judged."""
+    if record is None:
+        return group_error or "no answer came back for this check"
+    return record.error
+
+
 @dataclass
 class Outcome:
     """Everything the child side produced, as data for the scorer. Nothing here is a verdict."""

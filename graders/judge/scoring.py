@@ -28,6 +28,7 @@ from graders.model import (
     Probe,
     Record,
     SubCheck,
+    answer_error,
     close,
     is_number,
 )
@@ -35,12 +36,6 @@ from graders.spec import optable
 from graders.spec.optable import Assignment, OpSpec
 
 OP_WEIGHTS = {check.key: check.weight for check in optable.OP_SUBCHECKS}
-
-
-def _case_error(record: Record | None, group_error: str | None) -> str | None:
-    if record is None:
-        return group_error or "no answer came back for this check"
-    return record.error
 
 
 def _error_probe(case: Case, record: Record | None, error: str,
@@ -105,7 +100,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     for case in group.cases:
         record = outcome.records.get(case.id)
         role = "gradient" if case.role == "upstream_zero" else case.role
-        error = _case_error(record, group_error)
+        error = answer_error(record, group_error)
         if error:
             passed["forward"] = passed[role] = False
             result.error = result.error or error
@@ -174,7 +169,7 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     checks = {check.key: check for check in optable.BACKWARD_GRAPHS}
     for case in group.cases:
         record = outcome.records.get(case.id)
-        error = _case_error(record, group_error)
+        error = answer_error(record, group_error)
         if error is None:
             error = _check_graphs(result, case, record)
         if error:
@@ -200,7 +195,7 @@ def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle
     passed = dict.fromkeys(weights, True)
     for case in group.cases:
         record = outcome.records.get(case.id)
-        error = _case_error(record, group_error)
+        error = answer_error(record, group_error)
         if error:
             passed[case.role] = False
             result.error = result.error or error

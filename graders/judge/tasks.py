@@ -19,7 +19,16 @@ from functools import cache
 from typing import Any
 
 from graders.judge.oracle import Oracle
-from graders.model import Case, Group, OpResult, Outcome, Probe, Record, SubCheck, is_number
+from graders.model import (
+    Case,
+    Group,
+    OpResult,
+    Outcome,
+    Probe,
+    SubCheck,
+    answer_error,
+    is_number,
+)
 from graders.spec.optable import OpSpec
 
 # --- assignment 1: derivatives ----------------------------------------------------------------
@@ -403,12 +412,6 @@ def plan(spec: OpSpec, rng: random.Random, count: int) -> Group:
     return Group(spec.key, TASKS[spec.key][0](spec, rng))
 
 
-def _error(record: Record | None, group_error: str | None) -> str | None:
-    if record is None:
-        return group_error or "no answer came back for this check"
-    return record.error
-
-
 def score(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
           max_points: float) -> OpResult:
     """Points split evenly over the verdicts of every check; a raising check fails its part."""
@@ -418,7 +421,7 @@ def score(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     verdicts: list[Verdict] = []
     for case in group.cases:
         record = outcome.records.get(case.id)
-        error = _error(record, group_error)
+        error = answer_error(record, group_error)
         if error:
             result.error = result.error or error
             result.failures.append(Probe(case.id, None, {}, None, None, None, None, error=error,
