@@ -70,7 +70,7 @@ def detect(program: Program) -> Assignment:
 
 
 def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assignment,
-           groups: list) -> None:
+           groups: list, key: oracle.Oracle) -> None:
     """Fill `result` from what the child produced: cells, notes, problem, or scored ops."""
     result.isolation = outcome.isolation
     result.notes += outcome.notes  # containment caveats (no cgroup, unexpected interpreter)
@@ -87,7 +87,7 @@ def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assig
             result.problem = (f"{path}: cell {first.index}, line {first.line}: "
                               f"{first.error}, so no class `Value` could be defined")
     result.ops = (scoring.unscored(assignment, result.problem) if result.problem else
-                  scoring.score(assignment, groups, outcome, oracle.load()))
+                  scoring.score(assignment, groups, outcome, key))
 
 
 def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int | None = None,
@@ -109,9 +109,10 @@ def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int |
     result = Result(submission=str(path), seed=seed, grader_version=__version__,
                     notes=list(program.notes))
     groups = probes.plan(assignment, seed)
+    key = oracle.load()  # before any student code runs: nothing it does can reach the key
     outcome = session.run(program, groups, limits or Limits(), strong=strong,
                           needs_value=needs_value(assignment))
-    _judge(result, path, outcome, assignment, groups)
+    _judge(result, path, outcome, assignment, groups, key)
     result.seconds = time.monotonic() - started
     return result
 

@@ -22,8 +22,8 @@ from graders.api import grade
 from graders.atomic import write_json_atomic
 from graders.model import Limits
 from graders.report.gradescope import gradescope
-from graders.run import cgroups
-from graders.run.sandbox import bwrap_path
+from graders.run import accounts, cgroups, sandbox
+from graders.run.sandbox import bwrap_path, child_python
 
 HERE = Path(__file__).parent
 HONEST = (HERE / "submissions" / "correct" / "lecture_style.py").read_text()
@@ -95,6 +95,33 @@ def sandbox_available() -> bool:
     return bwrap_path() is not None
 
 
+def container_problem() -> str | None:
+    """Why the simulated container (root, no bubblewrap, no cgroup) cannot give the child a uid
+    of its own here, or None when it can."""
+    if os.geteuid() != 0:
+        return "the simulated container needs a root grader"
+    return accounts.unreachable(child_python())
+
+
+MODES = {
+    # mode: (bubblewrap?, cgroups?, guard?)
+    "strong": (True, True, True), "weak": (False, True, True),
+    "container": (False, False, True),
+    "strong-bare": (True, True, False), "weak-bare": (False, True, False),
+    "container-bare": (False, False, False),
+}
+
+
+def enter_mode(mode: str, monkeypatch) -> bool:
+    """Set the sandbox up as `mode` says; returns `strong` for grade()."""
+    strong, with_cgroups, guard = MODES[mode]
+    monkeypatch.setattr(sandbox, "GUARD", guard)
+    if not with_cgroups:
+        monkeypatch.setattr(cgroups, "create",
+                            lambda *_: (None, "simulated container: no writable cgroup"))
+    return strong
+
+
 def cgroups_available() -> bool:
     made, _ = cgroups.create(64 << 20, 8)
     if made is None:
@@ -136,11 +163,12 @@ def baselines() -> dict[str, dict[str, float]]:
 
 
 def base_points(baselines, tmp_path_factory, mode: str) -> dict[str, float]:
-    if mode not in baselines:
+    strong = mode.startswith("strong")
+    if strong not in baselines:
         path = tmp_path_factory.mktemp("base") / "base.py"
         path.write_text(BASE)
-        baselines[mode] = by_op(grade(path, seed=SEED, limits=LIMITS, strong=mode == "strong"))
-    return baselines[mode]
+        baselines[strong] = by_op(grade(path, seed=SEED, limits=LIMITS, strong=strong))
+    return baselines[strong]
 
 
 def test_the_base_has_exactly_its_known_mistake(baselines, tmp_path_factory):
@@ -155,8 +183,8 @@ def test_the_base_has_exactly_its_known_mistake(baselines, tmp_path_factory):
 
 CASES = [
     pytest.param(payload, mode, id=f"{payload.name}-{mode}",
-                 marks=[pytest.mark.sandbox] if mode == "strong" or "cgroup" in payload.needs
-                 else [])
+                 marks=[pytest.mark.sandbox] if mode.startswith("strong")
+                 or "cgroup" in payload.needs else [])
     for payload in PAYLOADS for mode in payload.modes
 ]
 
@@ -164,11 +192,15 @@ CASES = [
 @pytest.mark.slow
 @pytest.mark.parametrize(("payload", "mode"), CASES)
 def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
-        payload: Payload, mode: str, baselines, tmp_path, tmp_path_factory):
-    if mode == "strong" and not sandbox_available():
+        payload: Payload, mode: str, baselines, tmp_path, tmp_path_factory, monkeypatch):
+    if mode.startswith("strong") and not sandbox_available():
         pytest.skip("bubblewrap is not installed or cannot make namespaces here")
-    if "cgroup" in payload.needs and not cgroups_available():
+    if mode.startswith("container") and container_problem():
+        pytest.skip(container_problem())
+    if "cgroup" in payload.needs and not mode.startswith("container") \
+            and not cgroups_available():
         pytest.skip("per-run cgroups cannot be created here (needs root and cgroup controllers)")
+    strong = enter_mode(mode, monkeypatch)
     token = "gk" + os.urandom(4).hex()
     results = tmp_path / "results.json"
     listener = socket.create_server(("127.0.0.1", 0))
@@ -186,7 +218,7 @@ def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
     base = base_points(baselines, tmp_path_factory, mode)
     limits = HANG_LIMITS if "all" in payload.hits else LIMITS
     try:
-        result = grade(submission, seed=SEED, limits=limits, strong=mode == "strong")
+        result = grade(submission, seed=SEED, limits=limits, strong=strong)
         # The parent writes results only now, after every child is gone.
         write_json_atomic(results, gradescope(result))
         assert named(token) == [], "a process the submission started is still running"
@@ -208,11 +240,11 @@ def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
     written = results.read_text()
     assert f'"score": {result.score}' in written
     assert "forged" not in written
-    assert result.isolation == ("bubblewrap" if mode == "strong" else "weak")
-    shows = payload.header("shows")
+    assert result.isolation == ("bubblewrap" if strong else "weak")
+    shows = payload.header("shows-bare" if mode.endswith("-bare") else "shows")
     assert not shows or re.search(shows, result.output), f"no {shows!r} in {result.output[:300]!r}"
-    assert "WROTE" not in result.output or mode == "weak"
-    if mode == "strong":
+    assert "WROTE" not in result.output or mode == "weak-bare"
+    if strong:
         assert "LEAK" not in result.output
         assert "CONNECTED" not in result.output
         assert "SYMPY IMPORTED" not in result.output
@@ -229,7 +261,8 @@ def test_a_hang_at_the_top_level_ends_with_a_clear_message(tmp_path):
     assert "infinite loop" in result.problem
 
 
-def test_a_crash_inside_one_op_names_the_crash_and_grades_the_rest(tmp_path):
+def test_a_crash_inside_one_op_names_the_crash_and_grades_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "GUARD", False)  # the guard refuses ctypes before the crash
     payload = next(p for p in PAYLOADS if p.name == "segfault_op")
     submission = tmp_path / "crash.py"
     submission.write_text(splice(payload, {}))

@@ -21,6 +21,7 @@ from graders.classroom.gradebook import Gradebook, Row, content_hash
 from graders.model import Limits
 from graders.report.gradescope import gradescope
 from graders.run.loader import SubmissionError, load
+from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
 from graders.spec.optable import BACKPROP, COURSE, Assignment
 
@@ -70,14 +71,15 @@ def grade_job(job: dict) -> dict:
                    limits=Limits(**job["limits"]), strong=job["strong"])
     return {"gradescope": gradescope(result), "score": result.score,
             "max_score": result.max_score, "problem": result.problem,
-            "seconds": result.seconds, "ops": _op_rows(result.ops)}
+            "seconds": result.seconds, "ops": _op_rows(result.ops),
+            "isolation": result.isolation}
 
 
 def unscored_outcome(path: str, assignment: Assignment, reason: str) -> dict:
     """The outcome of a submission that cannot be graded: score 0, every op, the reason."""
     result = api.unscored(path, assignment, reason)
     return {"gradescope": gradescope(result), "score": 0.0, "max_score": result.max_score,
-            "problem": reason, "seconds": 0.0, "ops": _op_rows(result.ops)}
+            "problem": reason, "seconds": 0.0, "ops": _op_rows(result.ops), "isolation": "none"}
 
 
 def results_name(student: str, assignment: str) -> str:
@@ -112,10 +114,11 @@ def run(paths: list[str | Path], options: Options) -> Report:
     report = Report(found=len(subs), outdir=outdir)
     with Gradebook(outdir) as book:
         jobs, known = [], []
+        isolation = planned_isolation(options.strong)
         for sub in subs:
             digest = content_hash(sub.path)
             assignment = _assignment_for(sub, options)
-            grader = seeds.grader_id(assignment, options.limits)
+            grader = seeds.grader_id(assignment, options.limits, isolation)
             if book.current(sub.student, sub.assignment, digest, grader):
                 report.unchanged += 1
                 continue
@@ -140,6 +143,10 @@ def run(paths: list[str | Path], options: Options) -> Report:
                         job["path"], job["assignment"],
                         f"{job['path']}: the grader failed on this submission "
                         f"({outcome['error']}); rerun to retry, report it if it persists")
+                elif outcome["isolation"] not in ("none", isolation.partition("-")[0]
+                                                  .partition("+")[0]):
+                    # the child got other containment than planned: keep it, regrade next run
+                    job = {**job, "grader": job["grader"] + "!isolation"}
                 _store(book, results_dir, job, outcome, report)
                 progress.advance(task)
                 speed = progress.tasks[0].speed

@@ -18,10 +18,16 @@ from graders.spec.optable import Assignment
 from kit import __version__
 
 
-def grader_id(assignment: Assignment, limits: Limits) -> str:
-    """Version of everything that decides a grade: a change regrades the class on rerun."""
+def grader_id(assignment: Assignment, limits: Limits, isolation: str) -> str:
+    """Version of everything that decides a grade: the code, the assignment, the limits, the
+    answer key (a digest of every derived formula) and the containment a child gets. A change in
+    any of them regrades the class on rerun: a grade made under another oracle or a weaker
+    sandbox is never kept as "unchanged"."""
+    from graders.judge import oracle
+
     spec = json.dumps([assignment.name, list(assignment.ops), dict(assignment.points),
-                       assignment.probes_per_op, asdict(limits)], sort_keys=True)
+                       assignment.probes_per_op, asdict(limits), oracle.fingerprint(),
+                       isolation], sort_keys=True)
     return f"{__version__}+{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 
 

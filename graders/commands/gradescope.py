@@ -37,7 +37,7 @@ apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap
 python3 -m venv /opt/gradkit
 /opt/gradkit/bin/pip install --quiet /autograder/source/gradkit-src
-# Derive the sympy oracle now, so no submission pays for it.
+# Check once, at build time, that the oracle derives (each run derives it again, in memory).
 /opt/gradkit/bin/python -c "from graders.judge import oracle; oracle.load()"
 """
 
@@ -177,6 +177,7 @@ def _grade_in_layout(root: Path) -> dict:
     from graders.classroom.gradebook import content_hash
     from graders.model import Limits
     from graders.report.gradescope import gradescope
+    from graders.run.sandbox import planned_isolation
     from graders.spec.assignments import from_data
 
     source = root / "source" / "gradkit.json"
@@ -188,7 +189,7 @@ def _grade_in_layout(root: Path) -> dict:
         result = unscored(root / "submission", assignment, problem)
     else:
         seed = seeds.seed(bytes.fromhex(config["secret"]), content_hash(path),
-                          seeds.grader_id(assignment, limits))
+                          seeds.grader_id(assignment, limits, planned_isolation(None)))
         result = grade(path, assignment=assignment, seed=seed, limits=limits)
     return gradescope(result, hidden_visibility=config.get("hidden_visibility",
                                                           "after_published"))

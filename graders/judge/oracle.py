@@ -1,9 +1,9 @@
 """The symbolic oracle: sympy derives every op's derivative from the op table, in the parent only.
 
-Derivation costs about a second (mostly `import sympy`), so the derived formulas are kept as
-generated mpmath source in a cache keyed by the table and sympy's version; a warm run never
-imports sympy. Values are evaluated with mpmath at 30 digits, so "expected" means the exact value
-rounded once, not another float computation that could share the student's rounding.
+Derivation costs about half a second (mostly `import sympy`) and is done once per process, in
+memory: no answer key is ever read from a file that something else could have written. Values
+are evaluated with mpmath at 30 digits, so "expected" means the exact value rounded once, not
+another float computation that could share the student's rounding.
 """
 
 from __future__ import annotations
@@ -11,23 +11,19 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import mpmath
 
-from graders.atomic import write_text_atomic
 from graders.spec import optable
 from graders.spec.optable import OpSpec
 
 mpmath.mp.dps = 30
 SYMBOLS = ("x", "y", "c", "k", "u", "g", "a", "b")
-ORACLE_FORMAT = 4  # bump when the cache layout or derivation rules change
 
 # The mpmath names a derived formula may call: real elementary functions and constants, the
 # ones sympy's printer emits for the expressions courses write. A cache naming anything else is
@@ -45,8 +41,8 @@ _ARITHMETIC = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Compare, a
 def check_arithmetic(code: str) -> None:
     """Refuse anything but arithmetic over the symbols and a few mpmath functions.
 
-    Formulas are evaluated from a cache file; whoever can write that file must not be able to
-    run code in the grader, so the cache is data, checked before it is compiled.
+    Formulas are compiled with eval; checking each one first means that no formula, however it
+    came to be (sympy's printer, an assignment config), can run anything but arithmetic.
     """
     try:
         tree = ast.parse(code, mode="eval")
@@ -318,26 +314,11 @@ def derive() -> Oracle:
     return Oracle(ops=ops, reference=_derive_reference(sp))
 
 
-# --- cache ----------------------------------------------------------------------------------
-
-
-def _fingerprint() -> str:
-    from importlib.metadata import version
-
-    material = repr((ORACLE_FORMAT, optable.OPS, optable.REFERENCE_PROGRAM,
-                     optable.GENERIC_MISTAKES, version("sympy")))
-    return hashlib.sha256(material.encode()).hexdigest()[:16]
-
-
-def cache_dir() -> Path:
-    """Where derived formulas are kept: $GRADKIT_CACHE, else the user's cache directory."""
-    if os.environ.get("GRADKIT_CACHE"):
-        return Path(os.environ["GRADKIT_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "gradkit"
+# --- the oracle of this process ------------------------------------------------------------
 
 
 def _to_json(oracle: Oracle) -> dict[str, Any]:
+    """Every derived formula as plain data: what the fingerprint covers."""
     def f(formula: Formula | None):
         return None if formula is None else [formula.code, formula.text, formula.latex,
                                              formula.mathml]
@@ -362,31 +343,6 @@ def _to_json(oracle: Oracle) -> dict[str, Any]:
     }
 
 
-def _from_json(data: dict[str, Any]) -> Oracle:
-    def f(fields):
-        return None if fields is None else Formula(*(str(part) for part in fields))
-
-    ops = {
-        key: OpOracle(
-            key=key,
-            value=f(o["value"]),
-            derivative={n: f(d) for n, d in o["derivative"].items()},
-            reuse_value=f(o["reuse_value"]),
-            reuse_derivative=f(o["reuse_derivative"]),
-            mistakes=tuple(MistakeFormula(k, {n: f(d) for n, d in g.items()}, h)
-                           for k, g, h in o["mistakes"]),
-        )
-        for key, o in data["ops"].items()
-    }
-    ref = data["reference"]
-    reference = ReferenceOracle(
-        value=f(ref["value"]),
-        derivative={n: f(d) for n, d in ref["derivative"].items()},
-        exact=dict(ref["exact"]),
-    )
-    return Oracle(ops=ops, reference=reference)
-
-
 def _formulas(oracle: Oracle):
     for op in oracle.ops.values():
         yield op.value
@@ -400,19 +356,19 @@ def _formulas(oracle: Oracle):
 
 @cache
 def load() -> Oracle:
-    """The oracle, from the cache when the table and sympy are unchanged, else derived anew."""
-    path = cache_dir() / f"oracle-{_fingerprint()}.json"
-    try:
-        cached = _from_json(json.loads(path.read_text()))
-        for formula in _formulas(cached):
-            check_arithmetic(formula.code)
-            check_mathml(formula.mathml)
-        return cached
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # missing, stale or tampered with: derive again
-    oracle = derive()
-    try:
-        write_text_atomic(path, json.dumps(_to_json(oracle)))
-    except OSError:
-        pass  # a read-only home only costs the derivation next time
-    return oracle
+    """The answer key, derived by sympy in this process and kept in memory only.
+
+    There is no cache on disk: anything that can write a file the grader reads (a kernel, a
+    child on the weak path, another process of the grader's user) could otherwise set the
+    expected values. Derivation costs about half a second, paid once per grading process, and
+    graders call this before any student code runs, so sympy is imported before a child exists.
+    """
+    return derive()
+
+
+@cache
+def fingerprint() -> str:
+    """A digest of every expected formula: part of the grader id, so a grade made under another
+    answer key (another sympy, another table) is regraded, never kept as unchanged."""
+    material = json.dumps(_to_json(load()), sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()[:16]

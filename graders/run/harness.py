@@ -194,6 +194,155 @@ class StandInFinder:
         pass
 
 
+# --- the guard ------------------------------------------------------------------------------
+
+# An audit hook (PEP 578), installed before any student code and never removable from Python.
+# Under bubblewrap it is a second wall; on the weak path (no namespaces) it is the one that keeps
+# student code to the standard library, its own scratch folder, and this process: no other
+# package (someone's micrograd, sympy), no file of the grader's or another student's, no child
+# process, no socket, no way to rewrite the hook. Its state lives in default arguments, which are
+# bound afresh on every call from an immutable tuple, and it calls only builtins captured here,
+# so patching a module cannot change what it consults. It cannot stop native code; that is why
+# ctypes and friends are among the refused modules.
+REFUSED_MODULES = frozenset({
+    "ctypes", "_ctypes", "_posixsubprocess", "_xxsubinterpreters", "_xxinterpchannels",
+    "_interpreters", "_interpchannels", "_interpqueues", "_testcapi", "_testinternalcapi",
+    "_testbuffer", "_testmultiphase", "_testsinglephase", "_testimportmultiple", "_lsprof",
+})
+REFUSED_EVENTS = frozenset({
+    "os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
+    "subprocess.Popen", "pty.spawn", "os.startfile", "os.killpg", "signal.pthread_kill",
+    "os.symlink", "os.link", "os.chdir", "sqlite3.connect", "sqlite3.connect/handle",
+    "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.settrace", "sys.setprofile",
+    "sys._current_frames", "sys._current_exceptions", "code.__new__",
+    "sys.monitoring.register_callback", "cpython.run_command", "cpython.run_file",
+    "cpython._PySys_ClearAuditHooks", "sys.remote_exec",
+})
+WRITING_EVENTS = frozenset({
+    "os.chmod", "os.chown", "os.mkdir", "os.mkfifo", "os.mknod", "os.remove", "os.rmdir",
+    "os.truncate", "os.utime", "os.setxattr", "os.removexattr", "os.chflags", "shutil.rmtree",
+    "shutil.chown", "os.rename",
+})
+READING_EVENTS = frozenset({"os.listdir", "os.scandir", "os.listxattr", "os.getxattr",
+                            "glob.glob", "glob.glob/2"})
+PACKAGE_FOLDERS = frozenset({"site-packages", "dist-packages"})
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _normal(path, cwd, type_=type, str_=str, bytes_=bytes):
+    """An absolute, lexically normalised path, or None for anything but a plain str or bytes
+    (a path-like object's __fspath__ could answer the hook and the open differently)."""
+    kind = type_(path)
+    if kind is bytes_:
+        path = path.decode("utf-8", "surrogateescape")
+    elif kind is not str_:
+        return None
+    if not path.startswith("/"):
+        path = cwd() + "/" + path
+    parts = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def _inside(path, roots, packages=PACKAGE_FOLDERS, frozen=frozenset):
+    """`path` (normalised) is one of `roots` or below one, and not in an installed-packages
+    folder (those sit inside the standard library's folder on most interpreters)."""
+    if path is None or not frozen(path.split("/")).isdisjoint(packages):
+        return False
+    for root in roots:  # noqa: SIM110 - `any` would be a global lookup the guard must not make
+        if path == root or path.startswith(root + "/"):
+            return True
+    return False
+
+
+def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), files_left=None,
+           own_pid=0, protected=(), normal=_normal, inside=_inside, cwd=os.getcwd, type_=type,
+           int_=int, str_=str, nxt=next, refused_events=REFUSED_EVENTS,
+           writing_events=WRITING_EVENTS, reading_events=READING_EVENTS,
+           write_flags=WRITE_FLAGS, denied=PermissionError, missing=ModuleNotFoundError,
+           devices=("/dev/null", "/dev/urandom", "/dev/random")):
+    """The audit hook. Every name it uses is a local or a default: no global lookup that a
+    patched harness module could redirect (tests/test_guard.py checks the bytecode)."""
+    if event == "import":
+        name = args[0]
+        top = name.partition(".")[0] if type_(name) is str_ else ""
+        if top not in allowed_modules:
+            raise missing(f"No module named {name!r}: only the standard library and kit can "
+                          "be imported while grading")
+        if args[1] is not None and not inside(normal(args[1], cwd), readable):
+            raise missing(f"No module named {name!r} here: it is outside the standard library")
+        return
+    if event in refused_events:
+        raise denied(f"{event} is not allowed while grading")
+    if event == "open":
+        path, mode, flags = args
+        if type_(path) is int_:
+            return
+        where = normal(path, cwd)
+        if where in devices:
+            return
+        writing = (type_(mode) is str_ and ("w" in mode or "a" in mode or "x" in mode
+                                             or "+" in mode)) or \
+            (type_(flags) is int_ and flags & write_flags)
+        if writing:
+            if not inside(where, writable):
+                raise denied(f"writing {path!r} is not allowed while grading "
+                             "(only the current folder is writable)")
+            if nxt(files_left) <= 0:
+                raise denied(f"writing {path!r}: too many files written while grading")
+        elif not inside(where, readable):
+            raise denied(f"reading {path!r} is not allowed while grading")
+        return
+    if event in writing_events:
+        for path in (args[:2] if event == "os.rename" else args[:1]):
+            if type_(path) is not int_ and not inside(normal(path, cwd), writable):
+                raise denied(f"{event} on {path!r} is not allowed while grading")
+        return
+    if event in reading_events:
+        path = args[0]
+        if type_(path) is not int_ and not inside(normal("." if path is None else path, cwd),
+                                                  readable):
+            raise denied(f"listing {path!r} is not allowed while grading")
+        return
+    if event == "os.kill":
+        if args[0] != own_pid:
+            raise denied("signalling another process is not allowed while grading")
+        return
+    if event.startswith("socket.") or event.startswith("ctypes."):
+        raise denied(f"{event} is not allowed while grading")
+    if event in ("object.__setattr__", "object.__delattr__"):
+        for function in protected:  # the guard's own functions: their code and defaults
+            if args[0] is function:
+                raise denied("changing the grader's guard is not allowed")
+
+
+GUARD_DEFAULTS = _guard.__defaults__
+
+
+def install_guard(program_dir, writable):
+    """Keep the rest of this process to the standard library and kit, `program_dir` (read) and
+    `writable["path"]` (read and write, at most `writable["files"]` files). Called once, before
+    any student code; the hook's settings are its positional defaults, an immutable tuple."""
+    import itertools
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    stdlib = tuple({os.path.realpath(paths[key]) for key in ("stdlib", "platstdlib")})
+    program_dir, scratch = (os.path.realpath(p) for p in (program_dir, writable["path"]))
+    allowed = (frozenset(sys.stdlib_module_names) - REFUSED_MODULES) | \
+        {"kit"} | {name.partition(".")[0] for name in DISPLAY_ONLY}
+    settings = ((scratch,), (*stdlib, program_dir, scratch, "/etc", "/usr/share/zoneinfo"),
+                frozenset(allowed), itertools.count(int(writable["files"]), -1), os.getpid(),
+                (_guard, _normal, _inside))
+    _guard.__defaults__ = settings + GUARD_DEFAULTS[len(settings):]
+    sys.addaudithook(_guard)
+
+
 # --- loading the submission -----------------------------------------------------------------
 
 
@@ -499,7 +648,12 @@ def main():
     # interpreter's own library can make the loader fall back to another libpython).
     channel.send({"kind": "hello", "python": sys.version})
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    sys.meta_path.append(StandInFinder)  # last: a real module of that name would win
+    # First: a display library is a stand-in whether or not one is installed, on every path.
+    sys.meta_path.insert(0, StandInFinder)
+    if program.get("writable"):
+        os.chdir(program["writable"]["path"])
+        if program.get("guard"):
+            install_guard(os.path.dirname(os.path.abspath(program_path)), program["writable"])
     statuses = run_cells(program["cells"], channel, namespace, program.get("cell_seconds"))
     flush()  # what the cells printed reaches the parent before (or with) the "loaded" record
     try:

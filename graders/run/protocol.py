@@ -17,6 +17,9 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("file", "program.json", "cells", "[{index, source}]: the code cells, in notebook order"),
     ("file", "program.json", "methods", "method names to look for on `Value` (the table's)"),
     ("file", "program.json", "cell_seconds", "a top-level cell past this is interrupted"),
+    ("file", "program.json", "writable", "{path, files}: the one folder student code may "
+                                         "write, and how many files"),
+    ("file", "program.json", "guard", "install the audit-hook guard before the cells run"),
     ("parent → child", "group", "group", "the op key: the checks of one op, asked together"),
     ("parent → child", "group", "cases", "the checks, each as a `check:KIND` row below"),
     ("parent → child", "quit", "", "no more groups: exit"),

@@ -27,10 +27,15 @@ from functools import cache
 from pathlib import Path
 
 from graders.model import Limits
-from graders.run import cgroups
+from graders.run import accounts, cgroups
 
 HARNESS = Path(__file__).with_name("harness.py")
 MAX_RECORD = 1 << 20
+SANDBOX_UID = 65534  # who the child is inside bubblewrap's user namespace: nobody, not root
+SHM_BYTES = 1 << 20
+# The harness's audit-hook guard (files, imports, processes, sockets) is always on; tests of the
+# walls below it (namespaces, cgroups, the uid sweep) turn it off to reach them.
+GUARD = True
 
 
 class ChildGone(Exception):
@@ -68,6 +73,19 @@ def bwrap_path() -> str | None:
     return path if probe.returncode == 0 else None
 
 
+def planned_isolation(strong: bool | None) -> str:
+    """The containment a child started now gets: `bubblewrap`, or `weak` with how it runs
+    (`uid`: a uid of its own; `root`; `user`: the grader's user), plus `+guard`. Part of the
+    grader id, so grades made under weaker containment are regraded once it is stronger."""
+    if strong is not False and bwrap_path():
+        mode = "bubblewrap"
+    elif os.geteuid() != 0:
+        mode = "weak-user"
+    else:
+        mode = "weak-root" if accounts.unreachable(child_python()) else "weak-uid"
+    return mode + ("+guard" if GUARD else "")
+
+
 def child_python() -> str:
     """The base interpreter (not a venv's): the child needs the standard library only."""
     base = getattr(sys, "_base_executable", None) or sys.executable
@@ -86,8 +104,10 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def _preexec(limits: Limits, cgroup_procs: tuple[bytes, ...], nproc: int | None):
-    """What the forked child does before exec: join the run's cgroup, then set its rlimits.
+def _preexec(limits: Limits, cgroup_procs: tuple[bytes, ...], nproc: int | None,
+             uid: int | None):
+    """What the forked child does before exec: join the run's cgroup, set its rlimits, and
+    (a root grader without bubblewrap) become the run's own unprivileged uid.
 
     Joining before exec puts bubblewrap and everything below it in the cgroup, so nothing the
     student starts can be outside it. RLIMIT_AS stays on even with a memory cgroup: it turns the
@@ -111,23 +131,41 @@ def _preexec(limits: Limits, cgroup_procs: tuple[bytes, ...], nproc: int | None)
             resource.setrlimit(name, (value, value))
         if nproc is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        if uid is not None:  # last: joining the cgroup and the limits need root
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
 
     return apply
 
 
 def _hidden_package_dirs(prefix: Path) -> list[str]:
     """Installed-package directories the child could otherwise add to sys.path and import from:
-    the grader itself, sympy, someone else's micrograd. Only the standard library stays."""
-    paths = sysconfig.get_paths()
-    found = {paths["purelib"], paths["platlib"]}
+    the grader itself, sympy, someone else's micrograd. Only the standard library stays.
+
+    The child runs the *base* interpreter, so its packages are the base's, not the venv's the
+    grader may run in: every site-packages and dist-packages folder of the base prefix, of the
+    venv, and of the system Pythons is hidden, whatever the layout (pyenv, conda, uv, /usr).
+    """
+    found: set[str] = set()
+    for base in {sys.base_prefix, sys.base_exec_prefix, sys.prefix, str(prefix)}:
+        for key in ("purelib", "platlib"):
+            found.add(sysconfig.get_paths(vars={"base": base, "platbase": base})[key])
+        for pattern in ("lib*/python3*/site-packages", "lib*/python3*/dist-packages",
+                        "lib*/python3/dist-packages", "lib*/site-packages"):
+            found.update(str(p) for p in Path(base).glob(pattern))
+    found.add(sysconfig.get_paths()["purelib"])
+    found.add(sysconfig.get_paths()["platlib"])
     for root in ("/usr/lib/python3", "/usr/local/lib"):
         if os.path.isdir(root):
             found.add(root)
     found.update(str(p) for p in Path("/usr/lib").glob("python3*/dist-packages"))
+    found.update(str(p) for p in Path("/usr/lib").glob("python3*/site-packages"))
     visible = ("/usr", str(prefix))
-    found = {p for p in found
-             if os.path.isdir(p) and any(p == v or p.startswith(v + "/") for v in visible)}
-    return sorted(p for p in found if not any(p.startswith(q + "/") for q in found))
+    real = {os.path.realpath(p) for p in found} | found
+    real = {p for p in real
+            if os.path.isdir(p) and any(p == v or p.startswith(v + "/") for v in visible)}
+    return sorted(p for p in real if not any(p.startswith(q + "/") for q in real))
 
 
 def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
@@ -144,8 +182,11 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
         "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
         "--proc", "/proc",
         "--dev", "/dev",
+        "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
+        "--remount-ro", "/dev",
         "--unshare-all",
         "--unshare-user",
+        "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
         "--disable-userns",
         "--hostname", "sandbox",
         "--die-with-parent",
@@ -187,20 +228,22 @@ class Child:
     def __init__(self, program: dict, limits: Limits, *, strong: bool | None = None) -> None:
         self.limits = limits
         self.workdir = Path(tempfile.mkdtemp(prefix="gradkit-"))
-        shutil.copy(HARNESS, self.workdir / "harness.py")
-        _copy_library(self.workdir / "lib")
-        (self.workdir / "program.json").write_text(json.dumps(program))
-        for name in ("harness.py", "program.json"):
-            os.chmod(self.workdir / name, 0o444)
         bwrap = bwrap_path() if strong is not False else None
         self.isolation = "bubblewrap" if bwrap else "weak"
+        python = child_python()
+        self.account, self.account_problem = self._claim_account(bwrap, python)
+        scratch = "/tmp" if bwrap else str(self.workdir / "scratch")
+        program = {**program, "guard": GUARD, "writable": {
+            "path": scratch, "files": max(1, limits.tmp_bytes // limits.file_bytes)}}
+        self._prepare_workdir(program, bwrap is None)
         self.cgroup, self.cgroup_problem = cgroups.create(limits.memory_bytes, limits.processes)
         nproc = None
-        if self.cgroup is None and os.getuid() != 0:
+        if self.account is not None:
+            nproc = limits.processes  # the uid is the run's alone: the cap is exact
+        elif self.cgroup is None and os.getuid() != 0:
             nproc = _processes_of(os.getuid()) + limits.processes
         plan_read, self.plan_write = os.pipe()
         self.result_read, result_write = os.pipe()
-        python = child_python()
         if bwrap:
             root = "/gradkit"
             command = _bwrap_command(bwrap, self.workdir, limits)
@@ -210,12 +253,13 @@ class Child:
         command += [python, "-I", "-S", "-B", "-u", f"{root}/harness.py", f"{root}/program.json",
                     str(plan_read), str(result_write)]
         try:
-            self.process = self._start(command, limits, bwrap, plan_read, result_write, nproc)
+            self.process = self._start(command, bwrap, plan_read, result_write, nproc, scratch)
         except BaseException:
             for fd in (plan_read, result_write, self.plan_write, self.result_read):
                 os.close(fd)
             if self.cgroup is not None:
                 self.cgroup.kill()
+            self._release_account()
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise
         os.close(plan_read)
@@ -229,8 +273,39 @@ class Child:
         self._selector.register(self.process.stdout, selectors.EVENT_READ, "output")
         self._records_open = True
 
-    def _start(self, command: list[str], limits: Limits, bwrap: str | None, plan_read: int,
-               result_write: int, nproc: int | None) -> subprocess.Popen:
+    @staticmethod
+    def _claim_account(bwrap: str | None, python: str) -> tuple[accounts.Account | None,
+                                                                str | None]:
+        """A root grader's weak child runs as a uid of its own; say why when it cannot."""
+        if bwrap or os.geteuid() != 0:
+            return None, None  # bubblewrap's namespaces contain it; a user's child is theirs
+        reason = accounts.unreachable(python)
+        if reason:
+            return None, f"student code ran as root: {reason}"
+        account = accounts.claim()
+        if account is None:
+            return None, "student code ran as root: no unprivileged uid could be claimed"
+        return account, None
+
+    def _prepare_workdir(self, program: dict, weak: bool) -> None:
+        """The harness, the program and kit, read-only; on the weak path a scratch folder the
+        child may write (its own uid's, when it has one). Nothing here is another run's."""
+        shutil.copy(HARNESS, self.workdir / "harness.py")
+        _copy_library(self.workdir / "lib")
+        (self.workdir / "program.json").write_text(json.dumps(program))
+        for name in ("harness.py", "program.json"):
+            os.chmod(self.workdir / name, 0o444)
+        if weak:
+            (self.workdir / "scratch").mkdir(mode=0o700)
+        if self.account is not None:
+            os.chown(self.workdir, 0, self.account.uid)
+            os.chmod(self.workdir, 0o750)
+            os.chown(self.workdir / "scratch", self.account.uid, self.account.uid)
+
+    def _start(self, command: list[str], bwrap: str | None, plan_read: int, result_write: int,
+               nproc: int | None, scratch: str) -> subprocess.Popen:
+        uid = self.account.uid if self.account is not None else None
+        cgroup_procs = self.cgroup.join_paths() if self.cgroup else ()
         return subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -238,10 +313,19 @@ class Child:
             stderr=subprocess.STDOUT,
             pass_fds=(plan_read, result_write),
             start_new_session=True,
-            preexec_fn=_preexec(limits, self.cgroup.join_paths() if self.cgroup else (), nproc),
-            cwd=self.workdir if not bwrap else None,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            preexec_fn=_preexec(self.limits, cgroup_procs, nproc, uid),
+            cwd=scratch if not bwrap else None,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TMPDIR": scratch},
         )
+
+    def _release_account(self) -> None:
+        """Sweep the run's uid (everything it started, however detached), then free it."""
+        if self.account is None:
+            return
+        if not self.account.sweep():
+            self.cgroup_problem = "a process of the run's uid could not be killed"
+        self.account.release()
+        self.account = None
 
     def send(self, message: dict) -> None:
         data = (json.dumps(message) + "\n").encode()
@@ -351,6 +435,7 @@ class Child:
             if not self.cgroup.kill():
                 self.cgroup_problem = "a process in the run's cgroup could not be killed"
             self.cgroup = None
+        self._release_account()
         # Drain what the child printed before it ended, within the cap.
         try:
             while self._selector.get_map():

@@ -161,6 +161,8 @@ def _start_child(run: _Run) -> str:
     run.child = Child(_program_without(run.program, run.skipped, limits), limits,
                       strong=run.strong)
     outcome.isolation = run.child.isolation
+    if run.child.account_problem:
+        outcome.note(f"Note: {run.child.account_problem}.")
     if run.child.cgroup_problem:
         outcome.note("Note: no per-run cgroup, so processes and memory are capped "
                      f"per process only ({run.child.cgroup_problem}).")

@@ -1,13 +1,20 @@
 # ruff: noqa
 # hostile: writes a full-score results.json now, from atexit, and from a detached daemon
 # where: end
-# modes: strong weak
+# modes: strong weak container strong-bare weak-bare container-bare
 # needs: cgroup
+# shows: could not write results: (writing \S+ is not allowed while grading|\[Errno 2\])
 import atexit
-import ctypes
 import json
 import os
 import time
+
+try:
+    import ctypes
+    hide = lambda: ctypes.CDLL(None).prctl(15, b"__TOKEN__", 0, 0, 0)
+except ImportError as error:
+    print("refused:", error)
+    hide = lambda: None
 
 FAKE = json.dumps({"score": 25.0, "output": "forged", "tests": []})
 
@@ -24,10 +31,15 @@ def forge():
 
 forge()
 atexit.register(forge)
-if os.fork() == 0:
+try:
+    forked = os.fork()
+except OSError as error:
+    print("could not fork:", error)
+    forked = 1
+if forked == 0:
     os.setsid()
     if os.fork() == 0:
-        ctypes.CDLL(None).prctl(15, b"__TOKEN__", 0, 0, 0)
+        hide()
         for _ in range(3000):
             try:
                 forge()

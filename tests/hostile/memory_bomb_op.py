@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: a memory bomb inside exp's _backward, in this process and in forked children
 # where: exp
-# modes: strong weak
+# modes: strong weak container strong-bare weak-bare container-bare
 # needs: cgroup
 import os
 
