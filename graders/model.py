@@ -188,7 +188,8 @@ class Record:
         where = None
         if isinstance(raw.get("cell"), int) and isinstance(raw.get("line"), int):
             where = (raw["cell"], raw["line"])
-        error = str(raw["error"])[:MAX_TEXT] if "error" in raw else None
+        error = _text(raw["error"], "an error the child could not describe") \
+            if "error" in raw else None
         grads = raw.get("grads") if isinstance(raw.get("grads"), dict) else {}
         ops = raw.get("ops") if isinstance(raw.get("ops"), list) else []
         fd = {name: (pair[0], pair[1]) for name, pair in (raw.get("fd") or {}).items()
@@ -197,9 +198,9 @@ class Record:
         graphs = tuple(raw["graphs"]) if isinstance(raw.get("graphs"), list) else None
         values = {name: raw[name] for name in REFERENCE_PRINTED if name in raw}
         reported = raw.get("values") if isinstance(raw.get("values"), dict) else {}
-        return cls(id=str(raw.get("id"))[:MAX_TEXT], error=error, where=where,
+        return cls(id=_text(raw.get("id")), error=error, where=where,
                    out=raw.get("out"), grads=MappingProxyType(dict(grads)),
-                   ops=tuple(str(label)[:40] for label in ops[:20]),
+                   ops=tuple(label[:40] for label in ops[:20] if isinstance(label, str)),
                    fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values),
                    reported=MappingProxyType(dict(reported)))
 

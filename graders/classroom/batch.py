@@ -52,11 +52,16 @@ class Report:
     ungradable: int = 0
     errors: int = 0
     outdir: Path = Path(".")
+    renamed: list[str] = field(default_factory=list)  # ids that are not the name on disk
 
     def line(self) -> str:
         return (f"{self.found} submissions: {self.graded} graded, {self.unchanged} unchanged "
                 f"(not regraded), {self.ungradable} not gradable, {self.errors} grader errors; "
                 f"grades in {self.outdir / 'grades.csv'}")
+
+    def lines(self) -> list[str]:
+        """The summary line, then one line per id that had to be changed, and why."""
+        return [self.line(), *(f"id {line}" for line in self.renamed)]
 
 
 def _op_rows(ops) -> list[dict]:
@@ -111,7 +116,8 @@ def run(paths: list[str | Path], options: Options) -> Report:
     results_dir.mkdir(parents=True, exist_ok=True)
     subs = discover.shard(discover.discover(paths, assignment=options.nbgrader_assignment),
                           options.shard)
-    report = Report(found=len(subs), outdir=outdir)
+    report = Report(found=len(subs), outdir=outdir,
+                    renamed=[f"{sub.student}: {sub.renamed}" for sub in subs if sub.renamed])
     with Gradebook(outdir) as book:
         jobs, known = [], []
         isolation = planned_isolation(options.strong)
@@ -203,8 +209,25 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
         report.graded += 1
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CWE-1236).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+MAX_CELL = 32_000  # spreadsheets cap a cell at 32,767 characters
+
+
+def csv_cell(text: str) -> str:
+    """A text cell that a spreadsheet shows as text: a formula prefix is quoted with `'`, line
+    breaks become spaces, and the length is bounded (with a note of how much was cut)."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    if len(text) > MAX_CELL:
+        text = text[:MAX_CELL - 40] + f" ... ({len(text) - MAX_CELL + 40} characters cut)"
+    return text
+
+
 def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
-    """grades.csv: one row per student, a column of points per op, total, and the problem."""
+    """grades.csv: one row per student, a column of points per op, total, and the problem.
+    Every text cell goes through `csv_cell`; numbers are the grader's own."""
     present = {op["op"] for row in rows for op in row.ops}
     ops = [key for key in assignment.ops if key in present]
     ops += sorted(present - set(ops))
@@ -217,7 +240,8 @@ def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
         writer.writerow(header)
         for row in rows:
             points = {op["op"]: op["points"] for op in row.ops}
-            writer.writerow([row.student, *([row.assignment] if with_assignment else []),
+            writer.writerow([csv_cell(row.student),
+                             *([csv_cell(row.assignment)] if with_assignment else []),
                              *(f"{points[key]:g}" if key in points else "" for key in ops),
-                             f"{row.score:g}", f"{row.max_score:g}", row.problem or ""])
+                             f"{row.score:g}", f"{row.max_score:g}", csv_cell(row.problem or "")])
     temporary.replace(path)

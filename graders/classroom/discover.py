@@ -13,8 +13,10 @@ that cannot be a submission gets a `problem` so the batch can give it a row with
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 SUFFIXES = (".ipynb", ".py")
@@ -30,6 +32,7 @@ class Submission:
     path: Path
     assignment: str = ""
     problem: str | None = None  # known before grading: the batch records it with score 0
+    renamed: str | None = None  # why the id is not the name on disk (see `assign_ids`)
 
 
 def _clean(student: str) -> str:
@@ -37,31 +40,50 @@ def _clean(student: str) -> str:
 
 
 def _candidates(folder: Path) -> list[Path]:
-    """Submission-looking files under `folder`, skipping checkpoints and grader output."""
+    """Submission-looking files under `folder`, skipping checkpoints, grader output and hidden
+    folders. Walked with an explicit stack (a folder nested thousands deep is only deep, not a
+    crash) and never through a symlinked folder (no loops); a file is only looked at, never
+    opened: a FIFO or a symlink named `x.ipynb` is returned for the loader to refuse."""
     found = []
-    for path in sorted(folder.rglob("*")):
-        parts = set(path.relative_to(folder).parts)
-        if parts & SKIP_PARTS or any(p.startswith(".") for p in parts):
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
             continue
-        if path.suffix in SUFFIXES and (path.is_file() or path.is_symlink()):
-            found.append(path)
-    return found
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name in SKIP_PARTS:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif Path(entry.name).suffix in SUFFIXES:
+                found.append(Path(entry.path))
+    return sorted(found)
 
 
 def _nbgrader(submitted: Path, assignment: str | None) -> list[Submission]:
     subs = []
-    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+    for student_dir in _folders(submitted):
+        for assignment_dir in _folders(student_dir):
             if assignment and assignment_dir.name != assignment:
                 continue
             files = _candidates(assignment_dir)
             if not files:
-                subs.append(Submission(_clean(student_dir.name), assignment_dir,
+                subs.append(Submission(student_dir.name, assignment_dir,
                                        assignment_dir.name,
                                        f"{assignment_dir}: no .ipynb or .py file submitted"))
                 continue
-            subs.append(_pick(_clean(student_dir.name), files, assignment_dir.name))
+            subs.append(_pick(student_dir.name, files, assignment_dir.name))
     return subs
+
+
+def _folders(parent: Path) -> list[Path]:
+    """The real (not symlinked) folders in `parent`, sorted."""
+    try:
+        return sorted(Path(e.path) for e in os.scandir(parent) if e.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
 
 
 def _pick(student: str, files: list[Path], assignment: str = "") -> Submission:
@@ -69,7 +91,9 @@ def _pick(student: str, files: list[Path], assignment: str = "") -> Submission:
     notebooks = [f for f in files if f.suffix == ".ipynb"]
     chosen = notebooks or files
     if len(chosen) > 1:
-        names = ", ".join(f.name for f in chosen)
+        names = ", ".join(f.name[:80] for f in chosen[:5])
+        if len(chosen) > 5:
+            names += f", and {len(chosen) - 5} more"
         return Submission(student, chosen[0], assignment,
                           f"{chosen[0].parent}: {len(chosen)} candidate files ({names}); "
                           "submit exactly one notebook")
@@ -81,12 +105,12 @@ def _plain(folder: Path) -> list[Submission]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.name in SKIP_PARTS:
             continue
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             files = _candidates(path)
             if files:
-                subs.append(_pick(_clean(path.name), files))
+                subs.append(_pick(path.name, files))
         elif path.suffix in SUFFIXES:
-            subs.append(Submission(_clean(path.stem), path))
+            subs.append(Submission(path.stem, path))
     return subs
 
 
@@ -100,35 +124,58 @@ def discover(paths: list[str | Path], *, assignment: str | None = None) -> list[
     for raw in paths:
         path = Path(raw)
         if not path.exists() and not path.is_symlink():
-            subs.append(Submission(_clean(path.stem), path, assignment or "",
+            subs.append(Submission(path.stem, path, assignment or "",
                                    f"{path}: no such file or folder"))
         elif not path.is_dir():
-            subs.append(Submission(_clean(path.stem), path, assignment or ""))
+            subs.append(Submission(path.stem, path, assignment or ""))
         elif (path / "submitted").is_dir():
             subs += _nbgrader(path / "submitted", assignment)
         elif path.name == "submitted":
             subs += _nbgrader(path, assignment)
         elif path.parent.name == "submitted":  # one student's folder
-            subs += [s for s in _nbgrader(path.parent, assignment)
-                     if s.student == _clean(path.name)]
+            subs += [s for s in _nbgrader(path.parent, assignment) if s.student == path.name]
         else:
             subs += _plain(path)
-    return _unique(subs)
+    return assign_ids(subs)
 
 
-def _unique(subs: list[Submission]) -> list[Submission]:
-    """Two files claiming one student id both get graded, under distinct ids."""
-    seen: dict[tuple[str, str], int] = {}
-    out = []
+def _tag(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+
+
+def assign_ids(subs: list[Submission]) -> list[Submission]:
+    """Give each submission its id by one stable rule; an id never goes to another file.
+
+    - A name that is already a clean id (letters, digits, `_ . @ + -`) is the id.
+    - A name that needed cleaning gets the cleaned form plus `~` and a tag of the original
+      name (`bob!smith` -> `bob_smith~1a2b3c`): it cannot take `bob_smith` from a real Bob,
+      and `~` is never in a clean name, so no name can claim a tagged id either.
+    - Ids that are equal ignoring case (`Alice`, `alice`: one file on a case-insensitive file
+      system), or equal outright (the same name in two folders given), each get a tag of their
+      path instead: every one is graded, none overwrites another, whatever the order.
+
+    Each changed id carries `renamed`, the reason, which the batch reports.
+    """
+    named = []
     for sub in subs:
-        key = (sub.student, sub.assignment)
-        count = seen.get(key, 0)
-        seen[key] = count + 1
-        if count:
-            sub = Submission(f"{sub.student}~{count + 1}", sub.path, sub.assignment,
-                             sub.problem)
-        out.append(sub)
-    return sorted(out, key=lambda s: (s.student, str(s.path)))
+        clean = _clean(sub.student)
+        if clean != sub.student:
+            sub = replace(sub, student=f"{clean}~{_tag(sub.student)}",
+                          renamed=f"{sub.student!r} has characters an id cannot carry")
+        named.append(sub)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, sub in enumerate(named):
+        groups.setdefault((sub.student.casefold(), sub.assignment), []).append(index)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        names = ", ".join(sorted({str(named[i].path) for i in members}))
+        for index in members:
+            sub = named[index]
+            named[index] = replace(sub, student=f"{sub.student}~{_tag(str(sub.path))}",
+                                   renamed=f"{len(members)} submissions claim the id "
+                                           f"{sub.student!r} ({names})")
+    return sorted(named, key=lambda s: (s.student, str(s.path)))
 
 
 def shard(subs: list[Submission], spec: str | None) -> list[Submission]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.classroom import seeds
+from graders.run.loader import SubmissionError, open_regular
 
 FILENAME = "gradebook.sqlite"
 SCHEMA = """
@@ -83,15 +84,17 @@ class Row:
 
 
 def content_hash(path: Path) -> str:
-    """sha256 of the file's bytes; a missing or unreadable file hashes its error message, so it
-    still gets a stable key (and a row)."""
+    """sha256 of the file's bytes; a file that is missing, unreadable, not a regular file (a
+    FIFO, a symlink to a device) or too big hashes the reason instead, read without opening
+    anything that could block, so it still gets a stable key (and a row)."""
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_regular(Path(path)), "rb") as handle:
             for block in iter(lambda: handle.read(1 << 16), b""):
                 digest.update(block)
-    except OSError as error:
-        digest.update(f"unreadable: {type(error).__name__}".encode())
+    except (OSError, SubmissionError) as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        digest.update(f"unreadable: {reason}".encode())
         return "unreadable-" + digest.hexdigest()[:56]
     return digest.hexdigest()
 

@@ -158,7 +158,7 @@ def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
         report = batch.run(paths, settings)
     except executors.ExecutorError as error:
         raise UsageError(str(error)) from None
-    print(report.line())
+    print("\n".join(report.lines()))
     if args.verbose:
         print((out / "summary.md").read_text(encoding="utf-8"))
     return 0

@@ -235,9 +235,12 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         spec = optable.op(group.key)
         points = assignment.points_for(group.key)
         if spec.optional:
-            if spec.method not in methods:
-                continue
             points = float(assignment.points.get(group.key, 0.0))
+            if spec.method not in methods:
+                if points <= 0:
+                    continue  # an extra the assignment does not grade
+                results.append(_not_defined(spec, points, assignment))
+                continue  # worth points: missing costs them (the maximum is the assignment's)
         result = SCORERS[spec.kind](spec, group, outcome, oracle, points)
         result.hidden = result.key in assignment.hidden
         results.append(result)
@@ -287,12 +290,22 @@ def _link_root_causes(results: list[OpResult]) -> None:
         result.root_cause = ", ".join(causes) or None
 
 
+def _not_defined(spec: OpSpec, points: float, assignment: Assignment) -> OpResult:
+    result = OpResult(spec.key, spec.task, spec.title, points, optional=True,
+                      error=f"not implemented: `Value` has no method `{spec.method}`, which "
+                            f"this assignment grades ({points:g} points)")
+    result.subchecks = [SubCheck("runs", 1.0, False)]
+    result.hidden = spec.key in assignment.hidden
+    return result
+
+
 def unscored(assignment: Assignment, reason: str) -> list[OpResult]:
-    """Zero-point rows for every op, so a submission that could not run still has each column."""
+    """Zero-point rows for every op the assignment gives points, so a submission that could not
+    run still has each column and the same maximum as every other."""
     results = []
     for key in assignment.ops:
         spec = optable.op(key)
-        if spec.optional:
+        if spec.optional and assignment.points.get(key, 0.0) <= 0:
             continue
         result = OpResult(key, spec.task, spec.title, assignment.points_for(key), error=reason)
         result.subchecks = [SubCheck("runs", 1.0, False)]

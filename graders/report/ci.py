@@ -13,6 +13,7 @@ workflow commands (set outputs, add annotations, mask or unmask values).
 from __future__ import annotations
 
 import base64
+import bisect
 import io
 import json
 import os
@@ -41,7 +42,9 @@ def _code_lines(path: Path) -> list[tuple[int, str]]:
     """(line in the file as GitHub numbers it, code text) for every code line of a submission.
 
     For a notebook, the line is the one in the .ipynb's JSON where that source line is stored,
-    so an annotation lands on the student's code when the notebook is viewed as a file.
+    so an annotation lands on the student's code when the notebook is viewed as a file. Linear
+    in the file's size: each file line holding one JSON string is decoded once into an index,
+    and each source line takes the first indexed line after the previous one.
     """
     try:
         raw = path.read_text(encoding="utf-8", errors="replace")
@@ -51,28 +54,42 @@ def _code_lines(path: Path) -> list[tuple[int, str]]:
         return list(enumerate(raw.splitlines(), start=1))
     try:
         notebook = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         return []
-    file_lines = raw.splitlines()
+    stored = _stored_strings(raw.splitlines())
     out, cursor = [], 0
     for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        for text in source.splitlines():
-            encoded = json.dumps(text + "\n")[1:-3] if text else None
-            line = None
-            if encoded:
-                for number in range(cursor, len(file_lines)):
-                    if encoded in file_lines[number]:
-                        line, cursor = number + 1, number
-                        break
-            out.append((line or 1, text))
+        if isinstance(source, list):
+            source = "".join(part for part in source if isinstance(part, str))
+        for text in (source if isinstance(source, str) else "").splitlines():
+            numbers = stored.get(text, ())
+            at = bisect.bisect_right(numbers, cursor)
+            if text and at < len(numbers):
+                cursor = numbers[at]
+            out.append((cursor or 1, text))
     return out
+
+
+def _stored_strings(file_lines: list[str]) -> dict[str, list[int]]:
+    """{decoded text: [file line numbers]} for file lines that are one JSON string (a source
+    line as nbformat writes it: `"text\\n",`), whichever way the writer escaped it."""
+    index: dict[str, list[int]] = {}
+    for number, line in enumerate(file_lines, start=1):
+        literal = line.strip().removesuffix(",")
+        if len(literal) < 2 or literal[0] != '"' or literal[-1] != '"':
+            continue
+        try:
+            text = json.loads(literal)
+        except ValueError:
+            continue
+        index.setdefault(text.removesuffix("\n"), []).append(number)
+    return index
 
 
 def locate(result: Result, path: Path) -> dict[str, int]:

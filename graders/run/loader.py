@@ -52,12 +52,19 @@ class Program:
         return {"cells": [{"index": c.index, "source": c.source} for c in self.cells]}
 
 
-def read_bytes(path: Path) -> bytes:
-    """Read a regular file without following a symlink, within the size cap."""
+def open_regular(path: Path) -> int:
+    """An fd for `path` if it is a regular file within the size cap, else SubmissionError.
+
+    Checked without following a symlink, and opened non-blocking and re-checked on the fd, so
+    a FIFO, a device (a symlink to /dev/zero) or a file swapped in between is refused without
+    a read that could hang or never end.
+    """
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         raise SubmissionError(f"{path}: no such file") from None
+    except OSError as error:
+        raise SubmissionError(f"{path}: cannot be read ({error.strerror})") from None
     if stat.S_ISLNK(info.st_mode):
         raise SubmissionError(f"{path}: is a symbolic link; submit the file itself")
     if not stat.S_ISREG(info.st_mode):
@@ -65,9 +72,20 @@ def read_bytes(path: Path) -> bytes:
     if info.st_size > MAX_FILE_BYTES:
         raise SubmissionError(f"{path}: {info.st_size} bytes, over the {MAX_FILE_BYTES} byte "
                               "limit for a submission file")
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as handle:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        raise SubmissionError(f"{path}: cannot be read ({error.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SubmissionError(f"{path}: not a regular file")
+    return fd
+
+
+def read_bytes(path: Path) -> bytes:
+    """A submission file's bytes (a regular file, within the size cap)."""
+    with os.fdopen(open_regular(path), "rb") as handle:
         return handle.read(MAX_FILE_BYTES + 1)
 
 
@@ -117,6 +135,19 @@ def _is_solution(cell: dict) -> bool:
     return isinstance(nbgrader, dict) and nbgrader.get("solution") is True
 
 
+def _v3_cells(path: Path, worksheets: object) -> list:
+    """The cells of an nbformat-3 notebook's worksheets, refusing any other shape."""
+    if not isinstance(worksheets, list):
+        raise SubmissionError(f"{path}: not a notebook: 'worksheets' is not a list")
+    cells = []
+    for number, sheet in enumerate(worksheets, start=1):
+        inner = sheet.get("cells", []) if isinstance(sheet, dict) else None
+        if not isinstance(inner, list):
+            raise SubmissionError(f"{path}: not a notebook: worksheet {number} has no cell list")
+        cells += inner
+    return cells
+
+
 def cells_from_notebook(path: Path, text: str) -> tuple[list[tuple[int, str]], list[str]]:
     try:
         raw = json.loads(text)
@@ -126,13 +157,17 @@ def cells_from_notebook(path: Path, text: str) -> tuple[list[tuple[int, str]], l
             f"{path}: not a notebook: {what} at line {error.lineno}, column {error.colno} "
             f"({error.msg})"
         ) from None
+    except RecursionError:
+        raise SubmissionError(f"{path}: not a notebook: JSON nested too deeply") from None
+    except ValueError as error:  # an integer past Python's digit limit, and the like
+        raise SubmissionError(f"{path}: not a notebook: {str(error)[:120]}") from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise SubmissionError(f"{path}: not a notebook: JSON without an 'nbformat' field")
     major = raw.get("nbformat")
-    if major == 3:
-        cells = [c for ws in raw.get("worksheets", []) for c in ws.get("cells", [])]
+    if major == 3 and type(major) is int:
+        cells = _v3_cells(path, raw.get("worksheets", []))
         source_key = "input"
-    elif major == 4:
+    elif major == 4 and type(major) is int:
         cells, source_key = raw.get("cells", []), "source"
     else:
         raise SubmissionError(f"{path}: unsupported nbformat {major!r} (3 and 4 are supported)")

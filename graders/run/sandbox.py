@@ -54,7 +54,10 @@ def parse_record(line: bytes) -> dict:
     """Parse one record strictly: JSON object, no NaN/Infinity, size-capped."""
     if len(line) > MAX_RECORD:
         raise ValueError("record over the size limit")
-    record = json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
+    try:
+        record = json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("record nested too deeply") from None
     if not isinstance(record, dict):
         raise ValueError("record is not an object")
     return record
