@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((suffix, mib, real, seconds, seconds / real))
     print(f"{'kind':7} {'MiB':>5} {'seconds':>8} {'s/MiB':>8} {'vs first':>9}")
     first = {}
-    for suffix, mib, real, seconds, per in rows:
+    for suffix, _mib, real, seconds, per in rows:
         first.setdefault(suffix, per)
         print(f"{suffix:7} {real:5.1f} {seconds:8.3f} {per:8.4f} {per / first[suffix]:8.2f}x")
     worst = max(per / first[suffix] for suffix, _, _, _, per in rows)

@@ -68,8 +68,13 @@ def test_discover_keeps_duplicates_and_missing_paths(tmp_path):
     (tmp_path / "a" / "sam.py").write_text("")
     (tmp_path / "b" / "sam.py").write_text("")
     subs = discover.discover([tmp_path / "a", tmp_path / "b", tmp_path / "nope.py"])
-    assert [s.student for s in subs] == ["nope", "sam", "sam~2"]
+    ids = [s.student for s in subs]
+    assert ids[0] == "nope" and len(set(ids)) == 3
+    assert all(i.startswith("sam~") for i in ids[1:])  # neither takes the other's id
+    assert all("2 submissions claim the id 'sam'" in s.renamed for s in subs[1:])
     assert "no such file" in subs[0].problem
+    again = discover.discover([tmp_path / "b", tmp_path / "a", tmp_path / "nope.py"])
+    assert {s.student: s.path for s in again} == {s.student: s.path for s in subs}
 
 
 def test_shards_split_the_class_without_overlap(tmp_path):

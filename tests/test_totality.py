@@ -115,7 +115,7 @@ NOTEBOOKS = [
 def test_a_malformed_notebook_is_a_problem_with_a_reason(tmp_path, notebook):
     path = tmp_path / "broken.ipynb"
     path.write_text(notebook)
-    with pytest.raises(SubmissionError, match="broken.ipynb"):
+    with pytest.raises(SubmissionError, match=r"broken\.ipynb"):
         load(path)
 
 

@@ -19,6 +19,7 @@ from graders.atomic import write_json_atomic
 from graders.classroom import discover, executors, seeds, summary
 from graders.classroom.gradebook import Gradebook, Row, content_hash
 from graders.model import Limits
+from graders.report.encode import csv_cell
 from graders.report.gradescope import gradescope
 from graders.run.loader import SubmissionError, load
 from graders.run.sandbox import planned_isolation
@@ -207,22 +208,6 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
         report.ungradable += 1
     else:
         report.graded += 1
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CWE-1236).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
-MAX_CELL = 32_000  # spreadsheets cap a cell at 32,767 characters
-
-
-def csv_cell(text: str) -> str:
-    """A text cell that a spreadsheet shows as text: a formula prefix is quoted with `'`, line
-    breaks become spaces, and the length is bounded (with a note of how much was cut)."""
-    text = text.replace("\r", " ").replace("\n", " ")
-    if text.startswith(FORMULA_PREFIXES):
-        text = "'" + text
-    if len(text) > MAX_CELL:
-        text = text[:MAX_CELL - 40] + f" ... ({len(text) - MAX_CELL + 40} characters cut)"
-    return text
 
 
 def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:

@@ -37,7 +37,9 @@ def add_parser(subparsers) -> None:
                         help="one file: write a report a student can read, .html (formulas "
                              "rendered, works offline) or .md; may be repeated")
     parser.add_argument("--audience", choices=("student", "instructor"), default="student",
-                        help="who reads --feedback: students see only hidden checks' verdicts")
+                        help="who reads every report of this run (the table, --feedback, "
+                             "--github, --junit): a student (the default) sees only hidden "
+                             "checks' verdicts; instructor shows everything")
     batch = parser.add_argument_group("grading a class")
     batch.add_argument("--out", metavar="OUTDIR",
                        help="batch: write results/, gradebook.sqlite, grades.csv, summary.md")
@@ -101,9 +103,9 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
                    strong=False if args.weak_isolation else None)
     if args.github:
         from graders.report import ci
-        ci.github(result, path, environ=os.environ, stream=sys.stdout)
+        ci.github(result, path, environ=os.environ, stream=sys.stdout, audience=args.audience)
     else:
-        render(result, verbose=args.verbose)
+        render(result, verbose=args.verbose, audience=args.audience)
     for target in args.feedback:
         if not target.endswith((".html", ".htm", ".md")):
             raise UsageError(f"--feedback {target}: the name must end in .html or .md")
@@ -123,7 +125,7 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     if args.junit:
         from graders.report import ci
         try:
-            ci.write_junit(result, args.junit)
+            ci.write_junit(result, args.junit, args.audience)
         except OSError as error:
             print(f"gradkit grade: error: cannot write {args.junit}: {error}", file=sys.stderr)
             status = 1

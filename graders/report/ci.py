@@ -24,18 +24,15 @@ from typing import TextIO
 from xml.etree import ElementTree
 
 from graders.model import Result
-from graders.report.text import explain
+from graders.report import encode
+from graders.report.text import brief
 from graders.spec import optable
 
 MAX_ANNOTATIONS = 10
 
 
-def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+escape_data = encode.workflow_data  # the workflow-command encoders (report/encode.py)
+escape_property = encode.workflow_property
 
 
 def _code_lines(path: Path) -> list[tuple[int, str]]:
@@ -109,15 +106,16 @@ def locate(result: Result, path: Path) -> dict[str, int]:
     return where
 
 
-def step_summary(result: Result) -> str:
-    """GitHub-flavoured Markdown: the per-op table (well under the 1 MiB limit)."""
+def step_summary(result: Result, audience: str = "student") -> str:
+    """GitHub-flavoured Markdown: the per-op table (well under the 1 MiB limit). GFM renders
+    raw HTML, so every text goes through the Markdown encoder; `<br>` is the grader's own."""
     lines = [f"## gradkit: {result.score:g} / {result.max_score:g}", ""]
     if result.problem:
         lines += [f"**Not graded:** {_cell(result.problem)}", ""]
     lines += ["| task | op | points | status | what to look at |",
               "| --- | --- | ---: | --- | --- |"]
     for op in result.ops:
-        hint = "<br>".join(_cell(line) for line in explain(op)[:3])
+        hint = "<br>".join(_cell(line) for line in brief(op, audience)[:3])
         icon = "✅" if op.passed else "❌"
         lines.append(f"| {op.task} | `{op.key}` | {op.points:g} / {op.max_points:g} | "
                      f"{icon} {op.status} | {hint} |")
@@ -125,17 +123,18 @@ def step_summary(result: Result) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")[:300]
+    return encode.markdown(text[:300])
 
 
-def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS) -> list[str]:
+def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS,
+                audience: str = "student") -> list[str]:
     """One `::error` per failing op, pointing at its method, at most `cap`."""
     where = locate(result, path)
     out = []
     for op in result.ops:
         if op.passed:
             continue
-        message = "\n".join(explain(op)[:4]) or (op.error or "failed")
+        message = "\n".join(brief(op, audience)[:4])
         title = f"{op.key}: {op.points:g}/{op.max_points:g} points"
         out.append(f"::error file={escape_property(str(path))},line={where.get(op.key, 1)},"
                    f"title={escape_property(title)}::{escape_data(message)}")
@@ -147,7 +146,7 @@ def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS) -> list[
     return out
 
 
-def classroom(result: Result, path: Path) -> dict:
+def classroom(result: Result, path: Path, audience: str = "student") -> dict:
     """GitHub Classroom's runner result (autograding-grading-reporter sums `tests[].score`)."""
     where = locate(result, path)
     status = "error" if result.problem else ("pass" if result.score == result.max_score
@@ -159,7 +158,7 @@ def classroom(result: Result, path: Path) -> dict:
         "tests": [{
             "name": f"{op.key}: {op.title}",
             "status": "pass" if op.passed else ("error" if result.problem else "fail"),
-            "message": "\n".join(explain(op)) or "passed",
+            "message": "\n".join(brief(op, audience)) or "passed",
             "test_code": "",
             "filename": str(path),
             "line_no": where.get(op.key, 1),
@@ -169,13 +168,15 @@ def classroom(result: Result, path: Path) -> dict:
     }
 
 
-def classroom_output(result: Result, path: Path) -> str:
-    compact = json.dumps(classroom(result, path), separators=(",", ":"))
+def classroom_output(result: Result, path: Path, audience: str = "student") -> str:
+    compact = json.dumps(classroom(result, path, audience), separators=(",", ":"))
     return base64.b64encode(compact.encode()).decode("ascii")
 
 
-def junit_xml(result: Result) -> str:
-    """xunit2-style XML: a testsuite per submission, a testcase per op."""
+def junit_xml(result: Result, audience: str = "student") -> str:
+    """xunit2-style XML: a testsuite per submission, a testcase per op. Every text and
+    attribute goes through the XML encoder, so the file stays well-formed."""
+    x = encode.xml_text
     failures = sum(not op.passed for op in result.ops)
     suite = ElementTree.Element("testsuite", {
         "name": "gradkit", "tests": str(len(result.ops)),
@@ -185,14 +186,14 @@ def junit_xml(result: Result) -> str:
     properties = ElementTree.SubElement(suite, "properties")
     for name, value in (("score", result.score), ("max_score", result.max_score),
                         ("seed", result.seed), ("submission", result.submission)):
-        ElementTree.SubElement(properties, "property", {"name": name, "value": str(value)})
+        ElementTree.SubElement(properties, "property", {"name": name, "value": x(value)})
     for op in result.ops:
         case = ElementTree.SubElement(suite, "testcase", {
-            "classname": f"gradkit.{Path(result.submission).stem}", "name": op.key,
+            "classname": x(f"gradkit.{Path(result.submission).stem}"), "name": op.key,
             "time": "0"})
         if op.passed:
             continue
-        text = "\n".join(explain(op)) or (op.error or "")
+        text = x("\n".join(brief(op, audience)))
         kind = "error" if result.problem else "failure"
         element = ElementTree.SubElement(case, kind, {
             "message": f"{op.key}: {op.points:g}/{op.max_points:g} points",
@@ -205,9 +206,9 @@ def junit_xml(result: Result) -> str:
         root, encoding="unicode") + "\n"
 
 
-def write_junit(result: Result, target: str | os.PathLike) -> None:
+def write_junit(result: Result, target: str | os.PathLike, audience: str = "student") -> None:
     Path(target).parent.mkdir(parents=True, exist_ok=True)
-    Path(target).write_text(junit_xml(result), encoding="utf-8")
+    Path(target).write_text(junit_xml(result, audience), encoding="utf-8")
 
 
 def _append(target: str | None, text: str) -> None:
@@ -216,24 +217,27 @@ def _append(target: str | None, text: str) -> None:
             handle.write(text)
 
 
-def github(result: Result, path: Path, *, environ=os.environ, stream: TextIO) -> None:
+def github(result: Result, path: Path, *, environ=os.environ, stream: TextIO,
+           audience: str = "student") -> None:
     """Everything a GitHub Actions step shows: the report (student-controlled text fenced off
-    from the runner), annotations, the job summary and the step outputs."""
+    from the runner, and free of terminal escapes), annotations, the job summary and the step
+    outputs, all in `audience`'s view (a student reads every one of them)."""
     from graders.report.terminal import render
 
     token = secrets.token_hex(16)
     buffer = io.StringIO()
-    render(result, file=buffer)
+    render(result, file=buffer, audience=audience)
     stream.write(f"::stop-commands::{token}\n")
     if result.output:
-        stream.write("--- what your code printed ---\n" + result.output.rstrip("\n") + "\n")
+        stream.write("--- what your code printed ---\n"
+                     + encode.terminal(result.output.rstrip("\n")) + "\n")
     stream.write(buffer.getvalue())
     stream.write(f"::{token}::\n")
-    for line in annotations(result, path):
+    for line in annotations(result, path, audience=audience):
         stream.write(line + "\n")
     stream.write(f"::notice title=gradkit::Points {result.score:g}/{result.max_score:g}\n")
     stream.flush()
-    _append(environ.get("GITHUB_STEP_SUMMARY"), step_summary(result))
+    _append(environ.get("GITHUB_STEP_SUMMARY"), step_summary(result, audience))
     _append(environ.get("GITHUB_OUTPUT"),
-            f"result={classroom_output(result, path)}\n"
+            f"result={classroom_output(result, path, audience)}\n"
             f"score={result.score:g}\nmax-score={result.max_score:g}\n")

@@ -9,11 +9,11 @@ is untrusted.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from graders.model import OpResult
+from graders.report import encode
 from graders.report.sections import check_audience, sections, unicode_formula
 
 STYLE = """
@@ -39,8 +39,7 @@ math { font-size: 1.08em; }
 """
 
 
-def esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+esc = encode.html_text  # the one HTML encoder (report/encode.py)
 
 
 def _formula(markup: str, text: str) -> str:

@@ -1,30 +1,20 @@
 """Reports in Markdown: Gradescope's test and top-level output, and the `.md` feedback page.
 
 Every piece of free or untrusted text goes through `md_escape` (or `md_code` for formulas and
-error text), the one Markdown escaper of every path.
+error text): `report/encode.py`'s Markdown encoder, the one of every path.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from graders.model import OpResult
+from graders.report import encode
 from graders.report.sections import sections
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>~&])")
-
-
-def md_escape(text: str) -> str:
-    """Untrusted or free text made inert in Markdown: no emphasis, links, HTML or tables."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def md_code(text: str) -> str:
-    """A formula or an error as an inline code span: backticks cannot close it early, and angle
-    brackets become look-alikes so no renderer that treats spans loosely sees a tag."""
-    text = " ".join(str(text).split()).replace("`", "ʼ")
-    return "`" + text.replace("<", "‹").replace(">", "›") + "`"
+# The Markdown encoder (report/encode.py), under the names every Markdown writer imports.
+md_escape = encode.markdown
+md_code = encode.markdown_code
 
 
 def markdown_for_op(op: OpResult, audience: str = "student") -> str:

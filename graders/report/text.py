@@ -8,8 +8,9 @@ from graders.model import OpResult
 from graders.report.sections import sections
 
 
-def explain(op: OpResult, audience: str = "instructor") -> list[str]:
-    """Plain lines explaining a failing op (empty for a passing one or a hidden one)."""
+def explain(op: OpResult, audience: str = "student") -> list[str]:
+    """Plain lines explaining a failing op (empty for a passing one, and for a hidden one in
+    the student's view, the default: the instructor's view is asked for by name)."""
     data = sections(op, audience)
     if data["passed"] or data["hidden"]:
         return []
@@ -29,6 +30,17 @@ def explain(op: OpResult, audience: str = "instructor") -> list[str]:
     lines += data["forward_notes"]
     lines += [f"hint: {hint}" for hint in data["hints"]]
     return lines
+
+
+def brief(op: OpResult, audience: str = "student") -> list[str]:
+    """`explain`, or for a failing op it says nothing about, the one line that may be shown:
+    a hidden check says only that it failed; any other, its error."""
+    lines = explain(op, audience)
+    if lines or op.passed:
+        return lines
+    if op.hidden and audience == "student":
+        return ["a hidden check failed: its details are shown when grades are published"]
+    return [op.error or "failed"]
 
 
 def verdict_line(op: OpResult) -> str:

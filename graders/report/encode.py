@@ -1,0 +1,90 @@
+"""One encoder per output format: every writer of a format puts its text through that one.
+
+Text in a report can come from the student: exception messages, what their code printed, cell
+errors, file and folder names. Each format has its own ways for such text to become something
+else (a Markdown heading or tracking image, an HTML tag, a workflow command, an XML document
+that no longer parses, a terminal escape that writes the clipboard, a spreadsheet formula), so
+each has one function here that makes text inert in it. `tests/test_encoders.py` feeds every
+one the same hostile strings.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and
+# isolates that make a line display in another order than it reads (Trojan Source).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters XML 1.0 cannot carry at all, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Escaped wherever they are: emphasis, code, links and images (`[`), headings, tables, raw HTML
+# and entities, strikethrough, autolinks (`https:`, `a@b`), math and superscript extensions.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~&:@{}$^])")
+# Special only at the start of a line: list items, setext underlines, ordered lists.
+_MARKDOWN_LINE_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
+_WWW = re.compile(r"(?i)\b(www)\.")  # GFM links a bare www.example.com
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")  # a spreadsheet runs these (CWE-1236)
+MAX_CELL = 32_000  # spreadsheets cap a cell at 32,767 characters
+
+
+def printable(text: object) -> str:
+    """The text without control characters (terminal escapes, NUL, bidi overrides); a line
+    ending `\r\n` stays a line ending, a lone `\r` (which overwrites a line) does not."""
+    return _CONTROL.sub("\ufffd", str(text).replace("\r\n", "\n"))
+
+
+def terminal(text: object) -> str:
+    """For a terminal or a CI log: printable, so no escape sequence reaches the emulator (OSC 52
+    clipboard writes, cursor moves that paint a fake score). Rich markup is the caller's to
+    avoid: pass this to `rich.text.Text`, never to a markup string."""
+    return printable(text)
+
+
+def markdown(text: object) -> str:
+    """Inline Markdown that stays text: one line, markup characters backslash-escaped (any
+    ASCII punctuation may be, in CommonMark and GFM), so no heading, list, emphasis, link,
+    image, autolink, table cell or HTML tag can be made of it, wherever it is placed."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
+    text = _WWW.sub(r"\1\\.", text)
+    return _MARKDOWN_LINE_START.sub(
+        lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], text)
+
+
+def markdown_code(text: object) -> str:
+    """A formula or an error as an inline code span: backticks cannot close it early, and angle
+    brackets become look-alikes so no renderer that treats spans loosely sees a tag."""
+    text = " ".join(printable(text).split()).replace("`", "ʼ")
+    return "`" + text.replace("<", "‹").replace(">", "›") + "`"
+
+
+def html_text(text: object) -> str:
+    """HTML text or attribute value."""
+    return html.escape(printable(text), quote=True)
+
+
+def xml_text(text: object) -> str:
+    """Text XML 1.0 can carry (ElementTree escapes the rest when it writes): characters XML
+    cannot hold at all become U+FFFD, so the document stays well-formed."""
+    return _NOT_XML.sub("\ufffd", printable(text))
+
+
+def workflow_data(text: object) -> str:
+    """The message of a GitHub Actions workflow command (`::error ...::MESSAGE`)."""
+    return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def workflow_property(text: object) -> str:
+    """A property of a workflow command (`file=`, `title=`)."""
+    return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def csv_cell(text: object) -> str:
+    """A text cell a spreadsheet shows as text: a formula prefix is quoted with `'`, line breaks
+    become spaces, and the length is bounded (with a note of how much was cut)."""
+    text = printable(text).replace("\r", " ").replace("\n", " ")
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    if len(text) > MAX_CELL:
+        text = text[:MAX_CELL - 40] + f" ... ({len(text) - MAX_CELL + 40} characters cut)"
+    return text
