@@ -211,3 +211,105 @@ def test_the_results_file_is_replaced_atomically_and_never_through_a_symlink(tmp
     write_json_atomic(target, {"score": 1})
     assert json.loads(target.read_text()) == {"score": 1}
     assert [p.name for p in tmp_path.iterdir()] != [] and not list(tmp_path.glob(".results*"))
+
+
+@pytest.mark.sandbox
+@needs_bwrap
+def test_dev_is_read_only_and_dev_shm_is_capped(tmp_path):
+    result = run(tmp_path, """
+import os
+try:
+    open("/dev/planted", "w").close()
+    print("wrote /dev")
+except OSError as error:
+    print("refused /dev", type(error).__name__)
+written = 0
+try:
+    with open("/dev/shm/fill", "wb") as handle:
+        for _ in range(64):
+            handle.write(b"x" * (1 << 20))
+            handle.flush()
+            written += 1
+except OSError as error:
+    print("shm full after", written, "MiB:", type(error).__name__)
+""", guard=False)
+    assert "refused /dev" in result.output
+    assert "shm full after 0 MiB" in result.output or "shm full after 1 MiB" in result.output
+
+
+SNOOP_PACKAGES = """
+import sys
+for path in {paths!r}:
+    sys.path.append(path)
+for name in ("sympy", "graders", "mpmath"):
+    try:
+        __import__(name)
+        print("IMPORTED", name)
+    except ImportError:
+        print("no", name)
+"""
+
+
+@pytest.mark.sandbox
+@needs_bwrap
+@pytest.mark.parametrize("guard", [True, False], ids=["guarded", "bare"])
+def test_a_grader_in_a_venv_over_a_non_usr_python_hides_every_package(tmp_path, guard):
+    """The child runs the venv's *base* interpreter; the base's site-packages must be hidden
+    as well as the venv's, whatever the layout (this machine's is pyenv's, outside /usr)."""
+    import subprocess
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(venv)], check=True)
+    base_paths = sysconfig.get_paths(vars={"base": sys.base_prefix,
+                                           "platbase": sys.base_exec_prefix})
+    venv_paths = sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})
+    paths = sorted({base_paths["purelib"], base_paths["platlib"], venv_paths["purelib"]})
+    submission = tmp_path / "probe.py"
+    submission.write_text(VALUE + SNOOP_PACKAGES.format(paths=paths))
+    script = (f"from graders.run import sandbox; sandbox.GUARD = {guard}\n"
+              "from graders.api import grade\n"
+              f"r = grade({str(submission)!r}, strong=True)\n"
+              "print(r.isolation); print(r.output)")
+    shown = subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True,
+                           text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert shown.stdout.startswith("bubblewrap")
+    assert "IMPORTED" not in shown.stdout
+    assert shown.stdout.count("no ") == 3
+
+
+PARENT_OPENS = """
+import os, sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(args[0]) if event == "open" else None)
+from graders.api import grade
+result = grade(sys.argv[1], strong=False)
+print("SCORE", result.score)
+for path in opened:
+    if isinstance(path, (str, bytes)):
+        print("OPENED", os.fsdecode(path))
+"""
+
+
+def test_the_parent_reads_no_answer_key_from_disk(tmp_path):
+    """No file a kernel, a weak child or another process of the user could write is read as
+    the answer key: grading opens only the submission, the installed code and its own run
+    folders, never the user's home or cache (where an oracle cache used to live)."""
+    import subprocess
+
+    home = tmp_path / "home"
+    (home / ".cache" / "gradkit").mkdir(parents=True)
+    submission = tmp_path / "sub.py"
+    submission.write_text((Path(__file__).parent / "submissions" / "correct" /
+                           "lecture_style.py").read_text())
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
+           "GRADKIT_CACHE": str(home / "cache")}
+    shown = subprocess.run([sys.executable, "-c", PARENT_OPENS, str(submission)], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert "SCORE 25.0" in shown.stdout, shown.stderr[-2000:]
+    opened = [line[7:] for line in shown.stdout.splitlines() if line.startswith("OPENED ")]
+    assert opened, "the audit hook saw nothing"
+    assert not [p for p in opened if p.startswith(str(home))]
+    assert not list(home.rglob("*.json"))

@@ -1,0 +1,142 @@
+"""A class folder built by an attacker: one student's files can stop, hang or take over nobody.
+
+Each test makes a class with honest students around one hostile entry and runs the real CLI
+(`gradkit grade DIR --out OUT`) under a timeout: the batch must finish, grade every honest
+student, and give the hostile entry a row with a reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from graders.classroom import discover
+from tests.conftest import gradkit
+from tests.corpus import BASE
+
+HONEST = BASE.read_text()
+
+
+def batch(folder: Path, out: Path, *extra: str, timeout: float = 240):
+    run = gradkit("grade", str(folder), "--out", str(out), "-j", "2", *extra, timeout=timeout)
+    assert run.returncode == 0, run.stderr[-2000:]
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        return run, {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def honest(folder: Path, *names: str) -> None:
+    for name in names:
+        (folder / f"{name}.py").write_text(HONEST + f"\n# {name}\n")
+
+
+@pytest.mark.slow
+def test_a_fifo_and_a_symlink_to_dev_zero_are_refused_without_being_read(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    honest(folder, "ann", "zed")
+    os.mkfifo(folder / "fifo.ipynb")
+    (folder / "zero.ipynb").symlink_to("/dev/zero")
+    (folder / "bob").mkdir()
+    os.mkfifo(folder / "bob" / "work.ipynb")
+    run, rows = batch(folder, tmp_path / "out", timeout=120)
+    assert float(rows["ann"]["total"]) == float(rows["zed"]["total"]) == 25
+    assert "not a regular file" in rows["fifo"]["problem"]
+    assert "symbolic link" in rows["zero"]["problem"]
+    assert "not a regular file" in rows["bob"]["problem"]
+    again = gradkit("grade", str(folder), "--out", str(tmp_path / "out"), timeout=120)
+    assert "0 graded, 5 unchanged" in again.stdout  # the refusals are stable rows too
+
+
+def test_a_folder_nested_thousands_deep_is_only_deep(tmp_path):
+    folder = tmp_path / "class"
+    deep = folder / "carl"
+    deep.mkdir(parents=True)
+    honest(folder, "ann")
+    fd = os.open(deep, os.O_RDONLY)
+    try:  # 1,100 levels: past the recursion limit of a recursive walk, within PATH_MAX per step
+        for _ in range(1100):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("work.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
+            f.write(HONEST)
+    finally:
+        os.close(fd)
+    subs = discover.discover([folder])
+    assert [s.student for s in subs] == ["ann", "carl"]
+
+
+def test_a_cleaned_name_cannot_take_a_real_students_id(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "bob!smith.py").write_text("class Value:\n    pass\n")  # sorts before bob_smith
+    honest(folder, "bob_smith")
+    subs = discover.discover([folder])
+    ids = {s.path.name: s.student for s in subs}
+    assert ids["bob_smith.py"] == "bob_smith"
+    assert ids["bob!smith.py"].startswith("bob_smith~")
+    assert "characters an id cannot carry" in next(s.renamed for s in subs if s.renamed)
+
+
+def test_ids_equal_but_for_case_never_share_a_results_file(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    honest(folder, "Alice", "alice")
+    subs = discover.discover([folder])
+    ids = [s.student for s in subs]
+    assert len({i.casefold() for i in ids}) == 2  # distinct even on a case-insensitive disk
+    assert all("claim the id" in s.renamed for s in subs)
+    assert ids == [s.student for s in discover.discover([folder])]  # stable
+
+
+@pytest.mark.slow
+def test_the_batch_reports_every_changed_id(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    honest(folder, "Alice", "alice", "bob_smith")
+    (folder / "bob!smith.py").write_text(HONEST)
+    run, rows = batch(folder, tmp_path / "out")
+    assert run.stdout.count("\nid ") == 3
+    assert "bob_smith" in rows and len(rows) == 4
+    results = sorted(p.name.casefold() for p in (tmp_path / "out" / "results").iterdir())
+    assert len(results) == len(set(results)) == 4
+
+
+@pytest.mark.slow
+def test_spreadsheet_cells_carry_no_formula_and_no_giant_text(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    honest(folder, "ann")
+    (folder / "+cmd").mkdir()
+    (folder / "+cmd" / "a.py").write_text(HONEST)
+    crowd = folder / "=HYPERLINK(x)"
+    crowd.mkdir()
+    for number in range(5000):
+        (crowd / f"candidate_{number:04}_with_a_long_name.py").write_text("")
+    _, rows = batch(folder, tmp_path / "out")
+    with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
+    assert max(map(len, cells)) < 1000
+    assert "and 4995 more" in next(c for c in cells if "candidate" in c)
+
+
+@pytest.mark.slow
+def test_a_rerun_under_other_containment_regrades(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    honest(folder, "ann")
+    out = tmp_path / "out"
+    batch(folder, out, "--weak-isolation")
+    run, _ = batch(folder, out)
+    assert "1 graded, 0 unchanged" in run.stdout
+    run, _ = batch(folder, out)
+    assert "0 graded, 1 unchanged" in run.stdout
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        graders = {row[0] for row in db.execute("SELECT grader FROM gradings")}
+    assert len(graders) == 2
