@@ -244,11 +244,16 @@ def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
     shows = payload.header("shows-bare" if mode.endswith("-bare") else "shows")
     assert not shows or re.search(shows, result.output), f"no {shows!r} in {result.output[:300]!r}"
     assert "WROTE" not in result.output or mode == "weak-bare"
-    if strong:
+    if strong or not mode.endswith("-bare"):  # what the sandbox or the guard must refuse
         assert "LEAK" not in result.output
         assert "CONNECTED" not in result.output
         assert "SYMPY IMPORTED" not in result.output
+        assert "TAMPERED" not in result.output
+        assert "went through" not in result.output
         assert not list(graders_dir.glob("gradkit-hostile-*"))
+    filled = re.search(r"filled (\d+) MiB", result.output)
+    if filled and not mode.endswith("-bare"):
+        assert int(filled[1]) * (1 << 20) <= LIMITS.tmp_bytes + (1 << 20)
 
 
 def test_a_hang_at_the_top_level_ends_with_a_clear_message(tmp_path):

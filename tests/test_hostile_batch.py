@@ -67,8 +67,24 @@ def test_a_folder_nested_thousands_deep_is_only_deep(tmp_path):
             f.write(HONEST)
     finally:
         os.close(fd)
-    subs = discover.discover([folder])
-    assert [s.student for s in subs] == ["ann", "carl"]
+    try:
+        subs = discover.discover([folder])
+        assert [s.student for s in subs] == ["ann", "carl"]
+    finally:
+        _remove_deep(deep)
+
+
+def _remove_deep(top: Path) -> None:
+    """Remove a chain of `d` folders too deep for shutil.rmtree's recursion, bottom first."""
+    fds = [os.open(top, os.O_RDONLY)]
+    while "d" in os.listdir(fds[-1]):
+        fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+    for name in os.listdir(fds[-1]):
+        os.unlink(name, dir_fd=fds[-1])
+    os.close(fds.pop())
+    while fds:
+        os.rmdir("d", dir_fd=fds[-1])
+        os.close(fds.pop())
 
 
 def test_a_cleaned_name_cannot_take_a_real_students_id(tmp_path):

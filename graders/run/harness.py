@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import traceback
+from stat import S_ISDIR
 
 # Private references taken before any student code runs, so that an honest submission that
 # shadows a builtin cannot break the harness. They are not a security boundary: student code
@@ -261,8 +262,9 @@ def _inside(path, roots, packages=PACKAGE_FOLDERS, frozen=frozenset):
 
 
 def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), files_left=None,
-           own_pid=0, protected=(), normal=_normal, inside=_inside, cwd=os.getcwd, type_=type,
-           int_=int, str_=str, nxt=next, refused_events=REFUSED_EVENTS,
+           own_pid=0, protected=(), native=(), normal=_normal, inside=_inside, cwd=os.getcwd,
+           type_=type, int_=int, str_=str, nxt=next, stat_=os.stat, is_dir=S_ISDIR,
+           refused_events=REFUSED_EVENTS,
            writing_events=WRITING_EVENTS, reading_events=READING_EVENTS,
            write_flags=WRITE_FLAGS, denied=PermissionError, missing=ModuleNotFoundError,
            devices=("/dev/null", "/dev/urandom", "/dev/random")):
@@ -274,8 +276,9 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         if top not in allowed_modules:
             raise missing(f"No module named {name!r}: only the standard library and kit can "
                           "be imported while grading")
-        if args[1] is not None and not inside(normal(args[1], cwd), readable):
-            raise missing(f"No module named {name!r} here: it is outside the standard library")
+        if args[1] is not None and not inside(normal(args[1], cwd), native):
+            raise missing(f"No module named {name!r} here: native code is loaded only from "
+                          "the standard library")
         return
     if event in refused_events:
         raise denied(f"{event} is not allowed while grading")
@@ -297,6 +300,13 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
                 raise denied(f"writing {path!r}: too many files written while grading")
         elif not inside(where, readable):
             raise denied(f"reading {path!r} is not allowed while grading")
+        elif not inside(where, writable):
+            try:
+                folder = is_dir(stat_(where).st_mode)
+            except OSError:
+                folder = False
+            if folder:  # a folder's fd is a `dir_fd` that relative paths would escape by
+                raise denied(f"opening the folder {path!r} is not allowed while grading")
         return
     if event in writing_events:
         for path in (args[:2] if event == "os.rename" else args[:1]):
@@ -338,7 +348,7 @@ def install_guard(program_dir, writable):
         {"kit"} | {name.partition(".")[0] for name in DISPLAY_ONLY}
     settings = ((scratch,), (*stdlib, program_dir, scratch, "/etc", "/usr/share/zoneinfo"),
                 frozenset(allowed), itertools.count(int(writable["files"]), -1), os.getpid(),
-                (_guard, _normal, _inside))
+                (_guard, _normal, _inside), stdlib)
     _guard.__defaults__ = settings + GUARD_DEFAULTS[len(settings):]
     sys.addaudithook(_guard)
 

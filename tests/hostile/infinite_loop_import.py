@@ -2,6 +2,6 @@
 # hostile: hangs at the top level, after Value is defined
 # where: end
 # hits: all
-# modes: strong
+# modes: strong weak container
 while True:
     pass
