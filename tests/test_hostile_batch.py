@@ -42,7 +42,7 @@ def test_a_fifo_and_a_symlink_to_dev_zero_are_refused_without_being_read(tmp_pat
     (folder / "zero.ipynb").symlink_to("/dev/zero")
     (folder / "bob").mkdir()
     os.mkfifo(folder / "bob" / "work.ipynb")
-    run, rows = batch(folder, tmp_path / "out", timeout=120)
+    _, rows = batch(folder, tmp_path / "out", timeout=120)
     assert float(rows["ann"]["total"]) == float(rows["zed"]["total"]) == 25
     assert "not a regular file" in rows["fifo"]["problem"]
     assert "symbolic link" in rows["zero"]["problem"]
@@ -134,7 +134,7 @@ def test_spreadsheet_cells_carry_no_formula_and_no_giant_text(tmp_path):
     crowd.mkdir()
     for number in range(5000):
         (crowd / f"candidate_{number:04}_with_a_long_name.py").write_text("")
-    _, rows = batch(folder, tmp_path / "out")
+    batch(folder, tmp_path / "out")
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
