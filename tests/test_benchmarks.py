@@ -37,3 +37,10 @@ def test_the_grading_benchmark_runs(tmp_path):
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
     figures = json.loads((tmp_path / "figures.json").read_text())
     assert figures["honest_disagreements"] == [] and figures["trusted_disagreements"] == []
+
+
+@pytest.mark.slow
+def test_the_parent_work_benchmark_runs():
+    done = _run("benchmarks/bench_parent.py", "--sizes", "1", "2")
+    assert done.returncode == 0, done.stderr
+    assert "worst per-MiB ratio" in done.stdout
