@@ -79,3 +79,16 @@ def test_content_hash_changes_with_content_and_names_unreadable_files(tmp_path):
     path.write_text("x = 2\n")
     assert content_hash(path) != first
     assert content_hash(tmp_path / "missing.py").startswith("unreadable-")
+
+
+def test_the_grader_id_covers_the_answer_key_and_the_containment(monkeypatch):
+    """A grade made under another oracle or another sandbox is never kept as unchanged."""
+    from graders.classroom import seeds
+    from graders.judge import oracle
+    from graders.model import Limits
+    from graders.spec.optable import BACKPROP
+
+    base = seeds.grader_id(BACKPROP, Limits(), "bubblewrap+guard")
+    assert seeds.grader_id(BACKPROP, Limits(), "weak-uid+guard") != base
+    monkeypatch.setattr(oracle, "fingerprint", lambda: "another answer key")
+    assert seeds.grader_id(BACKPROP, Limits(), "bubblewrap+guard") != base
