@@ -1,18 +1,20 @@
-"""`gradkit gradescope build`, then its run_autograder in an emulated /autograder layout."""
+"""`gradkit gradescope build`, then its setup.sh and run_autograder in an emulated /autograder
+layout: the zip's own wheel installed into a venv, as Gradescope installs it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import stat
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from graders.report.gradescope import validate
 from tests.conftest import gradkit
 from tests.corpus import as_notebook, mutant
 
@@ -41,14 +43,32 @@ def _layout(tmp_path: Path, archive: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def _run_autograder(root: Path) -> dict:
-    env = {**os.environ, "GRADKIT_AUTOGRADER_ROOT": str(root),
-           "GRADKIT_PYTHON": sys.executable,
-           "PYTHONPATH": str(root / "source" / "gradkit-src")}  # the bundled grader, not ours
-    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
-                          cwd=root.parent, capture_output=True, text=True, timeout=120)
+@pytest.fixture(scope="module")
+def grader_venv(tmp_path_factory, autograder_zip) -> Path:
+    """The venv the zip's setup.sh makes (without apt-get): its wheel, the core's packages."""
+    venv = tmp_path_factory.mktemp("venv") / "gradkit"
+    root = _layout(tmp_path_factory.mktemp("setup"), autograder_zip, {})
+    done = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=_env(root, venv),
+                          cwd=root / "source", capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return venv
+
+
+def _env(root: Path, venv: Path) -> dict[str, str]:
+    env = {**os.environ, "GRADKIT_AUTOGRADER_ROOT": str(root), "GRADKIT_VENV": str(venv),
+           "GRADKIT_NO_APT": "1"}
+    env.pop("PYTHONPATH", None)  # the zip's grader, never this checkout
+    return env
+
+
+def _run_autograder(root: Path, venv: Path) -> dict:
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")],
+                          env=_env(root, venv), cwd=root, capture_output=True, text=True,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
-    return json.loads((root / "results" / "results.json").read_text())
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert validate(results) == []
+    return results
 
 
 def test_the_zip_has_gradescopes_entry_points(autograder_zip):
@@ -56,7 +76,12 @@ def test_the_zip_has_gradescopes_entry_points(autograder_zip):
         names = set(zipped.namelist())
         modes = {info.filename: info.external_attr >> 16 for info in zipped.infolist()}
     assert {"setup.sh", "run_autograder", "gradkit.json"} <= names
-    assert "gradkit-src/graders/api.py" in names and "gradkit-src/pyproject.toml" in names
+    wheels = [name for name in names if name.endswith(".whl")]
+    assert wheels == ["gradkit-0.1.0-py3-none-any.whl"]
+    with zipfile.ZipFile(autograder_zip) as zipped, \
+            zipfile.ZipFile(io.BytesIO(zipped.read(wheels[0]))) as wheel:
+        inside = set(wheel.namelist())
+    assert "graders/api.py" in inside and "graders/run/harness.py" in inside
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     for script in ("setup.sh", "run_autograder"):
         with zipfile.ZipFile(autograder_zip) as zipped:
@@ -64,29 +89,29 @@ def test_the_zip_has_gradescopes_entry_points(autograder_zip):
         assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
 
 
-def test_run_autograder_grades_with_hidden_ops_and_repeats_its_score(tmp_path,
-                                                                      autograder_zip):
+def test_run_autograder_grades_with_hidden_ops_and_repeats_its_score(
+        tmp_path, autograder_zip, grader_venv):
     buggy = as_notebook(mutant("relu_inverted_mask").source())
     root = _layout(tmp_path, autograder_zip, {"backprop.ipynb": buggy})
-    results = _run_autograder(root)
+    results = _run_autograder(root, grader_venv)
     tests = {test["name"].split(":")[0]: test for test in results["tests"]}
     assert tests["relu"]["status"] == "failed" and tests["tanh"]["status"] == "passed"
     assert 0 < results["score"] < results["extra_data"]["max_score"]
     assert tests["reference_example"]["visibility"] == "after_published"
     assert {t["visibility"] for n, t in tests.items() if n != "reference_example"} == {
         "visible"}
-    again = _run_autograder(root)  # a regrade of the same file
+    again = _run_autograder(root, grader_venv)  # a regrade of the same file
     assert again["score"] == results["score"]
     assert again["extra_data"]["seed"] == results["extra_data"]["seed"]
 
 
-def test_a_missing_or_broken_submission_still_gets_results(tmp_path, autograder_zip):
+def test_a_missing_or_broken_submission_still_gets_results(tmp_path, autograder_zip, grader_venv):
     root = _layout(tmp_path, autograder_zip, {"notes.txt": "oops"})
-    results = _run_autograder(root)
+    results = _run_autograder(root, grader_venv)
     assert results["score"] == 0 and "no notebook" in results["output"]
     shutil.rmtree(root)
     root = _layout(tmp_path, autograder_zip, {"backprop.ipynb": '{"cells": ['})
-    results = _run_autograder(root)
+    results = _run_autograder(root, grader_venv)
     assert results["score"] == 0 and "not a notebook" in results["output"]
 
 
@@ -98,7 +123,7 @@ def test_build_refuses_unknown_names_in_one_line(tmp_path):
     assert not (tmp_path / "autograder.zip").exists()
 
 
-def test_build_takes_the_same_course_config_as_grade(tmp_path):
+def test_build_takes_the_same_course_config_as_grade(tmp_path, grader_venv):
     """One registry: a course.toml that `gradkit grade --config` takes builds an autograder
     that grades its ops with its points and hides its hidden checks."""
     (tmp_path / "course.toml").write_text(
@@ -108,7 +133,7 @@ def test_build_takes_the_same_course_config_as_grade(tmp_path):
     assert done.returncode == 0, done.stderr
     root = _layout(tmp_path, tmp_path / "a.zip",
                    {"backprop.ipynb": as_notebook(mutant("relu_inverted_mask").source())})
-    results = _run_autograder(root)
+    results = _run_autograder(root, grader_venv)
     tests = {test["name"].split(":")[0]: test for test in results["tests"]}
     assert list(tests) == ["add", "mul", "relu", "backward"]
     assert tests["mul"]["max_score"] == 5 and tests["relu"]["status"] == "failed"
@@ -117,7 +142,8 @@ def test_build_takes_the_same_course_config_as_grade(tmp_path):
 
 
 @pytest.mark.parametrize("assignment", ["derivatives", "mlp"])
-def test_every_course_assignment_builds_and_grades_in_gradescope(tmp_path, assignment):
+def test_every_course_assignment_builds_and_grades_in_gradescope(tmp_path, assignment,
+                                                                grader_venv):
     from graders import course
     from graders.course import authoring
 
@@ -125,7 +151,7 @@ def test_every_course_assignment_builds_and_grades_in_gradescope(tmp_path, assig
     assert done.returncode == 0, done.stderr
     solution = authoring.path_for(assignment).read_text()
     root = _layout(tmp_path, tmp_path / "a.zip", {f"{assignment}.ipynb": solution})
-    results = _run_autograder(root)
+    results = _run_autograder(root, grader_venv)
     assert [test["name"].split(":")[0] for test in results["tests"]] == [
         item.key for item in course.tasks(assignment)]
     assert results["score"] == results["extra_data"]["max_score"] > 0

@@ -1,10 +1,12 @@
 """`gradkit gradescope build|run`: the same grader as an autograder zip for Gradescope.
 
-`build` writes `setup.sh` (installs the bundled gradkit source into a venv and warms the oracle
-cache at image build time), `run_autograder` (calls `run`), `gradkit.json` (the assignment as a
-config table, built in or from a course.toml, with its hidden ops; the seed secret) and
-`gradkit-src/` (this exact grader), so Gradescope grades with what the instructor tested
-locally. `run` grades the one submission in `<root>/submission` and always writes
+`build` writes `setup.sh` (installs the bundled wheel, the grader core only, into a venv at
+image build time), `run_autograder` (calls `run`), `gradkit.json` (the assignment as a config
+table, built in or from a course.toml, with its hidden ops; the seed secret) and gradkit's own
+wheel (this exact grader, from any install: `commands/distribution.py`), so Gradescope grades
+with what the instructor tested locally. `test` runs a zip as Gradescope would, in an emulated
+layout, and checks its results.json against Gradescope's format. `run` grades the one
+submission in `<root>/submission` and always writes
 `<root>/results/results.json`, whatever goes wrong (Gradescope's best practice).
 
 The root is `/autograder`, or `$GRADKIT_AUTOGRADER_ROOT` (tests emulate the layout in a temporary
@@ -17,34 +19,42 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import stat
+import subprocess
+import tempfile
 import time
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 from graders.commands import UsageError, options
+from graders.commands.distribution import WheelError, own_wheel
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-SOURCE_PARTS = ("kit", "graders")
-SOURCE_FILES = ("pyproject.toml", "README.md", "LICENSE")
-
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, when it builds the autograder image.
+# Gradescope runs this once, when it builds the autograder image: the grader core only (the
+# wheel in this zip and its three dependencies), no Jupyter, no nbgrader.
+# `gradkit gradescope test` runs it too, with GRADKIT_AUTOGRADER_ROOT and GRADKIT_VENV set to
+# an emulated layout and GRADKIT_NO_APT=1.
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap
-python3 -m venv /opt/gradkit
-/opt/gradkit/bin/pip install --quiet /autograder/source/gradkit-src
+ROOT="${GRADKIT_AUTOGRADER_ROOT:-/autograder}"
+VENV="${GRADKIT_VENV:-/opt/gradkit}"
+if [ -z "${GRADKIT_NO_APT:-}" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap
+fi
+python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check "$ROOT"/source/gradkit-*.whl
 # Check once, at build time, that the oracle derives (each run derives it again, in memory).
-/opt/gradkit/bin/python -c "from graders.judge import oracle; oracle.load()"
+"$VENV/bin/python" -c "from graders.judge import oracle; oracle.load()"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission; it always writes results/results.json.
 ROOT="${GRADKIT_AUTOGRADER_ROOT:-/autograder}"
-PYTHON="${GRADKIT_PYTHON:-/opt/gradkit/bin/python}"
+PYTHON="${GRADKIT_VENV:-/opt/gradkit}/bin/python"
 cd "$ROOT" || exit 1
 exec "$PYTHON" -m graders gradescope run --root "$ROOT"
 """
@@ -67,6 +77,17 @@ def add_parser(subparsers) -> None:
     build.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published",
                        help="when hidden ops become visible (default after_published)")
     options.add_limits(build, op_timeout_only=True)
+    test = verbs.add_parser(
+        "test", help="run an autograder.zip as Gradescope would, and check its results.json",
+        description="Unpack ZIP into an emulated /autograder layout in a temporary folder, run "
+                    "its setup.sh into a fresh venv (no apt-get) and its run_autograder on "
+                    "SUBMISSION, then check results/results.json against Gradescope's format.")
+    test.add_argument("zip", metavar="ZIP", help="the autograder zip to try")
+    test.add_argument("submission", metavar="SUBMISSION",
+                      help="a file, or a folder of files, as a student would upload")
+    test.add_argument("--venv", metavar="DIR",
+                      help="install into this venv (kept; made if missing) instead of a "
+                           "throwaway one, to try several submissions quickly")
     run_parser = verbs.add_parser("run", help="grade /autograder/submission (used by "
                                                "run_autograder)")
     run_parser.add_argument("--root", default=None,
@@ -78,12 +99,11 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "build":
         return build(args)
+    if args.action == "test":
+        return test_zip(Path(args.zip), Path(args.submission),
+                        Path(args.venv) if args.venv else None)
     root = Path(args.root or os.environ.get("GRADKIT_AUTOGRADER_ROOT") or "/autograder")
     return run_autograder(root)
-
-
-def _source_root() -> Path:
-    return Path(__file__).resolve().parents[2]
 
 
 def build(args: argparse.Namespace) -> int:
@@ -106,27 +126,85 @@ def build(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise UsageError(f"--out {out}: is a folder; give a .zip file name")
-    source = _source_root()
-    if not (source / "pyproject.toml").exists():
-        raise UsageError("build needs gradkit's source tree (pyproject.toml next to graders/); "
-                         "run it from a checkout of the course repository")
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.tmp")
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add(archive, "setup.sh", SETUP_SH, executable=True)
-        _add(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
-        _add(archive, "gradkit.json", json.dumps(config, indent=2) + "\n")
-        for name in SOURCE_FILES:
-            if (source / name).exists():
-                archive.write(source / name, f"gradkit-src/{name}")
-        for part in SOURCE_PARTS:
-            for path in sorted((source / part).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    archive.write(path, f"gradkit-src/{path.relative_to(source)}")
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            wheel = own_wheel(Path(scratch))
+        except WheelError as error:
+            raise UsageError(f"cannot package this gradkit: {error}") from None
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            _add(archive, "setup.sh", SETUP_SH, executable=True)
+            _add(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
+            _add(archive, "gradkit.json", json.dumps(config, indent=2) + "\n")
+            archive.write(wheel, wheel.name)
     temporary.replace(out)
     print(f"wrote {out}: assignment {assignment.name}, gradkit {__version__}"
           + (f", hidden until {args.hidden_visibility}: {', '.join(assignment.hidden)}"
              if assignment.hidden else ""))
+    return 0
+
+
+ZIP_ENTRIES = ("setup.sh", "run_autograder", "gradkit.json")
+
+
+def test_zip(archive: Path, submission: Path, venv: Path | None = None) -> int:
+    """Exit 0 when the zip sets up, grades `submission` and writes a valid results.json."""
+    from graders.report.gradescope import validate
+
+    if not archive.is_file():
+        raise UsageError(f"{archive}: no such zip")
+    if not submission.exists():
+        raise UsageError(f"{submission}: no such file or folder")
+    with tempfile.TemporaryDirectory(prefix="gradkit-gradescope-") as scratch:
+        root = Path(scratch) / "autograder"
+        try:
+            with zipfile.ZipFile(archive) as zipped:
+                names = set(zipped.namelist())
+                zipped.extractall(root / "source")
+        except zipfile.BadZipFile:
+            raise UsageError(f"{archive}: not a zip file") from None
+        missing = [name for name in ZIP_ENTRIES if name not in names]
+        if missing or not any(name.endswith(".whl") for name in names):
+            raise UsageError(f"{archive}: not a gradkit autograder (missing "
+                             f"{', '.join(missing) or 'the wheel'})")
+        (root / "submission").mkdir()
+        (root / "results").mkdir()
+        if submission.is_dir():
+            shutil.copytree(submission, root / "submission", dirs_exist_ok=True)
+        else:
+            shutil.copy(submission, root / "submission" / submission.name)
+        env = {**os.environ, "GRADKIT_AUTOGRADER_ROOT": str(root),
+               "GRADKIT_VENV": str(venv or root / "venv"), "GRADKIT_NO_APT": "1"}
+        env.pop("PYTHONPATH", None)  # the zip's grader only, never the caller's
+        for step, cwd in (("setup.sh", root / "source"), ("run_autograder", root)):
+            started = time.monotonic()
+            done = subprocess.run(["bash", str(root / "source" / step)], cwd=cwd, env=env,
+                                  capture_output=True, text=True)
+            print(f"{step}: exit {done.returncode} in {time.monotonic() - started:.1f} s")
+            if done.returncode != 0:
+                tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+                print(tail)
+                return 1
+        results = root / "results" / "results.json"
+        try:
+            data = json.loads(results.read_text())
+        except (OSError, ValueError) as error:
+            print(f"results.json: missing or not JSON ({error})")
+            return 1
+    problems = validate(data)
+    for problem in problems:
+        print(f"results.json: {problem}")
+    if problems:
+        return 1
+    tests = data.get("tests", [])
+    total = sum(test.get("max_score", 0) for test in tests)
+    print(f"results.json: valid Gradescope format; score {data.get('score', 0):g} / {total:g} "
+          f"over {len(tests)} tests")
+    for test in tests:
+        print(f"  {test.get('number', ''):>5} {test.get('name', '')[:48]:48} "
+              f"{test.get('score', 0):g}/{test.get('max_score', 0):g} "
+              f"{test.get('visibility', 'visible')}")
     return 0
 
 

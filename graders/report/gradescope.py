@@ -45,3 +45,57 @@ def gradescope(result: Result, *, hidden_visibility: str = "after_published") ->
             "max_score": result.max_score,
         },
     }
+
+
+# Gradescope's results.json format, as its autograder specification lists it: each field's type
+# and, where it has one, its set of values. `validate` is the instructor's check before upload.
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+FORMATS = ("text", "html", "simple_format", "md", "ansi")
+NUMBER = (int, float)
+TOP_LEVEL: dict[str, tuple[type | tuple[type, ...], tuple[str, ...]]] = {
+    "score": (NUMBER, ()), "execution_time": (NUMBER, ()), "output": (str, ()),
+    "output_format": (str, FORMATS), "test_output_format": (str, FORMATS),
+    "test_name_format": (str, FORMATS), "visibility": (str, VISIBILITIES),
+    "stdout_visibility": (str, VISIBILITIES), "extra_data": (dict, ()), "tests": (list, ()),
+    "leaderboard": (list, ()),
+}
+TEST_FIELDS: dict[str, tuple[type | tuple[type, ...], tuple[str, ...]]] = {
+    "score": (NUMBER, ()), "max_score": (NUMBER, ()), "status": (str, ("passed", "failed")),
+    "name": (str, ()), "name_format": (str, FORMATS), "number": (str, ()), "output": (str, ()),
+    "output_format": (str, FORMATS), "tags": (list, ()), "visibility": (str, VISIBILITIES),
+    "extra_data": (dict, ()),
+}
+
+
+def _check_fields(data: dict, fields: dict, where: str) -> list[str]:
+    problems = [f"{where}: unknown field {key!r}" for key in data if key not in fields]
+    for key, (kind, values) in fields.items():
+        if key not in data:
+            continue
+        value = data[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            problems.append(f"{where}.{key}: {type(value).__name__}, not "
+                            f"{getattr(kind, '__name__', 'a number')}")
+        elif values and value not in values:
+            problems.append(f"{where}.{key}: {value!r} is not one of {', '.join(values)}")
+    return problems
+
+
+def validate(data: object) -> list[str]:
+    """What is wrong with `data` as a Gradescope results.json (empty when nothing is)."""
+    if not isinstance(data, dict):
+        return ["results.json is not a JSON object"]
+    problems = _check_fields(data, TOP_LEVEL, "results")
+    tests = data.get("tests", [])
+    if "score" not in data and not (isinstance(tests, list) and tests
+                                    and all(isinstance(t, dict) and "score" in t for t in tests)):
+        problems.append("results: no top-level score and not every test has one")
+    for number, test in enumerate(tests if isinstance(tests, list) else [], start=1):
+        if not isinstance(test, dict):
+            problems.append(f"tests[{number}]: not an object")
+            continue
+        problems += _check_fields(test, TEST_FIELDS, f"tests[{number}]")
+        tags = test.get("tags", [])
+        if isinstance(tags, list) and not all(isinstance(tag, str) for tag in tags):
+            problems.append(f"tests[{number}].tags: not all strings")
+    return problems

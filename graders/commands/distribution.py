@@ -1,0 +1,111 @@
+"""gradkit's own wheel, from however it is installed: what an autograder zip carries.
+
+Gradescope must install exactly the grader the instructor tested, so `gradescope build` puts
+this grader's wheel in the zip rather than a version name the package index may not have. From
+a regular install (a wheel, an sdist, a course repository's tagged release) the wheel is packed
+again from the installed files and their metadata; from an editable checkout it is built from
+the source tree with pip. Either way the result installs with `pip install gradkit-*.whl`.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+DISTRIBUTION = "gradkit"
+PACKAGES = ("kit", "graders")
+
+
+class WheelError(Exception):
+    """The running gradkit cannot be turned into a wheel (say why, in one line)."""
+
+
+def own_wheel(folder: Path) -> Path:
+    """Write gradkit's wheel into `folder` and return its path."""
+    try:
+        dist = metadata.distribution(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        raise WheelError("gradkit is not installed as a package (pip install it, or "
+                         "pip install -e . in a checkout)") from None
+    source = _editable_source(dist)
+    if source is not None:
+        return _build_from_source(source, folder)
+    return _repack(dist, folder)
+
+
+def _editable_source(dist: metadata.Distribution) -> Path | None:
+    """The checkout an editable install points at (PEP 610's direct_url.json), if it is one."""
+    text = dist.read_text("direct_url.json")
+    if not text:
+        return None
+    info = json.loads(text)
+    if not info.get("dir_info", {}).get("editable") or not info["url"].startswith("file://"):
+        return None
+    return Path(info["url"].removeprefix("file://"))
+
+
+def _build_from_source(source: Path, folder: Path) -> Path:
+    if not (source / "pyproject.toml").is_file():
+        raise WheelError(f"the editable install points at {source}, which has no pyproject.toml")
+    with tempfile.TemporaryDirectory() as scratch:
+        for isolation in (["--no-build-isolation"], []):  # offline first, then the registry
+            done = subprocess.run(
+                [sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q",
+                 "-w", scratch, str(source)], capture_output=True, text=True)
+            if done.returncode == 0:
+                break
+        wheels = list(Path(scratch).glob(f"{DISTRIBUTION}-*.whl"))
+        if done.returncode != 0 or len(wheels) != 1:
+            detail = (done.stderr.strip().splitlines() or ["no wheel was made"])[-1]
+            raise WheelError(f"could not build a wheel from {source}: {detail}")
+        target = folder / wheels[0].name
+        target.write_bytes(wheels[0].read_bytes())
+    return target
+
+
+def _record_line(name: str, data: bytes) -> list[str]:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return [name, f"sha256={digest}", str(len(data))]
+
+
+def _repack(dist: metadata.Distribution, folder: Path) -> Path:
+    """A wheel of the installed files: the packages' sources (no bytecode) and the metadata,
+    with a fresh RECORD, as the wheel format (PEP 427) lays them out."""
+    version = dist.version
+    info_dir = f"{DISTRIBUTION}-{version}.dist-info"
+    entries: dict[str, bytes] = {}
+    for file in dist.files or ():
+        parts = Path(str(file)).parts
+        if not parts or "__pycache__" in parts or str(file).endswith(".pyc"):
+            continue
+        if parts[0] in PACKAGES:
+            entries[str(file)] = Path(str(file.locate())).read_bytes()
+    if not any(name.startswith("graders/") for name in entries):
+        raise WheelError("the installed gradkit lists no files of its own (a broken install?)")
+    for name in ("METADATA", "entry_points.txt", "top_level.txt"):
+        text = dist.read_text(name)
+        if text is not None:
+            entries[f"{info_dir}/{name}"] = text.encode()
+    entries[f"{info_dir}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: gradkit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for name, data in sorted(entries.items()):
+        writer.writerow(_record_line(name, data))
+    writer.writerow([f"{info_dir}/RECORD", "", ""])
+    target = folder / f"{DISTRIBUTION}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for name, data in sorted(entries.items()):
+            wheel.writestr(name, data)
+        wheel.writestr(f"{info_dir}/RECORD", record.getvalue())
+    return target
