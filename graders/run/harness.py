@@ -206,10 +206,18 @@ class StandInFinder:
 # so patching a module cannot change what it consults. It cannot stop native code; that is why
 # ctypes and friends are among the refused modules.
 REFUSED_MODULES = frozenset({
-    "ctypes", "_ctypes", "_posixsubprocess", "_xxsubinterpreters", "_xxinterpchannels",
-    "_interpreters", "_interpchannels", "_interpqueues", "_testcapi", "_testinternalcapi",
-    "_testbuffer", "_testmultiphase", "_testsinglephase", "_testimportmultiple", "_lsprof",
+    # native code and memory: ctypes and the C test modules
+    "ctypes", "_ctypes", "_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase",
+    "_testsinglephase", "_testimportmultiple", "_testclinic", "_lsprof",
+    # interpreters without this hook, processes, Tcl
+    "_xxsubinterpreters", "_xxinterpchannels", "_interpreters", "_interpchannels",
+    "_interpqueues", "_posixsubprocess", "_tkinter", "tkinter",
+    # files, sockets and signals that C code reaches without an audit event
+    "readline", "_posixshmem", "_multiprocessing", "_socket", "syslog", "resource",
+    "_dbm", "_gdbm",
 })
+# Functions of already-loaded modules that act on other processes without an audit event.
+UNAUDITED = (("os", "pidfd_open"), ("posix", "pidfd_open"), ("signal", "pidfd_send_signal"))
 REFUSED_EVENTS = frozenset({
     "os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
     "subprocess.Popen", "pty.spawn", "os.startfile", "os.killpg", "signal.pthread_kill",
@@ -262,8 +270,10 @@ def _inside(path, roots, packages=PACKAGE_FOLDERS, frozen=frozenset):
 
 
 def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), files_left=None,
-           own_pid=0, protected=(), native=(), normal=_normal, inside=_inside, cwd=os.getcwd,
-           type_=type, int_=int, str_=str, nxt=next, stat_=os.stat, is_dir=S_ISDIR,
+           own_pid=0, protected=(), native=(), loaded=frozenset(),
+           refused_modules=REFUSED_MODULES, normal=_normal, inside=_inside, cwd=os.getcwd,
+           type_=type, int_=int, str_=str, len_=len, nxt=next, stat_=os.stat, is_dir=S_ISDIR,
+           oserror=OSError,
            refused_events=REFUSED_EVENTS,
            writing_events=WRITING_EVENTS, reading_events=READING_EVENTS,
            write_flags=WRITE_FLAGS, denied=PermissionError, missing=ModuleNotFoundError,
@@ -272,13 +282,21 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
     patched harness module could redirect (tests/test_guard.py checks the bytecode)."""
     if event == "import":
         name = args[0]
-        top = name.partition(".")[0] if type_(name) is str_ else ""
-        if top not in allowed_modules:
+        parts = name.split(".") if type_(name) is str_ else [""]
+        if parts[0] not in allowed_modules or name in loaded:
             raise missing(f"No module named {name!r}: only the standard library and kit can "
                           "be imported while grading")
-        if args[1] is not None and not inside(normal(args[1], cwd), native):
-            raise missing(f"No module named {name!r} here: native code is loaded only from "
-                          "the standard library")
+        for part in parts:
+            if part in refused_modules:
+                raise missing(f"No module named {name!r}: {part} is not available while "
+                              "grading")
+        if args[1] is not None:  # native code: a standard-library extension, under its name
+            where = normal(args[1], cwd)
+            base = where.rpartition("/")[2] if where is not None else ""
+            if len_(parts) != 1 or not inside(where, native) or \
+                    not base.startswith(name + "."):
+                raise missing(f"No module named {name!r} here: native code is loaded only "
+                              "from the standard library, under its own name")
         return
     if event in refused_events:
         raise denied(f"{event} is not allowed while grading")
@@ -303,7 +321,7 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         elif not inside(where, writable):
             try:
                 folder = is_dir(stat_(where).st_mode)
-            except OSError:
+            except oserror:
                 folder = False
             if folder:  # a folder's fd is a `dir_fd` that relative paths would escape by
                 raise denied(f"opening the folder {path!r} is not allowed while grading")
@@ -346,9 +364,17 @@ def install_guard(program_dir, writable):
     program_dir, scratch = (os.path.realpath(p) for p in (program_dir, writable["path"]))
     allowed = (frozenset(sys.stdlib_module_names) - REFUSED_MODULES) | \
         {"kit"} | {name.partition(".")[0] for name in DISPLAY_ONLY}
-    settings = ((scratch,), (*stdlib, program_dir, scratch, "/etc", "/usr/share/zoneinfo"),
+    import signal  # noqa: F401 - loaded now, so stripped below and never loaded again
+
+    for module, name in UNAUDITED:
+        if hasattr(sys.modules.get(module), name):
+            delattr(sys.modules[module], name)
+    # A module already loaded can be imported again only if someone removed it from
+    # sys.modules: for a native one, to get back what was stripped. Refused.
+    loaded = frozenset(name for name in sys.modules if name != "__main__")
+    settings = ((scratch,), (*stdlib, program_dir, scratch, "/usr/share/zoneinfo"),
                 frozenset(allowed), itertools.count(int(writable["files"]), -1), os.getpid(),
-                (_guard, _normal, _inside), stdlib)
+                (_guard, _normal, _inside), stdlib, loaded)
     _guard.__defaults__ = settings + GUARD_DEFAULTS[len(settings):]
     sys.addaudithook(_guard)
 

@@ -210,26 +210,30 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
     return [*command, "--remount-ro", "/"]  # bwrap's own root is a tmpfs: only /tmp writable
 
 
-# The modules of `kit` a notebook may import to compute (kit.viz draws, and stands in).
-LIBRARY = ("__init__.py", "engine.py", "nn.py", "data.py", "train.py")
+# The modules of `kit` a notebook may import to compute (kit.viz draws, and stands in); each run
+# gets only those its checks name (`OpSpec.library`), so no reference engine is in reach of code
+# whose own engine is graded.
+LIBRARY = ("engine", "nn", "data", "train")
 
 
-def _copy_library(target: Path) -> None:
+def _copy_library(target: Path, modules: tuple[str, ...]) -> None:
     """kit's pure-Python modules, read-only, for the child's `import kit.engine` and friends."""
     import kit
 
     source = Path(kit.__file__).parent
     (target / "kit").mkdir(parents=True)
-    for name in LIBRARY:
-        shutil.copy(source / name, target / "kit" / name)
-        os.chmod(target / "kit" / name, 0o444)
+    for name in ("__init__", *(m for m in LIBRARY if m in modules)):
+        shutil.copy(source / f"{name}.py", target / "kit" / f"{name}.py")
+        os.chmod(target / "kit" / f"{name}.py", 0o444)
 
 
 class Child:
     """One sandboxed child process running the harness over one program."""
 
-    def __init__(self, program: dict, limits: Limits, *, strong: bool | None = None) -> None:
+    def __init__(self, program: dict, limits: Limits, *, strong: bool | None = None,
+                 library: tuple[str, ...] = ()) -> None:
         self.limits = limits
+        self.library = library
         self.workdir = Path(tempfile.mkdtemp(prefix="gradkit-"))
         bwrap = bwrap_path() if strong is not False else None
         self.isolation = "bubblewrap" if bwrap else "weak"
@@ -294,7 +298,7 @@ class Child:
         """The harness, the program and kit, read-only; on the weak path a scratch folder the
         child may write (its own uid's, when it has one). Nothing here is another run's."""
         shutil.copy(HARNESS, self.workdir / "harness.py")
-        _copy_library(self.workdir / "lib")
+        _copy_library(self.workdir / "lib", self.library)
         (self.workdir / "program.json").write_text(json.dumps(program))
         for name in ("harness.py", "program.json"):
             os.chmod(self.workdir / name, 0o444)

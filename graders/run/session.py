@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from graders.model import Group, Limits, Loaded, Outcome, Record
 from graders.run.loader import Program
 from graders.run.sandbox import Child, ChildGone, ChildTimeout
+from graders.spec import optable
 from graders.spec.optable import METHODS
 
 
@@ -129,6 +130,7 @@ class _Run:
     limits: Limits
     strong: bool | None
     needs_value: bool = True  # the plan checks a class `Value` (not only course tasks)
+    library: tuple[str, ...] = ()  # kit's modules the checks' notebooks import
     outcome: Outcome = field(default_factory=Outcome)
     pending: list[Group] = field(default_factory=list)
     deadline: float = 0.0
@@ -159,7 +161,7 @@ def _start_child(run: _Run) -> str:
     """
     outcome, limits = run.outcome, run.limits
     run.child = Child(_program_without(run.program, run.skipped, limits), limits,
-                      strong=run.strong)
+                      strong=run.strong, library=run.library)
     outcome.isolation = run.child.isolation
     if run.child.account_problem:
         outcome.note(f"Note: {run.child.account_problem}.")
@@ -230,7 +232,9 @@ def _quit(run: _Run) -> None:
 def run(program: Program, groups: list[Group], limits: Limits,
         *, strong: bool | None = None, needs_value: bool = True) -> Outcome:
     """Run every group against the program in sandboxed children; never raises for the child."""
-    state = _Run(program, limits, strong, needs_value, pending=list(groups),
+    library = tuple(sorted({module for group in groups
+                            for module in optable.op(group.key).library}))
+    state = _Run(program, limits, strong, needs_value, library=library, pending=list(groups),
                  deadline=time.monotonic() + limits.submission_seconds)
     try:
         while state.pending:

@@ -78,6 +78,9 @@ class OpSpec:
     optional: bool = False  # graded only when the class has `method` and points are given
     mistakes: tuple[Mistake, ...] = ()
     note: str = ""
+    # kit's modules the task's notebook imports, shipped into the sandbox for it; nothing else
+    # of kit is there (no reference engine where `Value`'s own ops are graded).
+    library: tuple[str, ...] = ()
 
 
 def _dom(**symbols: Domain) -> Mapping[str, Domain]:
@@ -620,9 +623,13 @@ REFERENCE_PRINTED: tuple[str, ...] = ("g", "a.grad", "b.grad")
 # functions and classes the notebook defines, run in the sandbox like every op (`kind="task"`:
 # each has its planner and scorer in `graders/judge/tasks.py`, by key). `method` names the
 # notebook's function or class the task needs.
-def _task(key: str, task: str, title: str, points: float, method: str) -> OpSpec:
+def _task(key: str, task: str, title: str, points: float, method: str,
+          library: tuple[str, ...] = ()) -> OpSpec:
     return OpSpec(key=key, task=task, title=title, build="", value="", inputs=(), domains=(),
-                  points=points, method=method, kind="task")
+                  points=points, method=method, kind="task", library=library)
+
+
+MLP_LIBRARY = ("engine", "data")  # the mlp notebook builds on kit's Value and its data
 
 
 TASKS: tuple[OpSpec, ...] = (
@@ -630,12 +637,15 @@ TASKS: tuple[OpSpec, ...] = (
     _task("slopes_abc", "1.2", "slopes of d = a*b + c with respect to a, b, c", 2,
           "slopes_abc"),
     _task("slope_errors", "1.3", "how the step size h changes the error", 2, "slope_errors"),
-    _task("neuron", "3.1", "Neuron: tanh(w·x + b) and its parameters", 1, "Neuron"),
+    _task("neuron", "3.1", "Neuron: tanh(w·x + b) and its parameters", 1, "Neuron",
+          MLP_LIBRARY),
     _task("parameters", "3.2", "Layer, MLP and parameters() (41 for MLP(3, [4, 4, 1]))", 2,
-          "MLP"),
-    _task("loss_gradient", "3.3", "the squared-error loss and its gradient", 3, "loss"),
-    _task("training", "3.4", "training makes the loss fall", 2, "train"),
-    _task("zero_grad", "3.5", "each step starts from zeroed gradients", 2, "train"),
+          "MLP", MLP_LIBRARY),
+    _task("loss_gradient", "3.3", "the squared-error loss and its gradient", 3, "loss",
+          MLP_LIBRARY),
+    _task("training", "3.4", "training makes the loss fall", 2, "train", MLP_LIBRARY),
+    _task("zero_grad", "3.5", "each step starts from zeroed gradients", 2, "train",
+          MLP_LIBRARY),
 )
 
 

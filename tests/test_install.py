@@ -1,0 +1,89 @@
+"""gradkit as students, CI runners and Gradescope get it: a built wheel, no checkout anywhere.
+
+The wheel and the sdist are built with `python -m build`, installed into fresh venvs outside the
+repository, and used only through their own `gradkit` command: grading a notebook, and building
+and trying a Gradescope autograder for every assignment with a correct and a buggy submission.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.corpus import as_notebook, mutant
+
+
+def _run(*command: str | Path, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = subprocess.run([str(part) for part in command], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{command}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    _run(sys.executable, "-m", "build", "--wheel", "--sdist", "-o", out, ROOT, cwd=out)
+    return out
+
+
+def _venv(folder: Path, package: Path) -> Path:
+    _run(sys.executable, "-m", "venv", folder, cwd=folder.parent)
+    _run(folder / "bin" / "pip", "install", "-q", "--disable-pip-version-check", package,
+         cwd=folder.parent)
+    return folder / "bin"
+
+
+@pytest.mark.slow
+def test_the_wheel_grades_and_builds_gradescope_autograders_with_no_checkout(tmp_path, dist):
+    (wheel,) = dist.glob("gradkit-*.whl")
+    bin_ = _venv(tmp_path / "venv", wheel)
+    work = tmp_path / "work"
+    work.mkdir()
+    where = _run(bin_ / "python", "-c", "import graders; print(graders.__file__)", cwd=work)
+    assert where.stdout.startswith(str(tmp_path / "venv"))
+    packages = _run(bin_ / "pip", "list", "--format=freeze", cwd=work).stdout
+    assert "nbgrader" not in packages and "jupyter" not in packages  # the core stays small
+    shutil.copy(ROOT / "examples" / "submissions" / "bob.ipynb", work)
+    graded = _run(bin_ / "gradkit", "grade", "bob.ipynb", cwd=work)
+    assert re.search(r"score \d+ / 25", graded.stdout)
+    shared = tmp_path / "gradescope-venv"
+    for assignment in ("derivatives", "backprop", "mlp"):
+        _run(bin_ / "gradkit", "gradescope", "build", assignment, "--out", f"{assignment}.zip",
+             cwd=work)
+        correct = work / f"{assignment}-correct.ipynb"
+        shutil.copy(ROOT / "solutions" / assignment / f"{assignment}.ipynb", correct)
+        buggy = work / f"{assignment}-buggy.ipynb"
+        if assignment == "backprop":
+            buggy.write_text(as_notebook(mutant("relu_inverted_mask").source()))
+        else:  # the release as handed out: every task a stub
+            shutil.copy(ROOT / "assignments" / assignment / f"{assignment}.ipynb", buggy)
+        scores = []
+        for submission in (correct, buggy):
+            tried = _run(bin_ / "gradkit", "gradescope", "test", f"{assignment}.zip",
+                         submission, "--venv", shared, cwd=work)
+            found = re.search(r"valid Gradescope format; score ([\d.]+) / ([\d.]+)",
+                              tried.stdout)
+            assert found, tried.stdout
+            scores.append((float(found[1]), float(found[2])))
+        (full, most), (partial, _) = scores
+        assert full == most > partial, (assignment, scores)
+
+
+@pytest.mark.slow
+def test_the_sdist_installs_and_grades(tmp_path, dist):
+    (sdist,) = dist.glob("gradkit-*.tar.gz")
+    bin_ = _venv(tmp_path / "venv", sdist)
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(ROOT / "examples" / "submissions" / "bob.ipynb", work)
+    graded = _run(bin_ / "gradkit", "grade", "bob.ipynb", cwd=work)
+    assert re.search(r"score \d+ / 25", graded.stdout)
