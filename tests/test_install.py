@@ -42,6 +42,13 @@ def _venv(folder: Path, package: Path) -> Path:
     return folder / "bin"
 
 
+def _grades_the_example(bin_: Path, work: Path) -> None:
+    """The installed `gradkit grade` on the bundled example, from a folder with no checkout."""
+    shutil.copy(ROOT / "examples" / "submissions" / "bob.ipynb", work)
+    graded = _run(bin_ / "gradkit", "grade", "bob.ipynb", cwd=work)
+    assert re.search(r"score \d+ / 25", graded.stdout), graded.stdout
+
+
 @pytest.mark.slow
 def test_the_wheel_grades_and_builds_gradescope_autograders_with_no_checkout(tmp_path, dist):
     (wheel,) = dist.glob("gradkit-*.whl")
@@ -52,9 +59,7 @@ def test_the_wheel_grades_and_builds_gradescope_autograders_with_no_checkout(tmp
     assert where.stdout.startswith(str(tmp_path / "venv"))
     packages = _run(bin_ / "pip", "list", "--format=freeze", cwd=work).stdout
     assert "nbgrader" not in packages and "jupyter" not in packages  # the core stays small
-    shutil.copy(ROOT / "examples" / "submissions" / "bob.ipynb", work)
-    graded = _run(bin_ / "gradkit", "grade", "bob.ipynb", cwd=work)
-    assert re.search(r"score \d+ / 25", graded.stdout)
+    _grades_the_example(bin_, work)
     shared = tmp_path / "gradescope-venv"
     for assignment in ("derivatives", "backprop", "mlp"):
         _run(bin_ / "gradkit", "gradescope", "build", assignment, "--out", f"{assignment}.zip",
@@ -81,9 +86,6 @@ def test_the_wheel_grades_and_builds_gradescope_autograders_with_no_checkout(tmp
 @pytest.mark.slow
 def test_the_sdist_installs_and_grades(tmp_path, dist):
     (sdist,) = dist.glob("gradkit-*.tar.gz")
-    bin_ = _venv(tmp_path / "venv", sdist)
     work = tmp_path / "work"
     work.mkdir()
-    shutil.copy(ROOT / "examples" / "submissions" / "bob.ipynb", work)
-    graded = _run(bin_ / "gradkit", "grade", "bob.ipynb", cwd=work)
-    assert re.search(r"score \d+ / 25", graded.stdout)
+    _grades_the_example(_venv(tmp_path / "venv", sdist), work)
