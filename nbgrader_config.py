@@ -5,15 +5,26 @@ graders/course/authoring.py and docs/course.md). The settings below answer what 
 nbgrader 0.9.6; tests/test_course.py checks that each still holds.
 """
 
+import warnings
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
+from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
+from sqlalchemy.exc import SAWarning
 
-from graders.course.nbgrader_autograde import SandboxedExecute
+from graders.course.nbgrader_autograde import (
+    FeedbackClearHiddenTests,
+    ReleasedCellsOverwrite,
+    SandboxedExecute,
+)
 
 c = get_config()  # noqa: F821 - provided by traitlets when it runs this file
+
+# nbgrader 0.9's gradebook makes SQLAlchemy warn on every new submission (its own session use,
+# not the course's): exactly those are silenced, so a real warning stands out.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session",
+                        category=SAWarning)
 
 # The course is this repository, wherever nbgrader is started from inside it.
 c.CourseDirectory.root = str(Path(__file__).resolve().parent)
@@ -30,15 +41,24 @@ c.OverwriteCells.add_missing_cells = True
 
 # Feedback is built from the autograded notebook, which holds the hidden tests again: clear
 # them before rendering (nbgrader's default feedback pipeline shows them).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, FeedbackClearHiddenTests,
+                                    CSSHTMLHeaderPreprocessor]
 
 # Autograde runs no student kernel: gradkit's sandbox runs the submitted code and each grade
 # cell gets its task's verdict and points from the sandboxed grader (docs/security.md), in the
 # place of nbgrader's Execute; the rest is nbgrader's own pipeline, in its own order.
-c.Autograde.autograde_preprocessors = [
-    SandboxedExecute if step is Execute else step
-    for step in Autograde.class_traits()["autograde_preprocessors"].default()
-]
+# OverwriteCells becomes ReleasedCellsOverwrite: the same, without its false checksum warnings
+# on untouched grade cells (jupyter/nbgrader#1961; graders/course/nbgrader_autograde.py).
+_REPLACED = {Execute: SandboxedExecute, OverwriteCells: ReleasedCellsOverwrite}
+for _pipeline in ("sanitize_preprocessors", "autograde_preprocessors"):
+    c.Autograde[_pipeline] = [_REPLACED.get(step, step)
+                              for step in Autograde.class_traits()[_pipeline].default()]
+
+# The release is committed (assignments/ is generated and checked by the tests), so
+# `nbgrader generate_assignment NAME` must regenerate it, which also enters the assignment and
+# its grade cells into the gradebook; without this it says "Skipping existing assignment" and
+# autograde then finds no assignment in the database.
+c.GenerateAssignment.force = True
 
 # Per cell, not per notebook (nbgrader's Execute, used by `nbgrader validate`). The longest cell
 # is the backprop grading (every op at once) or the MLP training, a few seconds; a hung student

@@ -326,3 +326,45 @@ def test_prose_renders_as_prose(assignment: str) -> None:
                 indented = [line for line in cell.source.split("\n")
                             if line.startswith("    ") and not line.lstrip().startswith("-")]
                 assert indented == [], (assignment, cell.source[:80])
+
+
+def _docs_block(heading: str) -> list[str]:
+    """The command lines of the bash block that follows `heading` in docs/course.md."""
+    text = (ROOT / "docs" / "course.md").read_text()
+    block = text.split(heading, 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_the_instructor_loop_in_the_docs_runs_verbatim_on_a_fresh_copy(tmp_path: Path):
+    """docs/course.md's commands, as written, on a copy of the repository's tracked files:
+    every one succeeds, none warns, and the gradebook ends with the release's score, 0."""
+    copy = tmp_path / "course"
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.splitlines()
+    for name in tracked:
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    env = {**__import__("os").environ, "PYTHONPATH": str(copy)}
+    for line in _docs_block("Instructor loop"):
+        done = subprocess.run(["bash", "-c", line], cwd=copy, env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, f"{line}: {done.stderr[-2000:]}"
+        noise = [out for out in (done.stdout + done.stderr).splitlines()
+                 if ("WARNING" in out or "Warning" in out or "ERROR" in out)
+                 and "Removing existing assignment" not in out]  # forced, as documented
+        assert noise == [], f"{line}: {noise[:5]}"
+    with open(copy / "grades.csv", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["student_id"] == "alice" and float(row["score"]) == 0.0
+    assert float(row["max_score"]) == sum(t.points for t in course.tasks("backprop"))
+    assert (copy / "feedback" / "alice" / "backprop" / "backprop.html").is_file()
+    released = "assignments/backprop/backprop.ipynb"
+    assert (copy / released).read_text() == (ROOT / released).read_text()  # regenerated as is
+
+
+def test_the_course_gitignore_keeps_student_data_out():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for name in ("/submitted/", "/autograded/", "/feedback/", "/gradebook.db", "/grades.csv"):
+        assert name in ignored, name

@@ -106,7 +106,9 @@ def selfcheck_cell(call: str) -> nbformat.NotebookNode:
         try:
             from graders import {call.split('(')[0].split('.')[0]}
         except ImportError:
-            print("the self-check needs gradkit: pip install gradkit")
+            print("the self-check needs gradkit, the course's wheel: pip install "
+                  "gradkit-*.whl (in a GitHub Classroom repository: "
+                  "pip install .github/gradkit/gradkit-*.whl); see docs/course.md")
         else:
             {call}
     """)

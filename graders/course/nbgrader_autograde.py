@@ -23,7 +23,10 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_output
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
 from nbgrader.preprocessors.base import NbGraderPreprocessor
+from traitlets import List, Unicode
 
 from graders import api
 from graders.model import OpResult, Result
@@ -95,3 +98,43 @@ class SandboxedExecute(NbGraderPreprocessor):
             "unique_key", "submission"), result.score, result.max_score, result.isolation)
         resources.setdefault(GRADKIT, {})["score"] = result.score
         return nb, resources
+
+
+class ReleasedCellsOverwrite(OverwriteCells):
+    """nbgrader's OverwriteCells without its false "checksum has changed" warnings.
+
+    nbgrader stores each locked cell's checksum *with* its hidden tests, and the release strips
+    them, so every untouched grade cell of a hidden-test assignment reads as changed at
+    autograde (jupyter/nbgrader#1961): 15 warnings per student that would hide a real one. A
+    locked cell whose source is exactly the database's source with the hidden tests cleared is
+    the release's own: it gets the database's source back (what nbgrader then does anyway)
+    before the check, so only a cell a student really changed is reported.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and cell.metadata.nbgrader.get("locked"):
+            try:
+                source = self.gradebook.find_source_cell(grade_id, self.notebook_id,
+                                                         self.assignment_id)
+            except MissingEntry:
+                source = None
+            if source is not None and cell.source == _released(source.source):
+                cell.source = source.source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+
+def _released(source: str) -> str:
+    """A cell's source as the release has it: hidden tests cleared the way nbgrader clears
+    them."""
+    cell = nbformat.v4.new_code_cell(source)
+    ClearHiddenTests()._remove_hidden_test_region(cell)
+    return cell.source
+
+
+class FeedbackClearHiddenTests(ClearHiddenTests):
+    """ClearHiddenTests for the feedback pipeline: nbconvert hands every preprocessor of an
+    HTML export its `display_data_priority`, which nbgrader's own one does not declare (a
+    config warning on every `generate_feedback`); declared here, ignored as before."""
+
+    display_data_priority = List(Unicode()).tag(config=True)
