@@ -89,3 +89,36 @@ def test_the_sdist_installs_and_grades(tmp_path, dist):
     work = tmp_path / "work"
     work.mkdir()
     _grades_the_example(_venv(tmp_path / "venv", sdist), work)
+
+
+KERNEL_RUN = """
+import sys, nbformat
+from nbclient import NotebookClient
+notebook = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=True).execute()
+for cell in notebook.cells:
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        print(data.get("text/plain", "") if data else output.get("text", ""))
+"""
+
+
+@pytest.mark.slow
+def test_a_students_jupyter_with_the_course_wheel_runs_the_self_check(tmp_path, dist):
+    """What docs/course.md tells a student (or a JupyterHub image) to install: the course's
+    wheel beside Jupyter's kernel. The release's self-check cell then runs in a real kernel and
+    names every stub; the solution's finds every task passed."""
+    (wheel,) = dist.glob("gradkit-*.whl")
+    bin_ = _venv(tmp_path / "venv", wheel)
+    _run(bin_ / "pip", "install", "-q", "--disable-pip-version-check", "ipykernel", "nbclient",
+         cwd=tmp_path)
+    script = tmp_path / "run.py"
+    script.write_text(KERNEL_RUN)
+    shown = {}
+    for kind, folder in (("release", ROOT / "assignments"), ("solution", ROOT / "solutions")):
+        notebook = tmp_path / f"{kind}.ipynb"
+        shutil.copy(folder / "backprop" / "backprop.ipynb", notebook)
+        shown[kind] = _run(bin_ / "python", script, notebook, cwd=tmp_path).stdout
+    assert "the self-check needs gradkit" not in shown["release"] + shown["solution"]
+    assert "not implemented" in shown["release"]
+    assert "self-check: 25 / 25 points" in shown["solution"], shown["solution"][-800:]
