@@ -39,15 +39,15 @@ def _missing_module(cell: CellStatus) -> str | None:
 
 
 def _environment_notes(loaded: Loaded) -> list[str]:
-    """Say what differs from the student's own kernel: no third-party modules, no plots."""
+    """Say what differs from the student's own kernel where it changed what their code did: a
+    module it could not import. (Plotting libraries that stood in change nothing a student
+    can act on, so they go unmentioned; `Loaded.stand_ins` keeps them for the record.)"""
     notes = []
-    if loaded.stand_ins:
-        notes.append(f"While grading, {', '.join(loaded.stand_ins)} ran as silent stand-ins: "
-                     "plots and pictures are not drawn.")
     missing = sorted({name for name in map(_missing_module, loaded.cells) if name})
     if missing:
         notes.append(f"The grader runs your code with Python's standard library only: "
-                     f"{', '.join(missing)} cannot be imported there. Write Value with `math`.")
+                     f"{', '.join(missing)} cannot be imported there (the rest of each cell "
+                     "ran without it; code that uses it fails). Write Value with `math`.")
     return notes
 
 

@@ -235,3 +235,15 @@ def test_a_mixed_batch_grades_each_notebook_as_the_assignment_it_is(tmp_path):
         assert float(rows[f"{assignment}_blank"]["total"]) == 0
     header = list(next(iter(rows.values())))
     assert header.index("slope") < header.index("add") < header.index("neuron")
+
+
+def test_a_batch_says_who_could_not_be_graded_and_why(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ann.py").write_text(HONEST)
+    (folder / "bo.ipynb").write_text("{ truncated")
+    done = _grade([str(folder), "--out", str(tmp_path / "out"), "-j", "1"])
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("not gradable: ")]
+    assert len(lines) == 1 and lines[0].startswith("not gradable: bo: ")
+    assert "not a notebook" in lines[0] and "bo.ipynb" in lines[0]

@@ -20,6 +20,7 @@ from graders.report import html as report_html
 from graders.report import markdown as report_markdown
 from graders.report import text as report_text
 from graders.report.gradescope import gradescope
+from graders.report.sections import verdict
 from tests import corpus
 from tests.conftest import op_of
 
@@ -81,7 +82,7 @@ def test_hidden_checks_show_students_only_name_and_verdict():
     for student in (report_markdown.markdown_for_op(op, "student"),
                     report_html.table([op], "student"),
                     report_text.text_table([op], "student")):
-        assert "tanh" in student and "failed" in student
+        assert "tanh" in student and verdict(op) in student  # the one vocabulary
         assert "0.987654" not in student and "tanh(x)²" not in student
     instructor = report_markdown.markdown_for_op(op, "instructor")
     assert "0.987654" in instructor and "tanh(x)²" in instructor

@@ -32,3 +32,10 @@ MATHML = '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">{}</
 def test_only_mathml_markup_is_accepted(body):
     with pytest.raises(ValueError):
         oracle.check_mathml(MATHML.format(body))
+
+
+def test_a_product_is_shown_with_a_visible_dot():
+    """MathML's invisible times makes `out.grad·y` read as one name, "out.grady"."""
+    shown = [formula.mathml for formula in oracle._formulas(oracle.load()) if formula.mathml]
+    assert shown and not [m for m in shown if "&InvisibleTimes;" in m]
+    assert any("<mi>out.grad</mi><mo>&#xB7;</mo><mi>y</mi>" in m for m in shown)

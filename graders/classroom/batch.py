@@ -54,6 +54,7 @@ class Report:
     errors: int = 0
     outdir: Path = Path(".")
     renamed: list[str] = field(default_factory=list)  # ids that are not the name on disk
+    not_gradable: list[str] = field(default_factory=list)  # "student: reason", this run's
 
     def line(self) -> str:
         return (f"{self.found} submissions: {self.graded} graded, {self.unchanged} unchanged "
@@ -61,8 +62,10 @@ class Report:
                 f"grades in {self.outdir / 'grades.csv'}")
 
     def lines(self) -> list[str]:
-        """The summary line, then one line per id that had to be changed, and why."""
-        return [self.line(), *(f"id {line}" for line in self.renamed)]
+        """The summary line, then who could not be graded and why, and each id that had to be
+        changed and why: one line each."""
+        return [self.line(), *(f"not gradable: {line}" for line in self.not_gradable),
+                *(f"id {line}" for line in self.renamed)]
 
 
 def _op_rows(ops) -> list[dict]:
@@ -206,6 +209,7 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
         pass
     elif outcome["problem"]:
         report.ungradable += 1
+        report.not_gradable.append(f"{job['student']}: {outcome['problem']}")
     else:
         report.graded += 1
 

@@ -16,29 +16,18 @@ from graders import api
 from graders.judge import probes
 from graders.model import OpResult, total
 from graders.report import html as report_html
+from graders.report.sections import (  # noqa: F401 - the self-check's public names
+    ERROR,
+    NOT_IMPLEMENTED,
+    PASSED,
+    WRONG,
+    stub_message,
+    verdict,
+)
 from graders.report.text import explain
 from graders.spec.optable import BACKPROP, Assignment
 
-PASSED, WRONG, NOT_IMPLEMENTED, ERROR = "passed", "wrong", "not implemented", "raised an error"
-
-
-def status_of(op: OpResult) -> str:
-    """Name what a student should do next: nothing, fix a formula, write the stub, fix a crash.
-
-    "Not implemented" means every failing check stopped at a `NotImplementedError` (a stub).
-    """
-    if op.passed:
-        return PASSED
-    errors = [probe.error for probe in op.failures if probe.error]
-    if errors and all(error.startswith("NotImplementedError") for error in errors):
-        return NOT_IMPLEMENTED
-    if errors and len(errors) == len(op.failures):
-        return ERROR
-    return WRONG
-
-
-def _first_error(op: OpResult) -> str:
-    return next((probe.error for probe in op.failures if probe.error), "") or ""
+status_of = verdict  # the report's vocabulary, under the self-check's old name
 
 
 @dataclass
@@ -54,10 +43,7 @@ class Row:
     @classmethod
     def from_result(cls, op: OpResult) -> Row:
         status = status_of(op)
-        if status == NOT_IMPLEMENTED:
-            lines = [_first_error(op).removeprefix("NotImplementedError: ")]
-        else:
-            lines = explain(op)
+        lines = [stub_message(op)] if status == NOT_IMPLEMENTED else explain(op)
         return cls(op.task, op.key, op.title, status, op.points, op.max_points, lines)
 
 

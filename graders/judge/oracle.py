@@ -189,6 +189,9 @@ def _mathml(sp: Any, expr: Any, name: str) -> str:
         return ""
     # sympy leaves a comparison's < and > bare inside <mo>; escaped, the markup is well formed.
     body = body.replace("<mo><</mo>", "<mo>&lt;</mo>").replace("<mo>></mo>", "<mo>&gt;</mo>")
+    # An invisible times between names reads as one name ("out.grady", "out.gradeˣ"): a product
+    # is shown with a visible dot, as the text form writes it.
+    body = body.replace("<mo>&InvisibleTimes;</mo>", "<mo>&#xB7;</mo>")
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">{body}</math>'
 
 

@@ -25,6 +25,7 @@ from xml.etree import ElementTree
 
 from graders.model import Result
 from graders.report import encode
+from graders.report.sections import verdict
 from graders.report.text import brief
 from graders.spec import optable
 
@@ -149,7 +150,7 @@ def step_summary(result: Result, audience: str = "student") -> str:
         hint = "<br>".join(_cell(line) for line in brief(op, audience)[:3])
         icon = "✅" if op.passed else "❌"
         lines.append(f"| {op.task} | `{op.key}` | {op.points:g} / {op.max_points:g} | "
-                     f"{icon} {op.status} | {hint} |")
+                     f"{icon} {verdict(op)} | {hint} |")
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from graders.model import OpResult
 from graders.report import encode
-from graders.report.sections import check_audience, sections, unicode_formula
+from graders.report.sections import check_audience, sections, unicode_formula, verdict
 
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
@@ -89,15 +89,14 @@ def _details(op: OpResult, data: dict[str, Any], audience: str) -> str:
 
 
 def table(results: Iterable[OpResult], audience: str = "student",
-          status_of: Callable[[OpResult], str] | None = None) -> str:
-    """One row per op: passing and hidden ops on one line, failing ones with their details.
-
-    `status_of` lets the self-check say "not implemented" where a report says "failed"."""
+          status_of: Callable[[OpResult], str] = verdict) -> str:
+    """One row per op: passing and hidden ops on one line, failing ones with their details,
+    each with its verdict in the one vocabulary (`sections.verdict`)."""
     check_audience(audience)
     rows = []
     for op in results:
         data = sections(op, audience)
-        word = status_of(op) if status_of else op.status
+        word = status_of(op)
         status = f'<span class="{op.status}">{esc(word)}</span>'
         if data["passed"]:
             detail = ""

@@ -10,7 +10,7 @@ from typing import Any
 
 from graders.model import OpResult
 from graders.report import encode
-from graders.report.sections import sections
+from graders.report.sections import NOT_IMPLEMENTED, sections, stub_message, verdict
 
 # The Markdown encoder (report/encode.py), under the names every Markdown writer imports.
 md_escape = encode.markdown
@@ -22,8 +22,10 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
     data = sections(op, audience)
     head = f"**{op.key}** (task {op.task}): {op.points:g} / {op.max_points:g}"
     if data["passed"] or data["hidden"]:
-        return f"{head} — {op.status}"
-    lines = [f"{head} — failed", ""]
+        return f"{head} — {verdict(op)}"
+    if verdict(op) == NOT_IMPLEMENTED:
+        return f"{head} — not implemented: {md_escape(stub_message(op))}"
+    lines = [f"{head} — {verdict(op)}", ""]
     for name, text, _ in data["formulas"]:
         lines.append(f"- expected local derivative ∂out/∂{name} = {md_code(text)}")
     if data["mistake"]:

@@ -25,6 +25,30 @@ MAX_NAMED_CHECKS = 4  # failed sub-checks listed by name; more are counted
 _SUPERSCRIPT = str.maketrans("0123456789+-()kxyn.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᵏˣʸⁿ·")
 
 
+# One vocabulary for an op's verdict, in every report, the self-check and the grade cells: what a
+# student should do next (nothing, fix a formula, write the stub, fix a crash).
+PASSED, WRONG, NOT_IMPLEMENTED, ERROR = "passed", "wrong", "not implemented", "raised an error"
+
+
+def verdict(op: OpResult) -> str:
+    """"Not implemented" means every failing check stopped at a `NotImplementedError` (a
+    stub); "raised an error", that every one stopped at some other exception."""
+    if op.passed:
+        return PASSED
+    errors = [probe.error for probe in op.failures if probe.error]
+    if errors and all(error.startswith("NotImplementedError") for error in errors):
+        return NOT_IMPLEMENTED
+    if errors and len(errors) == len(op.failures):
+        return ERROR
+    return WRONG
+
+
+def stub_message(op: OpResult) -> str:
+    """What a stub's `NotImplementedError` says (it names its task)."""
+    error = next((probe.error for probe in op.failures if probe.error), "") or ""
+    return error.removeprefix("NotImplementedError: ")
+
+
 def check_audience(audience: str) -> str:
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")

@@ -6,6 +6,7 @@ import sys
 
 from graders.model import Result
 from graders.report import encode
+from graders.report.sections import verdict
 from graders.report.text import brief
 
 
@@ -29,12 +30,15 @@ def render(result: Result, *, file=None, verbose: bool = False,
     for line in result.summary_lines():
         style = "bold red" if line.startswith(("Not graded", "WARNING")) else "yellow"
         console.print(Text(encode.terminal(line), style=style))
+    if result.problem:  # nothing ran: the one line above says it all, no table of zeros
+        console.print(Text(f"score 0 / {result.max_score:g}", style="bold"))
+        return
     table = Table(show_header=True, header_style="bold", expand=False)
     for column in ("task", "op", "points", "status", "what to look at"):
         table.add_column(column, overflow="fold")
     for op in result.ops:
         lines = brief(op, audience)
-        status = Text("passed", style="green") if op.passed else Text("failed", style="red")
+        status = Text(verdict(op), style="green" if op.passed else "red")
         detail = "\n".join(lines if verbose else lines[:4])
         table.add_row(op.task, op.key, f"{op.points:g}/{op.max_points:g}", status,
                       Text(encode.terminal(detail)))

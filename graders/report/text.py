@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from graders.model import OpResult
-from graders.report.sections import sections
+from graders.report.sections import NOT_IMPLEMENTED, sections, stub_message, verdict
 
 
 def explain(op: OpResult, audience: str = "student") -> list[str]:
@@ -35,6 +35,9 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
 def brief(op: OpResult, audience: str = "student") -> list[str]:
     """`explain`, or for a failing op it says nothing about, the one line that may be shown:
     a hidden check says only that it failed; any other, its error."""
+    if not op.passed and verdict(op) == NOT_IMPLEMENTED and not (op.hidden and
+                                                                   audience == "student"):
+        return [stub_message(op)]  # the stub names its task: nothing else to say
     lines = explain(op, audience)
     if lines or op.passed:
         return lines
@@ -44,7 +47,7 @@ def brief(op: OpResult, audience: str = "student") -> list[str]:
 
 
 def verdict_line(op: OpResult) -> str:
-    return f"{op.key} (task {op.task}): {op.points:g} / {op.max_points:g} — {op.status}"
+    return f"{op.key} (task {op.task}): {op.points:g} / {op.max_points:g} — {verdict(op)}"
 
 
 def text_table(results: Iterable[OpResult], audience: str = "student") -> str:

@@ -390,6 +390,60 @@ def _interrupt(signum, frame):
     raise CellInterrupt()
 
 
+class Missing:
+    """What a name imported from an unavailable module is bound to: using it raises."""
+
+    def __init__(self, module):
+        object.__setattr__(self, "_module", module)
+
+    def _refuse(self, *args, **kwargs):
+        raise ModuleNotFoundError(f"No module named {self._module!r}: it cannot be imported "
+                                  "while grading (only the standard library can)")
+
+    __call__ = _refuse
+
+    def __getattr__(self, name):
+        self._refuse()
+
+
+def _after_failed_import(source, error, namespace):
+    """The rest of a cell after a top-level import that failed, as a kernel would have run
+    the lines before it: the import's names bound to `Missing`; None if it was not that."""
+    import ast
+
+    place = where(error)
+    if place is None or not _isinstance(error, ImportError):
+        return None
+    tree = ast.parse(source)
+    for position, statement in enumerate(tree.body):
+        if statement.lineno <= place[1] <= (statement.end_lineno or statement.lineno) and \
+                _isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                module = alias.name if _isinstance(statement, ast.Import) else statement.module
+                bound = alias.asname or alias.name.partition(".")[0]
+                if bound != "*":
+                    namespace[bound] = Missing(module or alias.name)
+            rest = ast.Module(body=tree.body[position + 1:], type_ignores=[])
+            return rest if rest.body else None
+    return None
+
+
+def _run_cell(code, source, index, namespace, statuses):
+    """exec one cell; after a top-level import that fails (numpy in the lecture's first cell),
+    go on with the cell's next statements, as a student's kernel would have had them."""
+    while code is not None:
+        try:
+            exec(code, namespace)
+            return True
+        except ImportError as error:
+            status = {"index": index, "status": "error"}
+            status.update(describe_error(error))
+            statuses.append(status)
+            rest = _after_failed_import(source, error, namespace)
+            code = compile(rest, f"<cell {index}>", "exec") if rest is not None else None
+    return False
+
+
 def run_cells(cells, channel, namespace, cell_seconds=None):
     """Each cell in turn; one that raises is recorded and the next runs. A cell past
     `cell_seconds` is interrupted (SIGALRM), keeping whatever it had already defined."""
@@ -415,7 +469,7 @@ def run_cells(cells, channel, namespace, cell_seconds=None):
             if cell_seconds:
                 signal.setitimer(signal.ITIMER_REAL, cell_seconds)
             try:
-                exec(code, namespace)
+                ran = _run_cell(code, cell["source"], index, namespace, statuses)
             finally:
                 if cell_seconds:
                     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -427,7 +481,8 @@ def run_cells(cells, channel, namespace, cell_seconds=None):
             status.update(describe_error(error))
             statuses.append(status)
         else:
-            statuses.append({"index": index, "status": "ok"})
+            if ran:
+                statuses.append({"index": index, "status": "ok"})
     if cell_seconds:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
     return statuses
