@@ -175,3 +175,17 @@ def test_the_reference_engine_passes_its_own_grader():
 
     report = check(kit.engine.Value)
     assert report.rows and all(row.status == "passed" for row in report.rows), str(report)
+
+
+def test_a_closure_stored_on_the_input_fails_its_op_and_nothing_else():
+    """`self._backward = _backward` in `__add__` (instead of `out._backward`): in a real graph
+    add's gradient never flows. The op check runs only the closures the op made (not the
+    input's), and backward()'s graphs keep the grader's closures on their inputs."""
+    from pathlib import Path
+
+    from graders.api import grade
+
+    result = grade(Path(__file__).parent / "submissions" / "closure_on_input.py", seed=3)
+    verdicts = {op.key: op.passed for op in result.ops}
+    assert verdicts["add"] is False
+    assert verdicts["mul"] and verdicts["backward"]
