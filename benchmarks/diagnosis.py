@@ -2,8 +2,10 @@
 
 Every one-mistake mutant in `tests/corpus.py` is graded at several seeds; a mutant counts as
 diagnosed at a seed when the op it breaks fails and its diagnosis names the catalogued mistake
-the mutant was made with. Every correct submission is graded too, and any diagnosis there (or
-any failing op) is a wrong diagnosis. Run: `python benchmarks/diagnosis.py [--seeds N]`.
+the mutant was made with, and it loses points on that op alone (composites and the lecture's
+example are checked again with the grader's rules for the ops they use). Every correct
+submission is graded too, and any diagnosis there (or any failing op) is a wrong diagnosis.
+Run: `python benchmarks/diagnosis.py [--seeds N]`.
 """
 
 from __future__ import annotations
@@ -31,15 +33,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=5, help="seeds per submission")
     args = parser.parse_args(argv)
     seeds = range(1, args.seeds + 1)
-    hits = total = 0
-    misses = []
+    hits = total = only_own = 0
+    misses, spread = [], []
     with tempfile.TemporaryDirectory() as folder:
         for mutant in corpus.MUTANTS:
             path = Path(folder) / f"{mutant.name}.py"
             path.write_text(mutant.source())
             for seed in seeds:
-                got = named(grade(path, seed=seed), mutant.breaks)
+                result = grade(path, seed=seed)
+                got = named(result, mutant.breaks)
                 total += 1
+                lost = {op.key for op in result.ops if op.points < op.max_points}
+                if lost == {mutant.breaks}:
+                    only_own += 1
+                else:
+                    spread.append(f"{mutant.name} seed {seed}: lost points on "
+                                  f"{', '.join(sorted(lost))}")
                 if got == mutant.mistake:
                     hits += 1
                 else:
@@ -52,14 +61,16 @@ def main(argv: list[str] | None = None) -> int:
             wrong += [f"{path.name} seed {seed}: {op.key} {op.status} "
                       f"{(op.diagnosis or {}).get('key')}"
                       for op in result.ops if op.diagnosis or not op.passed]
-    for line in misses + wrong:
+    for line in misses + spread + wrong:
         print(line)
     print(f"named the right op and mistake: {hits}/{total} mutant gradings "
           f"({100 * hits / max(total, 1):.1f}%), {len(corpus.MUTANTS)} mutants x "
           f"{len(seeds)} seeds")
+    print(f"points lost only on the op the mistake is in: {only_own}/{total} mutant gradings "
+          "(composites and the lecture's example verified with the grader's rules)")
     print(f"wrong diagnoses on correct code: {len(wrong)} "
           f"({len(corpus.CORRECT)} submissions x {len(seeds)} seeds)")
-    return 0 if not misses and not wrong else 1
+    return 0 if not misses and not wrong and not spread else 1
 
 
 if __name__ == "__main__":

@@ -307,6 +307,7 @@ class OpResult:
     optional: bool = False
     graph_size: int = 0  # nodes the op's graph had besides its inputs (>1: built from others)
     hidden: bool = False  # a hidden check: students see only its name and verdict
+    credited: str | None = None  # passed with the grader's primitives: which one to fix
 
     @property
     def passed(self) -> bool:
@@ -358,9 +359,24 @@ class Result:
             lines.append(f"{where}: {cell.error or 'error'}")
         return lines
 
+    def fix_first(self) -> list[str]:
+        """"Fix first: mul (task 2.2): 5 other ops depend on it", for each broken primitive
+        whose dependants were right with the grader's in its place."""
+        depends: dict[str, int] = {}
+        for op in self.ops:
+            if op.credited:
+                name = op.credited.split("`")[1]
+                depends[name] = depends.get(name, 0) + 1
+        broken = {op.key: op for op in self.ops if op.key in depends}
+        return [f"Fix first: {key} (task {broken[key].task}): {count} other op"
+                f"{'s' if count > 1 else ''} depend{'' if count > 1 else 's'} on it (they "
+                "are right given a right one, and scored so)"
+                for key, count in depends.items() if key in broken]
+
     def summary_lines(self) -> list[str]:
         lines = [f"cell {cell.index} {cell.error}" for cell in self.cells
                  if cell.status == "interrupted"]  # the cause first, before any consequence
+        lines += self.fix_first()
         if self.problem:
             lines.append(f"Not graded: {self.problem}")
         if self.isolation == "weak":

@@ -95,3 +95,14 @@ def test_every_backward_behaviour_changes_some_reported_gradient():
 def test_every_backward_mistake_in_the_catalogue_has_a_behaviour():
     assert {m.key for m in optable.BACKWARD.mistakes} <= set(diagnosis.BEHAVIOURS)
     assert all(m.hint and m.title for m in optable.BACKWARD.mistakes)
+
+
+@pytest.mark.parametrize("mutant", corpus.MUTANTS, ids=lambda m: m.name)
+def test_a_mutant_loses_points_only_on_the_op_it_breaks(tmp_path, mutant):
+    """Composites and the lecture's example are checked again with the grader's rules for the
+    ops they use: what a student wrote right keeps its points beside a broken primitive."""
+    path = tmp_path / f"{mutant.name}.py"
+    path.write_text(mutant.source())
+    result = grade(path, seed=11)
+    lost = {op.key for op in result.ops if op.points < op.max_points}
+    assert lost == {mutant.breaks}, (mutant.name, lost)

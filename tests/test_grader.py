@@ -82,19 +82,28 @@ def test_special_casing_the_lecture_inputs_earns_nothing_extra(tmp_path):
         "            _LEAVES.append(self)")
     path = tmp_path / "cheat.py"
     path.write_text(source)
-    result = grade(path)
-    reference = next(op for op in result.ops if op.key == "reference_example")
-    assert reference.points < reference.max_points
-    assert not next(s for s in reference.subchecks if s.name == "random").passed
+    plain = tmp_path / "plain.py"
+    plain.write_text(corpus.mutant("mul_swapped").source())
+    cheat, honest = grade(path, seed=9), grade(plain, seed=9)
+    assert cheat.score <= honest.score  # the lecture's point answered right earns nothing
+    assert {o.key: o.points for o in cheat.ops} == {o.key: o.points for o in honest.ops}
 
 
 def test_a_broken_primitive_is_named_as_root_cause_of_composites(tmp_path):
+    """With credit for composites off, neg fails beside a broken mul and names it; on (the
+    default), neg is checked again with the grader's mul and, right that way, keeps its point."""
+    from dataclasses import replace
+
+    from graders.spec.optable import BACKPROP
+
     path = tmp_path / "m.py"
     path.write_text(corpus.mutant("mul_no_upstream").source())
-    result = grade(path)
-    sub = next(op for op in result.ops if op.key == "neg")
-    assert not sub.passed
-    assert sub.root_cause == "mul"
+    strict = grade(path, assignment=replace(BACKPROP, credit_composites=False), seed=4)
+    neg = next(op for op in strict.ops if op.key == "neg")
+    assert not neg.passed and neg.root_cause == "mul"
+    credited = next(op for op in grade(path, seed=4).ops if op.key == "neg")
+    assert credited.passed and credited.points == credited.max_points
+    assert "correct given a correct `mul`" in credited.credited
 
 
 def test_the_reference_example_blames_only_primitives_it_uses(tmp_path):

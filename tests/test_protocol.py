@@ -38,12 +38,14 @@ class Recording(dict):
 NAMESPACE = {"Value": Value, "slope": lambda f, x, h: (f(x + h) - f(x)) / h}
 
 
-@pytest.mark.parametrize("spec", [optable.op("mul"), optable.op("pow"), optable.BACKWARD,
+@pytest.mark.parametrize("spec", [optable.op("sub"), optable.op("truediv"), optable.BACKWARD,
                                   optable.REFERENCE, optable.op("slope")], ids=lambda s: s.key)
 def test_the_planner_sends_exactly_what_the_harness_reads(spec):
     group = probes.PLANNERS[spec.kind](spec, random.Random(3), 5)
+    again = probes.with_reference_primitives(spec, group) if spec.kind in ("op", "reference") \
+        else None  # its checks with the grader's rules for the ops it uses
     sent, read = set(), set()
-    for case in group.cases:
+    for case in group.cases + (again.cases if again else []):
         message = json.loads(json.dumps(case.message()))  # as it crosses the pipe
         sent |= set(message)
         record = harness.evaluate(NAMESPACE, Recording(message, read))

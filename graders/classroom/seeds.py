@@ -26,8 +26,8 @@ def grader_id(assignment: Assignment, limits: Limits, isolation: str) -> str:
     from graders.judge import oracle
 
     spec = json.dumps([assignment.name, list(assignment.ops), dict(assignment.points),
-                       assignment.probes_per_op, asdict(limits), oracle.fingerprint(),
-                       isolation], sort_keys=True)
+                       assignment.probes_per_op, assignment.credit_composites, asdict(limits),
+                       oracle.fingerprint(), isolation], sort_keys=True)
     return f"{__version__}+{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 
 

@@ -145,11 +145,60 @@ PLANNERS: dict[str, Planner] = {"op": op_group, "backward": backward_group,
                                 "reference": reference_group, "task": tasks.plan}
 
 
+REFERENCE_SUFFIX = "@reference"  # the group of an op's checks with reference primitives
+
+
+def primitive_rules(keys) -> dict[str, dict[str, Any]]:
+    """The grader's rule for each op of `keys`, for the child to stand in for the student's:
+    method name, operand symbols in order, which are Values, and each Value's local derivative
+    as arithmetic (the oracle's own formulas, so nothing is written twice)."""
+    from graders.judge import oracle
+
+    derived = oracle.load().ops
+    rules = {}
+    for key in sorted(keys):
+        primitive = optable.op(key)
+        if primitive.kind != "op" or key not in derived:
+            continue
+        codes = {name: formula.code for name, formula in derived[key].derivative.items()}
+        consts = [name for name in primitive.domains[0] if name not in primitive.inputs]
+        rules[key] = {"method": primitive.method, "symbols": [*primitive.inputs, *consts],
+                      "inputs": list(primitive.inputs), "grads": codes}
+    return rules
+
+
+def with_reference_primitives(spec: OpSpec, group: Group) -> Group | None:
+    """`group`'s checks again with the grader's rules standing in for the student's ops it
+    uses: a composite right this way has correct code of its own; the lecture's example,
+    also walked by the grader, fails only for ops already failing their own checks. Asked
+    after every other group, so no rule is in the child while the ops themselves are checked."""
+    if spec.kind == "reference":
+        from graders.judge.scoring import program_ops
+
+        rules = primitive_rules(program_ops(optable.REFERENCE_PROGRAM))
+        extra: dict[str, Any] = {"primitives": rules, "walk": True}
+    else:
+        rules = primitive_rules(spec.built_from)
+        extra = {"primitives": rules}
+    if not rules:
+        return None
+    cases = [Case(case.id.replace("/", REFERENCE_SUFFIX + "/", 1), case.kind, case.role,
+                  {**case.payload, **extra}, case.values) for case in group.cases]
+    return Group(spec.key + REFERENCE_SUFFIX, cases)
+
+
 def plan(assignment: Assignment, seed: int) -> list[Group]:
-    """Every group of checks for an assignment, drawn from one seeded generator."""
+    """Every group of checks for an assignment, drawn from one seeded generator; then, for
+    each op built from others, its checks with reference primitives (when the assignment
+    credits composites)."""
     rng = random.Random(seed)
     groups = []
     for key in assignment.ops:
         spec = optable.op(key)
         groups.append(PLANNERS[spec.kind](spec, rng, assignment.probes_per_op))
+    if assignment.credit_composites:
+        extra = [with_reference_primitives(optable.op(g.key), g) for g in groups
+                 if optable.op(g.key).kind == "reference"
+                 or (optable.op(g.key).kind == "op" and optable.op(g.key).built_from)]
+        groups += [g for g in extra if g is not None]
     return groups

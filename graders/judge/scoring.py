@@ -18,6 +18,7 @@ from typing import Any
 
 from graders.judge import diagnosis, graphs, tasks
 from graders.judge.oracle import OpOracle, Oracle
+from graders.judge.probes import REFERENCE_SUFFIX
 from graders.model import (
     FD_ATOL,
     FD_RTOL,
@@ -85,13 +86,14 @@ def _check_gradient(result: OpResult, case: Case, record: Record, oracle: OpOrac
 
 def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
              max_points: float) -> OpResult:
-    """Forward, gradient, accumulation and reuse sub-checks over every probe of one op."""
+    """Forward, gradient, accumulation and reuse sub-checks over every probe of one op (or,
+    for `group` of the reference primitives, of the op's own code)."""
     own = oracle.ops[spec.key]
     result = OpResult(spec.key, spec.task, spec.title, max_points, optional=spec.optional,
                       formula={n: d.text for n, d in own.derivative.items()},
                       latex={n: d.latex for n, d in own.derivative.items()},
                       mathml={n: d.mathml for n, d in own.derivative.items()})
-    group_error = outcome.group_errors.get(spec.key)
+    group_error = outcome.group_errors.get(group.key)
     passed = {name: True for name in ("forward", "gradient", "accumulate")}
     if spec.reuse:
         passed["reuse"] = True
@@ -165,7 +167,7 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
                    max_points: float) -> OpResult:
     """One sub-check per graph check of the table; a wrong one carries that check's hint."""
     result = OpResult(spec.key, spec.task, spec.title, max_points)
-    group_error = outcome.group_errors.get(spec.key)
+    group_error = outcome.group_errors.get(group.key)
     checks = {check.key: check for check in optable.BACKWARD_GRAPHS}
     for case in group.cases:
         record = outcome.records.get(case.id)
@@ -190,7 +192,7 @@ def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle
     """The lecture's numbers must print as derived, and the same expression hold elsewhere."""
     reference = oracle.reference
     result = OpResult(spec.key, spec.task, spec.title, max_points)
-    group_error = outcome.group_errors.get(spec.key)
+    group_error = outcome.group_errors.get(group.key)
     weights = {check.key: check.weight for check in optable.REFERENCE_SUBCHECKS}
     passed = dict.fromkeys(weights, True)
     for case in group.cases:
@@ -231,7 +233,11 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
     """One result per graded op, in the assignment's order, with root causes linked."""
     methods = set(outcome.loaded.value.methods) if outcome.loaded else set()
     results = []
+    references = {g.key.removesuffix(REFERENCE_SUFFIX): g for g in groups
+                  if g.key.endswith(REFERENCE_SUFFIX)}
     for group in groups:
+        if group.key.endswith(REFERENCE_SUFFIX):
+            continue
         spec = optable.op(group.key)
         points = assignment.points_for(group.key)
         if spec.optional:
@@ -245,7 +251,28 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         result.hidden = result.key in assignment.hidden
         results.append(result)
     _link_root_causes(results)
+    for result in results:
+        if result.key in references and result.root_cause:
+            _verify_root_cause(result, references[result.key], outcome, oracle)
     return results
+
+
+def _verify_root_cause(result: OpResult, reference: Group, outcome: Outcome,
+                       oracle: Oracle) -> None:
+    """A composite failing beside a broken primitive (or the lecture's example beside broken
+    ops), checked again with the grader's rules for them in the child: right that way, its
+    own code is right and it earns its points (the report names what to fix); still wrong,
+    it is wrong on its own."""
+    spec = optable.op(result.key)
+    again = SCORERS[spec.kind](spec, reference, outcome, oracle, result.max_points)
+    primitive = optable.op(result.root_cause.split(",")[0].strip())
+    if not again.passed:
+        result.root_cause = None  # not explained by the primitive: its own code is wrong
+        return
+    result.subchecks, result.points = again.subchecks, again.points
+    result.failures, result.diagnosis, result.error = [], None, None
+    result.credited = (f"correct given a correct `{primitive.key}`: fix `{primitive.key}` "
+                       f"(task {primitive.task}) and this op works too")
 
 
 @cache
@@ -278,7 +305,11 @@ def _link_root_causes(results: list[OpResult]) -> None:
             continue
         if result.graph_size > 1:  # built from other ops, not written on its own
             broken = (by_key.get(key) for key in optable.op(result.key).built_from)
-            result.root_cause = next((o.key for o in broken if o and not o.passed), None)
+            cause = next((o for o in broken if o and not o.passed), None)
+            # sub is built from neg, neg from mul: the root is the op at the end of the chain
+            while cause is not None and cause.root_cause in by_key:
+                cause = by_key[cause.root_cause]
+            result.root_cause = cause.key if cause else None
     # The child runs the program, then g.backward(): the student's backward() is used too.
     uses = program_ops(optable.REFERENCE_PROGRAM) | {optable.BACKWARD.key}
     for result in results:

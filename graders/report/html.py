@@ -99,7 +99,7 @@ def table(results: Iterable[OpResult], audience: str = "student",
         word = status_of(op)
         status = f'<span class="{op.status}">{esc(word)}</span>'
         if data["passed"]:
-            detail = ""
+            detail = esc(op.credited) if op.credited else ""
         elif data["hidden"]:
             detail = '<span class="hidden">hidden check: details are not shown</span>'
         else:

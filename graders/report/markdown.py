@@ -21,6 +21,8 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
     """One op's feedback in Markdown, for Gradescope's test output and the .md report."""
     data = sections(op, audience)
     head = f"**{op.key}** (task {op.task}): {op.points:g} / {op.max_points:g}"
+    if data["passed"] and op.credited:
+        return f"{head} — {verdict(op)}: {md_escape(op.credited)}"
     if data["passed"] or data["hidden"]:
         return f"{head} — {verdict(op)}"
     if verdict(op) == NOT_IMPLEMENTED:

@@ -233,7 +233,7 @@ def run(program: Program, groups: list[Group], limits: Limits,
         *, strong: bool | None = None, needs_value: bool = True) -> Outcome:
     """Run every group against the program in sandboxed children; never raises for the child."""
     library = tuple(sorted({module for group in groups
-                            for module in optable.op(group.key).library}))
+                            for module in optable.op(group.key.partition("@")[0]).library}))
     state = _Run(program, limits, strong, needs_value, library=library, pending=list(groups),
                  deadline=time.monotonic() + limits.submission_seconds)
     try:

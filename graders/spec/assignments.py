@@ -6,6 +6,7 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     ops = ["add", "mul", "tanh", "backward", "reference_example"]   # optional: a subset
     hidden = ["backward"]             # details shown only after grades publish
     probes_per_op = 6
+    credit_composites = true          # sub right given a right add earns its points (default)
     [points]
     mul = 3
     log = 1                           # optional ops count only when given points
@@ -22,7 +23,7 @@ from graders.spec import optable
 from graders.spec.optable import Assignment
 
 BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
-KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name"}
+KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites"}
 
 
 class ConfigError(ValueError):
@@ -55,7 +56,8 @@ def to_data(assignment: Assignment) -> dict:
     """The assignment as a config table (what an autograder zip carries): from_data reads it."""
     return {"name": assignment.name, "ops": list(assignment.ops),
             "points": dict(assignment.points), "hidden": list(assignment.hidden),
-            "probes_per_op": assignment.probes_per_op}
+            "probes_per_op": assignment.probes_per_op,
+            "credit_composites": assignment.credit_composites}
 
 
 def from_data(data: object, path: str | Path) -> Assignment:
@@ -85,9 +87,12 @@ def from_data(data: object, path: str | Path) -> Assignment:
     probes = data.get("probes_per_op", base.probes_per_op)
     if isinstance(probes, bool) or not isinstance(probes, int) or not 3 <= probes <= 50:
         raise ConfigError(f"{path}: probes_per_op = {probes!r}: give a whole number 3 to 50")
+    credit = data.get("credit_composites", base.credit_composites)
+    if not isinstance(credit, bool):
+        raise ConfigError(f"{path}: credit_composites = {credit!r}: give true or false")
     return replace(base, name=str(data.get("name", base.name)), ops=ops,
                    points=MappingProxyType({**base.points, **points}), hidden=hidden,
-                   probes_per_op=probes)
+                   probes_per_op=probes, credit_composites=credit)
 
 
 def for_tasks(keys: tuple[str, ...] | list[str]) -> Assignment | None:

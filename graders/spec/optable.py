@@ -658,6 +658,10 @@ class Assignment:
     points: Mapping[str, float] = field(default_factory=dict)
     probes_per_op: int = 5
     hidden: tuple[str, ...] = ()  # ops whose details students see only after grades publish
+    # An op built from others (sub from add and neg) that is right when the grader's reference
+    # primitives stand in for the student's broken ones has correct code of its own: it earns
+    # its points, and the report names the primitive to fix.
+    credit_composites: bool = True
 
     def points_for(self, key: str) -> float:
         return float(self.points.get(key, ALL[key].points))
