@@ -79,6 +79,11 @@ class Case:
         return {"id": self.id, "kind": self.kind, **self.payload}
 
 
+# The key of a group that asks an op's checks again with the grader's rules for the ops it uses
+# (judge/probes.py plans it, judge/scoring.py reads it): "<op key>@reference".
+REFERENCE_SUFFIX = "@reference"
+
+
 @dataclass
 class Group:
     """The checks of one op, sent to the child together; a crash or hang costs this group."""
@@ -280,6 +285,9 @@ class Diagnosis:
     mathml: str = ""
     expected_formula: str = ""
     more: list[Diagnosis] = field(default_factory=list)  # other inputs, other mistakes
+    # per input it names: what that input's grad equals ("text", "mathml") and its own local
+    # derivative ("expected"): each statement is computed from the formula of *that* input
+    statements: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def input(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from graders.api import grade
 from graders.judge import diagnosis, graphs, oracle, probes
-from graders.model import close
+from graders.model import OpResult, close
 from graders.spec import optable
 from tests import corpus
 from tests.conftest import op_of
@@ -106,3 +106,43 @@ def test_a_mutant_loses_points_only_on_the_op_it_breaks(tmp_path, mutant):
     result = grade(path, seed=11)
     lost = {op.key for op in result.ops if op.points < op.max_points}
     assert lost == {mutant.breaks}, (mutant.name, lost)
+
+
+def _catalogue():
+    from graders.judge import oracle as oracle_module
+
+    derived = oracle_module.load()
+    for key, own in derived.ops.items():
+        for mistake in own.mistakes:
+            yield pytest.param(own, mistake, id=f"{key}-{mistake.key}")
+
+
+@pytest.mark.parametrize(("own", "mistake"), list(_catalogue()))
+def test_every_catalogued_statement_names_the_formula_of_its_own_input(own, mistake):
+    """Numbers made by a catalogued mistake, for every input it has a formula for, diagnosed:
+    each input's sentence carries that input's wrong formula, never another input's."""
+    import random
+
+    from graders.judge import diagnosis as diagnosis_module
+    from graders.judge import probes as probes_module
+    from graders.report.sections import mistake_sentence, unicode_formula
+    from graders.spec import optable as optable_module
+
+    spec = optable_module.op(own.key)
+    group = probes_module.op_group(spec, random.Random(5), 8)
+    observed = {}
+    for name, formula in mistake.grads.items():
+        cases = [case for case in group.cases if case.role != "reuse"]
+        values = [formula(**{**case.values, "g": case.payload["pre"][name]}) for case in cases]
+        observed[name] = list(zip(cases, values, strict=True))
+    found = diagnosis_module.diagnose_op(own, observed)
+    if found is None:  # indistinguishable from the right answer at these points: nothing said
+        return
+    op = OpResult(own.key, spec.task, spec.title, 2.0, diagnosis=found,
+                  formula={n: d.text for n, d in own.derivative.items()})
+    sentence = mistake_sentence(op)
+    for name in found.inputs:
+        wrong = found.statements[name]["text"]
+        catalogued = next(m for m in own.mistakes if m.key == found.key).grads[name].text
+        assert wrong == catalogued
+        assert f"your {name}.grad ends as {unicode_formula(wrong, name)}" in sentence

@@ -38,11 +38,19 @@ def describe(op_key: str, mistake_key: str) -> tuple[str, str]:
 def _entry(op_key: str, mistake_key: str, inputs: list[str], formula: Formula | None,
            local: Formula | None = None) -> Diagnosis:
     title, hint = describe(op_key, mistake_key)
-    return Diagnosis(mistake_key, title, hint, inputs=inputs,
-                     formula=formula.text if formula else "",
-                     latex=formula.latex if formula else "",
-                     mathml=formula.mathml if formula else "",
-                     expected_formula=local.text if local else "")
+    found = Diagnosis(mistake_key, title, hint, inputs=inputs,
+                      formula=formula.text if formula else "",
+                      latex=formula.latex if formula else "",
+                      mathml=formula.mathml if formula else "",
+                      expected_formula=local.text if local else "")
+    if formula is not None and inputs:
+        found.statements[inputs[0]] = _statement(formula, local)
+    return found
+
+
+def _statement(formula: Formula, local: Formula | None) -> dict[str, str]:
+    return {"text": formula.text, "mathml": formula.mathml,
+            "expected": local.text if local else ""}
 
 
 # --- single ops: formulas -------------------------------------------------------------------
@@ -84,6 +92,7 @@ def diagnose_op(oracle: OpOracle,
                 same = next((d for d in found if d.key == mistake.key), None)
                 if same is not None:
                     same.inputs.append(name)
+                    same.statements[name] = _statement(formula, oracle.derivative[name])
                 else:
                     found.append(_entry(oracle.key, mistake.key, [name], formula,
                                         oracle.derivative[name]))

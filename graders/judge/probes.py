@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graders.judge import tasks
-from graders.model import Case, Group
+from graders.model import REFERENCE_SUFFIX, Case, Group
 from graders.spec import optable
 from graders.spec.optable import Assignment, Domain, OpSpec
 
@@ -145,7 +145,6 @@ PLANNERS: dict[str, Planner] = {"op": op_group, "backward": backward_group,
                                 "reference": reference_group, "task": tasks.plan}
 
 
-REFERENCE_SUFFIX = "@reference"  # the group of an op's checks with reference primitives
 
 
 def primitive_rules(keys) -> dict[str, dict[str, Any]]:

@@ -18,10 +18,10 @@ from typing import Any
 
 from graders.judge import diagnosis, graphs, tasks
 from graders.judge.oracle import OpOracle, Oracle
-from graders.judge.probes import REFERENCE_SUFFIX
 from graders.model import (
     FD_ATOL,
     FD_RTOL,
+    REFERENCE_SUFFIX,
     Case,
     Group,
     OpResult,

@@ -61,11 +61,15 @@ def _details(op: OpResult, data: dict[str, Any], audience: str) -> str:
     if data["mistake"] and found:
         title = esc(found.title or found.key)
         if found.formula:
-            wrong = _formula(found.mathml, unicode_formula(found.formula, found.input))
-            names = " and ".join(f"{n}.grad" for n in found.inputs)
-            parts.append(f'<div class="mistake"><b>Mistake:</b> your code {title}. '
-                         f"Your {esc(names)} ends as {wrong}. "
-                         f"<b>Hint:</b> {esc(found.hint)}.</div>")
+            said = []
+            for name in found.inputs:  # each from that input's own formula
+                statement = found.statements.get(name, {"text": found.formula,
+                                                        "mathml": found.mathml})
+                wrong = _formula(statement.get("mathml", ""),
+                                 unicode_formula(statement["text"], name))
+                said.append(f"your {esc(name)}.grad ends as {wrong}")
+            parts.append(f'<div class="mistake"><b>Mistake:</b> your code {title}: '
+                         f"{'; '.join(said)}. <b>Hint:</b> {esc(found.hint)}.</div>")
         else:
             parts.append(f'<div class="mistake"><b>Mistake:</b> your code {title}. '
                          f"<b>Hint:</b> {esc(found.hint)}.</div>")

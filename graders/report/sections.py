@@ -120,11 +120,14 @@ def mistake_sentence(op: OpResult) -> str | None:
     title = found.title or found.key.replace("_", " ")
     if not found.formula:
         return f"{op.key}: your code {title}. {found.hint}"
-    wrong = unicode_formula(found.formula, found.input)
-    right = unicode_formula(op.formula.get(found.input, ""), found.input)
-    return (f"{op.key}: your {' and '.join(f'{n}.grad' for n in found.inputs)} ends as {wrong}; "
-            f"the local derivative is {right}, so it should end as "
-            f"{found.input}.grad + out.grad · ({right}). Your code {title}: {found.hint}")
+    said = []
+    for name in found.inputs:  # each input's statement from that input's own formulas
+        statement = found.statements.get(name, {"text": found.formula})
+        wrong = unicode_formula(statement["text"], name)
+        right = unicode_formula(op.formula.get(name, ""), name)
+        said.append(f"your {name}.grad ends as {wrong} where it should end as "
+                    f"{name}.grad + out.grad · ({right})")
+    return f"{op.key}: {'; '.join(said)}. Your code {title}: {found.hint}"
 
 
 def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
