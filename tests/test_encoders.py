@@ -174,3 +174,11 @@ def test_every_writer_uses_the_encoders():
         source = (here / name).read_text()
         assert "encode" in source, name
         assert ".replace(\"<\"" not in source and "html.escape" not in source, name
+
+
+def test_the_graders_own_names_render_as_code_not_backticks():
+    sentence = "correct given a correct `mul`: fix `mul` (task 2.2)"
+    assert "`" not in MD.render(encode.markdown_with_code(sentence)).replace("<code>", "")
+    assert "<code>mul</code>" in MD.render(encode.markdown_with_code(sentence))
+    assert encode.html_with_code(sentence).count("<code>mul</code>") == 2
+    assert "`" not in encode.html_with_code(sentence)

@@ -39,3 +39,10 @@ def test_a_product_is_shown_with_a_visible_dot():
     shown = [formula.mathml for formula in oracle._formulas(oracle.load()) if formula.mathml]
     assert shown and not [m for m in shown if "&InvisibleTimes;" in m]
     assert any("<mi>out.grad</mi><mo>&#xB7;</mo><mi>y</mi>" in m for m in shown)
+
+
+def test_formula_text_never_shows_raw_sympy():
+    """relu's mistakes sit inside sums: `g + (0 if x <= 0 else 1)`, not `Piecewise((0, ...`."""
+    texts = [formula.text for formula in oracle._formulas(oracle.load())]
+    assert not [t for t in texts if "Piecewise" in t]
+    assert "g + (0 if x <= 0 else 1)" in texts

@@ -198,15 +198,20 @@ def _mathml(sp: Any, expr: Any, name: str) -> str:
 def _formula(sp: Any, expr: Any, name: str = "x") -> Formula:
     """`name` is the input whose grad `g` stands for (it names `g` in the MathML)."""
     from sympy.printing.pycode import MpmathPrinter
+    from sympy.printing.str import StrPrinter
+
+    class Text(StrPrinter):
+        """sympy's text, with a Piecewise (relu) as `a if cond else b` wherever it sits."""
+
+        def _print_Piecewise(self, piece):  # noqa: N802 - sympy's printer dispatch name
+            parts = [f"{self._print(value)} if {self._print(cond)}" if cond is not sp.true
+                     else self._print(value) for value, cond in piece.args]
+            text = " else ".join(parts)
+            return text if piece == expr else f"({text})"
 
     expr = sp.powsimp(expr)
     printer = MpmathPrinter({"fully_qualified_modules": True})
-    text = sp.sstr(expr).replace("**", "^")
-    if isinstance(expr, sp.Piecewise):
-        text = " else ".join(
-            f"{sp.sstr(value)} if {sp.sstr(cond)}" if cond is not sp.true else sp.sstr(value)
-            for value, cond in expr.args
-        )
+    text = Text().doprint(expr).replace("**", "^")
     return Formula(code=printer.doprint(expr), text=text, latex=sp.latex(expr),
                    mathml=_mathml(sp, expr, name))
 

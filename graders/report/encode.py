@@ -58,6 +58,21 @@ def markdown_code(text: object) -> str:
     return "`" + text.replace("<", "‹").replace(">", "›") + "`"
 
 
+def markdown_with_code(text: object) -> str:
+    """The grader's own sentences, whose `names` are code: each span a code span, the rest
+    inline text (never for the child's text, which may hold backticks of its own)."""
+    parts = str(text).split("`")
+    return "".join(markdown_code(part) if index % 2 else markdown(part)
+                   for index, part in enumerate(parts))
+
+
+def html_with_code(text: object) -> str:
+    """As `markdown_with_code`, for HTML: `names` become <code> elements."""
+    parts = str(text).split("`")
+    return "".join(f"<code>{html_text(part)}</code>" if index % 2 else html_text(part)
+                   for index, part in enumerate(parts))
+
+
 def html_text(text: object) -> str:
     """HTML text or attribute value."""
     return html.escape(printable(text), quote=True)

@@ -76,7 +76,8 @@ def _details(op: OpResult, data: dict[str, Any], audience: str) -> str:
     for more in data["more_mistakes"]:
         parts.append(f'<div class="mistake">also: {esc(more)}</div>')
     if data["root_cause"]:
-        parts.append(f'<div class="root"><b>Root cause:</b> {esc(data["root_cause"])}</div>')
+        parts.append(f'<div class="root"><b>Root cause:</b> '
+                     f'{encode.html_with_code(data["root_cause"])}</div>')
     if data["failed_checks"]:
         parts.append(f"<div>failed: {esc('; '.join(data['failed_checks']))}</div>")
     if data["probe"]:
@@ -103,7 +104,7 @@ def table(results: Iterable[OpResult], audience: str = "student",
         word = status_of(op)
         status = f'<span class="{op.status}">{esc(word)}</span>'
         if data["passed"]:
-            detail = esc(op.credited) if op.credited else ""
+            detail = encode.html_with_code(op.credited) if op.credited else ""
         elif data["hidden"]:
             detail = '<span class="hidden">hidden check: details are not shown</span>'
         else:

@@ -22,7 +22,7 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
     data = sections(op, audience)
     head = f"**{op.key}** (task {op.task}): {op.points:g} / {op.max_points:g}"
     if data["passed"] and op.credited:
-        return f"{head} — {verdict(op)}: {md_escape(op.credited)}"
+        return f"{head} — {verdict(op)}: {encode.markdown_with_code(op.credited)}"
     if data["passed"] or data["hidden"]:
         return f"{head} — {verdict(op)}"
     if verdict(op) == NOT_IMPLEMENTED:
@@ -34,7 +34,7 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
         lines.append(f"- **mistake:** {md_escape(data['mistake'])}")
     lines += [f"- also: {md_escape(more)}" for more in data["more_mistakes"]]
     if data["root_cause"]:
-        lines.append(f"- **root cause:** {md_escape(data['root_cause'])}")
+        lines.append(f"- **root cause:** {encode.markdown_with_code(data['root_cause'])}")
     if data["failed_checks"]:
         lines.append(f"- failed: {md_escape('; '.join(data['failed_checks']))}")
     if data["probe"]:

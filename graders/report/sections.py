@@ -153,8 +153,11 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     gradient = [p for p in op.failures if p.error is None and p.input != "out"]
     data["probe"] = probe_facts((gradient or op.failures)[0]) if op.failures else []
     if not op.diagnosis and gradient:
-        data["unexplained"] = ("no catalogued mistake reproduces these numbers; compare the "
-                               "expected value with yours and with the finite difference")
+        shown = (gradient or op.failures)[0]
+        data["unexplained"] = (
+            "no catalogued mistake reproduces these numbers; compare the expected value with "
+            "yours" + (" and with the finite difference of your forward"
+                       if shown.finite_difference is not None else ""))
     data["forward_notes"] = op.fd_findings[:1]
     data["hints"] = [s.detail for s in op.subchecks if not s.passed and s.detail
                      and not op.diagnosis]
