@@ -184,5 +184,15 @@ def test_the_report_page_opens_cleanly_in_headless_chromium(tmp_path):
 
 def test_html_table_for_the_notebook_is_a_fragment(tanh_result):
     fragment = report_html.table(tanh_result.ops, "student")
-    assert fragment.startswith('<table class="gradkit">') and "<html" not in fragment
+    assert fragment.startswith('<table class="gradkit"') and "<html" not in fragment
     assert json.dumps(fragment)  # plain text, ready for IPython.display.HTML
+
+
+def test_the_table_carries_its_own_alignment_for_jupyter_and_nbgrader():
+    """Jupyter right-aligns table cells and nbgrader's feedback page sets no padding: every
+    cell of the fragment says how it is laid out itself."""
+    import re
+
+    fragment = report_html.table([_hidden_failure(hidden=False)], "student")
+    cells = re.findall(r"<t[dh]\b[^>]*>", fragment)
+    assert cells and all("text-align:left" in cell for cell in cells)

@@ -47,7 +47,7 @@ def _formula(markup: str, text: str) -> str:
 
 
 def _probe(facts: list[tuple[str, str]]) -> str:
-    rows = "".join(f"<tr><td>{esc(label)}</td><td>{esc(value)}</td></tr>"
+    rows = "".join(f"<tr><td{PROBE}>{esc(label)}</td><td{PROBE}>{esc(value)}</td></tr>"
                    for label, value in facts)
     return f'<table class="probe">{rows}</table>'
 
@@ -93,6 +93,17 @@ def _details(op: OpResult, data: dict[str, Any], audience: str) -> str:
     return "".join(parts)
 
 
+# Inline styles, because the table is shown where this page's <style> is not: a Jupyter
+# output (which right-aligns cells) and nbgrader's feedback page (which runs headers together).
+CELL = (' style="text-align:left;vertical-align:top;padding:.35rem .6rem;'
+        'border-bottom:1px solid #e3e6ec;white-space:nowrap"')
+FEEDBACK = (' style="text-align:left;vertical-align:top;padding:.35rem .6rem;'
+            'border-bottom:1px solid #e3e6ec;overflow-wrap:anywhere;min-width:16rem"')
+PROBE = ' style="text-align:left;border:none;padding:.05rem .6rem .05rem 0"'
+HEAD = (' style="text-align:left;padding:.35rem .6rem;background:#f0f2f6;'
+        'border-bottom:1px solid #c9ced8;white-space:nowrap"')
+
+
 def table(results: Iterable[OpResult], audience: str = "student",
           status_of: Callable[[OpResult], str] = verdict) -> str:
     """One row per op: passing and hidden ops on one line, failing ones with their details,
@@ -109,12 +120,14 @@ def table(results: Iterable[OpResult], audience: str = "student",
             detail = '<span class="hidden">hidden check: details are not shown</span>'
         else:
             detail = _details(op, data, audience)
-        rows.append(f"<tr><td>{esc(op.task)}</td><td><b>{esc(op.key)}</b><br>"
-                    f"<small>{esc(op.title)}</small></td>"
-                    f"<td>{op.points:g}&nbsp;/&nbsp;{op.max_points:g}</td>"
-                    f"<td>{status}</td><td>{detail}</td></tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("task", "op", "points", "status", "feedback"))
-    return (f'<table class="gradkit"><thead><tr>{head}</tr></thead>'
+        rows.append(f"<tr><td{CELL}>{esc(op.task)}</td><td{CELL}><b>{esc(op.key)}</b><br>"
+                    f'<small style="white-space:normal">{esc(op.title)}</small></td>'
+                    f"<td{CELL}>{op.points:g}&nbsp;/&nbsp;{op.max_points:g}</td>"
+                    f"<td{CELL}>{status}</td><td{FEEDBACK}>{detail}</td></tr>")
+    head = "".join(f"<th{HEAD}>{h}</th>"
+                   for h in ("task", "op", "points", "status", "feedback"))
+    return (f'<table class="gradkit" style="border-collapse:collapse;table-layout:auto;'
+            f'max-width:100%"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
