@@ -21,6 +21,10 @@ from kit import __version__
 def _value_problem(loaded: Loaded) -> str | None:
     value = loaded.value
     if not value.found:
+        if value.similar:
+            named = ", ".join(f"`{name}`" for name in value.similar)
+            return (f"the submission does not define a class named `Value`; it defines "
+                    f"{named}: the grader looks for `Value`, with a capital V")
         return "the submission does not define a class named `Value`"
     if not value.is_class:
         return f"`Value` is a {value.kind or 'non-class'}, not a class"

@@ -133,12 +133,14 @@ class ValueInfo:
     module: str = ""
     own: bool = False  # defined by the submission's own cells, not imported
     methods: tuple[str, ...] = ()  # which of the methods the parent asked about it has
+    similar: tuple[str, ...] = ()  # when not found: classes named like it (`value`, `VALUE`)
 
     @classmethod
     def parse(cls, raw: Any) -> ValueInfo:
         if not isinstance(raw, dict):
             return cls()
         methods = raw.get("methods")
+        similar = raw.get("similar")
         return cls(
             found=raw.get("found") is True,
             is_class=raw.get("is_class") is True,
@@ -147,6 +149,8 @@ class ValueInfo:
             own=raw.get("own") is True,
             methods=tuple(m for m in methods if isinstance(m, str))[:64]
             if isinstance(methods, list) else (),
+            similar=tuple(_text(n)[:40] for n in similar if isinstance(n, str))[:3]
+            if isinstance(similar, list) else (),
         )
 
 

@@ -219,3 +219,8 @@ def test_a_failed_import_does_not_drop_the_rest_of_the_cell(tmp_path):
     assert result.score == result.max_score
     assert "said: No module named 'numpy'" in result.output
     assert any("numpy cannot be imported" in note for note in result.notes)
+
+
+def test_a_class_named_like_value_gets_a_hint_about_the_name(tmp_path):
+    result = grade(write(tmp_path, "lower.py", "class value:\n    pass\n"))
+    assert "it defines `value`" in result.problem and "capital V" in result.problem

@@ -492,7 +492,9 @@ def describe_value(namespace, methods):
     """What `Value` is after the cells ran; `methods` are the names the parent asks about."""
     cls = namespace.get("Value")
     if cls is None:
-        return {"found": False}
+        similar = [name for name, item in namespace.items() if _type(name) is _str
+                   and name.lower() == "value" and _isinstance(item, _type)]
+        return {"found": False, "similar": similar[:3]}
     if not _isinstance(cls, _type):
         return {"found": True, "is_class": False, "kind": _type(cls).__name__}
     files = set()

@@ -62,6 +62,8 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("child → parent", "loaded.value", "cell", "the first cell that defines its methods"),
     ("child → parent", "loaded.value", "files", "where its methods' code comes from (3 at most)"),
     ("child → parent", "loaded.value", "methods", "which of program.json's `methods` it has"),
+    ("child → parent", "loaded.value", "similar", "when `Value` is missing: classes named like "
+                                                 "it in another case (`value`)"),
     ("child → parent", "loaded", "stand_ins", "display-only modules imported as stand-ins"),
     ("child → parent", "answer:*", "id", "the check answered"),
     ("child → parent", "answer:*", "error", "`Type: message` when the student's code raised"),
