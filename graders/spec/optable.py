@@ -194,19 +194,19 @@ OPS: tuple[OpSpec, ...] = (
             Mistake(
                 "input_for_output",
                 {"x": "g + (1 - x**2)*u"},
-                "the derivative of tanh is 1 - tanh(x)^2: square the output t, not the input x",
+                "square the output t = tanh(x), not the input x",
                 "uses the input x where the output tanh(x) belongs",
             ),
             Mistake(
                 "missing_square",
                 {"x": "g + (1 - tanh(x))*u"},
-                "the derivative of tanh is 1 - tanh(x)^2: the output must be squared",
+                "the output t must be squared",
                 "forgets to square the output",
             ),
             Mistake(
                 "missing_one_minus",
                 {"x": "g + tanh(x)**2*u"},
-                "the derivative of tanh is 1 - tanh(x)^2, not tanh(x)^2",
+                "it is one minus the square of the output, not the square itself",
                 "forgets the 1 - in 1 - tanh(x)^2",
             ),
         ),
