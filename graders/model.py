@@ -380,9 +380,10 @@ class Result:
                 name = op.credited.split("`")[1]
                 depends[name] = depends.get(name, 0) + 1
         broken = {op.key: op for op in self.ops if op.key in depends}
-        return [f"Fix first: {key} (task {broken[key].task}): {count} other op"
-                f"{'s' if count > 1 else ''} depend{'' if count > 1 else 's'} on it (they "
-                "are right given a right one, and scored so)"
+        return [f"Fix first: {key} (task {broken[key].task}): "
+                + (f"{count} other ops depend on it (they are right given a right one, and "
+                   "scored so)" if count > 1 else "1 other op depends on it (it is right "
+                   "given a right one, and scored so)")
                 for key, count in depends.items() if key in broken]
 
     def summary_lines(self) -> list[str]:
