@@ -52,6 +52,22 @@ def run(tmp_path: Path, code: str, *, strong: bool | None = True, limits: Limits
         sandbox.GUARD = saved
 
 
+def fill(path: str, label: str) -> str:
+    """Child code writing 1 MiB at a time into `path` until a cap stops it, then saying how
+    much got in: "LABEL full after N MiB"."""
+    return f"""
+written = 0
+try:
+    with open({path!r}, "wb") as handle:
+        for _ in range(64):
+            handle.write(b"x" * (1 << 20))
+            handle.flush()
+            written += 1
+except OSError as error:
+    print({label!r}, "full after", written, "MiB:", type(error).__name__)
+"""
+
+
 @pytest.mark.sandbox
 @needs_bwrap
 def test_the_child_sees_only_the_standard_library(tmp_path):
@@ -104,16 +120,7 @@ for directory in ("/", "/usr", "/gradkit", os.path.dirname(os.__file__)):
         print("wrote", directory)
     except OSError as error:
         print("refused", directory, type(error).__name__)
-written = 0
-try:
-    with open("/tmp/fill", "wb") as handle:
-        for _ in range(64):
-            handle.write(b"x" * (1 << 20))
-            handle.flush()
-            written += 1
-except OSError as error:
-    print("tmp full after", written, "MiB:", type(error).__name__)
-""", guard=False)
+""" + fill("/tmp/fill", "tmp"), guard=False)
     assert "wrote" not in result.output
     assert result.output.count("refused") == 4
     assert "tmp full after 4 MiB" in result.output or "tmp full after 3 MiB" in result.output
@@ -223,16 +230,7 @@ try:
     print("wrote /dev")
 except OSError as error:
     print("refused /dev", type(error).__name__)
-written = 0
-try:
-    with open("/dev/shm/fill", "wb") as handle:
-        for _ in range(64):
-            handle.write(b"x" * (1 << 20))
-            handle.flush()
-            written += 1
-except OSError as error:
-    print("shm full after", written, "MiB:", type(error).__name__)
-""", guard=False)
+""" + fill("/dev/shm/fill", "shm"), guard=False)
     assert "refused /dev" in result.output
     assert "shm full after 0 MiB" in result.output or "shm full after 1 MiB" in result.output
 

@@ -142,6 +142,7 @@ def _preexec(limits: Limits, cgroup_procs: tuple[bytes, ...], nproc: int | None,
     return apply
 
 
+@cache  # the layout does not change while the grader runs: globbed once, not per child
 def _hidden_package_dirs(prefix: Path) -> list[str]:
     """Installed-package directories the child could otherwise add to sys.path and import from:
     the grader itself, sympy, someone else's micrograd. Only the standard library stays.
@@ -205,7 +206,7 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
             command += ["--symlink", os.readlink(link), link]
         elif os.path.isdir(link):
             command += ["--ro-bind", link, link]
-    for hidden in _hidden_package_dirs(prefix):
+    for hidden in _hidden_package_dirs(prefix):  # a cached list: never mutated
         command += ["--size", "4096", "--tmpfs", hidden, "--remount-ro", hidden]
     return [*command, "--remount-ro", "/"]  # bwrap's own root is a tmpfs: only /tmp writable
 
