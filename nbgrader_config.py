@@ -14,9 +14,12 @@ from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
 from sqlalchemy.exc import SAWarning
 
 from graders.course.nbgrader_autograde import (
+    FEEDBACK_TEMPLATE,
+    FEEDBACK_TEMPLATE_FILE,
     FeedbackClearHiddenTests,
     ReleasedCellsOverwrite,
     SandboxedExecute,
+    feedback_template_dirs,
 )
 
 c = get_config()  # noqa: F821 - provided by traitlets when it runs this file
@@ -43,6 +46,10 @@ c.OverwriteCells.add_missing_cells = True
 # them before rendering (nbgrader's default feedback pipeline shows them).
 c.GenerateFeedback.preprocessors = [GetGrades, FeedbackClearHiddenTests,
                                     CSSHTMLHeaderPreprocessor]
+# nbgrader's feedback page, with each task named in its contents list instead of "Test cell".
+c.HTMLExporter.template_name = FEEDBACK_TEMPLATE
+c.HTMLExporter.template_file = FEEDBACK_TEMPLATE_FILE
+c.HTMLExporter.extra_template_basedirs = feedback_template_dirs()
 
 # Autograde runs no student kernel: gradkit's sandbox runs the submitted code and each grade
 # cell gets its task's verdict and points from the sandboxed grader (docs/security.md), in the

@@ -270,6 +270,11 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_pat
             assert "HIDDEN TESTS" not in html and "course.grade(" not in html
     feedback = (course_dir / "feedback" / "mistaken" / "backprop" / "backprop.html").read_text()
     assert f"task {op('tanh').task}" in feedback and "1 − tanh(x)²" in feedback
+    # The contents list names each task, as the notebook does, not 15 times "Test cell".
+    contents = feedback[feedback.index('<div id="toc">'):feedback.index("</ol>")]
+    assert "Test cell" not in contents
+    for item in course.tasks("backprop"):
+        assert f">Task {item.task}, {item.title}</a>" in contents
 
 
 # In-kernel forgeries that fooled nbgrader's own autograde (issue 11): each is a cell added to

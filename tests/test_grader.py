@@ -119,6 +119,35 @@ def test_the_reference_example_blames_only_primitives_it_uses(tmp_path):
     assert ops["reference_example"].root_cause == "pow"
 
 
+TANH_FROM_EXP = """    def tanh(self):
+        e = (self * 2).exp()
+        return (e - 1) / (e + 1)
+"""
+
+
+def test_a_tanh_built_from_a_broken_exp_names_exp_and_keeps_its_points(tmp_path):
+    """A class whose tanh is made of exp and arithmetic: with exp's gradient wrong, tanh's own
+    code is right, so tanh names exp as its root cause and, credited, keeps its points."""
+    source = corpus.BASE.read_text()
+    start = source.index("    def tanh(self):")
+    end = source.index("    def exp(self):")
+    source = source[:start] + TANH_FROM_EXP + "\n" + source[end:]
+    path = tmp_path / "m.py"
+    path.write_text(source.replace(corpus.EXP, "self.grad += self.data * out.grad"))
+    from dataclasses import replace
+
+    from graders.spec.optable import BACKPROP
+
+    strict = {op.key: op for op in grade(path, assignment=replace(
+        BACKPROP, credit_composites=False), seed=6).ops}
+    assert not strict["exp"].passed and not strict["tanh"].passed
+    assert strict["tanh"].root_cause == "exp"
+    credited = {op.key: op for op in grade(path, seed=6).ops}
+    assert credited["tanh"].passed and "correct given a correct `exp`" in credited["tanh"].credited
+    path.write_text(source)  # and the same class with a right exp passes tanh outright
+    assert next(op for op in grade(path, seed=6).ops if op.key == "tanh").passed
+
+
 def test_results_json_follows_gradescope(tmp_path):
     path = tmp_path / "m.py"
     path.write_text(corpus.mutant("relu_no_mask").source())

@@ -35,6 +35,21 @@ from graders.run import session  # noqa: F401 - imported now, before any submiss
 
 GRADKIT = "gradkit"
 
+# nbgrader's feedback page, with each graded task named in its contents list (nbgrader's own
+# template calls every grade cell "Test cell"): nbgrader_config.py selects it.
+FEEDBACK_TEMPLATE = "gradkit_feedback"
+# Not index.html.j2: it extends nbgrader's index.html.j2, found next in the search path.
+FEEDBACK_TEMPLATE_FILE = "feedback_page.html.j2"
+
+
+def feedback_template_dirs() -> list[str]:
+    """The template folders nbconvert needs for FEEDBACK_TEMPLATE: gradkit's, then nbgrader's
+    (which it extends)."""
+    import nbgrader
+
+    nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    return [str(Path(__file__).parent / "templates"), str(nbgrader_templates / "templates")]
+
 
 def _grade_key(cell: nbformat.NotebookNode) -> str | None:
     """The task a locked grade cell checks (`grade_<task>`), or None for any other cell."""

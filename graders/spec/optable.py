@@ -190,6 +190,8 @@ OPS: tuple[OpSpec, ...] = (
         domains=(_dom(x=Domain(low=0.3, high=2.5, gap=None)),),
         points=2,
         method="tanh",
+        # The lecture's own tanh is a primitive; a class may build it from exp and arithmetic.
+        built_from=("exp", "mul", "rmul", "add", "radd", "sub", "rsub", "truediv", "pow"),
         mistakes=(
             Mistake(
                 "input_for_output",
