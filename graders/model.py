@@ -260,6 +260,7 @@ class Probe:
     finite_difference: float | None = None
     error: str | None = None
     where: tuple[int, int] | None = None
+    answered: bool = True  # False: no answer came back (a time limit, a crash), nothing raised
 
 
 @dataclass

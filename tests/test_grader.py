@@ -227,3 +227,23 @@ def test_a_closure_stored_on_the_input_fails_its_op_and_nothing_else():
     verdicts = {op.key: op.passed for op in result.ops}
     assert verdicts["add"] is False
     assert verdicts["mul"] and verdicts["backward"]
+
+
+def test_a_backward_too_slow_for_the_deep_chain_fails_only_the_chain(tmp_path):
+    """The sandbox keeps the answers that came back before a group's time ran out: the
+    diamond and the seed are judged on their merits, the chain (and what was never asked)
+    fails with the time limit as its reason."""
+    source = corpus.BASE.read_text().replace(
+        "        self.grad = 1.0\n",
+        "        if len(topo) > 5000:\n            import time\n            time.sleep(60)\n"
+        "        self.grad = 1.0\n", 1)
+    path = tmp_path / "slow.py"
+    path.write_text(source)
+    from graders.model import Limits
+
+    backward = next(op for op in grade(path, seed=2, limits=Limits(group_seconds=3)).ops
+                    if op.key == "backward")
+    verdicts = {check.name: check.passed for check in backward.subchecks}
+    assert verdicts == {"diamond": True, "seed": True, "chain": False, "repeat": False}
+    assert "3 s" in backward.error
+    assert "not checked" in next(c.detail for c in backward.subchecks if c.name == "repeat")

@@ -44,7 +44,7 @@ def _error_probe(case: Case, record: Record | None, error: str,
     upstream = case.payload.get("upstream") if case.kind == "op" else None
     return Probe(case.id, None, case.payload["leaves"] if inputs is None else inputs,
                  upstream, None, None, None, error=error,
-                 where=record.where if record else None)
+                 where=record.where if record else None, answered=record is not None)
 
 
 def _points(max_points: float, subchecks: list[SubCheck]) -> float:
@@ -169,11 +169,18 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     result = OpResult(spec.key, spec.task, spec.title, max_points)
     group_error = outcome.group_errors.get(group.key)
     checks = {check.key: check for check in optable.BACKWARD_GRAPHS}
+    unanswered = 0
     for case in group.cases:
         record = outcome.records.get(case.id)
         error = answer_error(record, group_error)
         if error is None:
             error = _check_graphs(result, case, record)
+        unanswered += record is None
+        if error and unanswered > 1:  # the graphs after the one the time ran out on
+            result.subchecks.append(SubCheck(case.role, checks[case.role].weight, False,
+                                             "not checked: no time was left after the graph "
+                                             "before it"))
+            continue
         if error:
             result.error = result.error or error
             result.failures.append(_error_probe(case, record, error, inputs={}))

@@ -28,6 +28,7 @@ _SUPERSCRIPT = str.maketrans("0123456789+-()kxyn.", "⁰¹²³⁴⁵⁶⁷⁸⁹
 # One vocabulary for an op's verdict, in every report, the self-check and the grade cells: what a
 # student should do next (nothing, fix a formula, write the stub, fix a crash).
 PASSED, WRONG, NOT_IMPLEMENTED, ERROR = "passed", "wrong", "not implemented", "raised an error"
+NO_ANSWER = "no answer"  # every failing check was cut off (time limit, crash): nothing raised
 
 
 def verdict(op: OpResult) -> str:
@@ -38,6 +39,8 @@ def verdict(op: OpResult) -> str:
     errors = [probe.error for probe in op.failures if probe.error]
     if errors and all(error.startswith("NotImplementedError") for error in errors):
         return NOT_IMPLEMENTED
+    if op.failures and not any(probe.answered for probe in op.failures):
+        return NO_ANSWER
     if errors and len(errors) == len(op.failures):
         return ERROR
     return WRONG
@@ -78,6 +81,10 @@ def unicode_formula(text: str, name: str = "x") -> str:
     return re.sub(r"(^|[(\s])-", r"\1−", text)
 
 
+# A sub-check's detail when it was never run (time ran out on the one before it).
+NOT_CHECKED = "not checked"
+
+
 def number(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -94,7 +101,7 @@ def probe_facts(probe: Probe) -> list[tuple[str, str]]:
     """One probe as (label, value) pairs; error text stays raw here, renderers escape it."""
     if probe.error:
         where = f" (cell {probe.where[0]}, line {probe.where[1]})" if probe.where else ""
-        return [("your code raised", f"{probe.error}{where}")]
+        return [("your code raised" if probe.answered else "stopped", f"{probe.error}{where}")]
     facts = []
     if probe.inputs:
         facts.append(("inputs", ", ".join(f"{k} = {number(v)}" for k, v in probe.inputs.items())))
@@ -141,7 +148,8 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
         return data
     data["formulas"] = [(name, unicode_formula(text, name), op.latex.get(name, ""))
                         for name, text in op.formula.items()]
-    failed = [s.title for s in op.subchecks if not s.passed]
+    failed = [s.title + (" (not checked)" if s.detail.startswith(NOT_CHECKED) else "")
+              for s in op.subchecks if not s.passed]
     # A course task has a check per input; past a few, the count says it and the hints explain.
     data["failed_checks"] = failed if len(failed) <= MAX_NAMED_CHECKS else [
         f"{len(failed)} of {len(op.subchecks)} checks (the first: {failed[0]})"]
@@ -160,7 +168,7 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
                        if shown.finite_difference is not None else ""))
     data["forward_notes"] = op.fd_findings[:1]
     data["hints"] = [s.detail for s in op.subchecks if not s.passed and s.detail
-                     and not op.diagnosis]
+                     and not s.detail.startswith(NOT_CHECKED) and not op.diagnosis]
     if audience == "instructor":
         data["mistake_key"] = op.diagnosis.key if op.diagnosis else None
         data["all_probes"] = [probe_facts(p) for p in op.failures[:8]]

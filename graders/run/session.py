@@ -90,8 +90,10 @@ def _program_without(program: Program, skipped: set[int], limits: Limits) -> dic
 
 def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
              heard: list[dict]) -> None:
+    """Answers are kept as they arrive: a group that times out half-way (a `backward()` too
+    slow for the deep chain) keeps the checks it answered, and only the rest fail."""
     wanted = {case.id for case in group.cases}
-    got: dict[str, Record] = {}
+    got: set[str] = set()
     for record in child.records(deadline):
         if record.get("kind") == "done" and record.get("group") == group.key:
             break
@@ -100,9 +102,11 @@ def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
             heard.append(record)
             if case_id in got:
                 outcome.group_errors[group.key] = "sent two answers for one check"
+                for answered in got:
+                    del outcome.records[answered]
                 return
-            got[case_id] = Record.parse(record)
-    outcome.records.update(got)
+            got.add(case_id)
+            outcome.records[case_id] = Record.parse(record)
 
 
 def _end(child: Child, outcome: Outcome) -> None:
@@ -208,8 +212,8 @@ def _ask_group(run: _Run, group: Group) -> None:
         _collect(run.child, group, group_deadline, outcome, heard)
     except ChildTimeout:
         outcome.group_errors[group.key] = (
-            f"no answer within {limits.group_seconds:g} s; an infinite loop or a "
-            "very slow computation in this op?")
+            f"after {limits.group_seconds:g} s without an answer; an infinite loop or "
+            "a very slow computation in this op?")
         run.drop_child()
     except ChildGone as error:
         run.drop_child()
