@@ -13,7 +13,7 @@ from pathlib import Path
 from graders.judge import oracle, probes, scoring
 from graders.model import CellStatus, Limits, Loaded, OpResult, Outcome, Result
 from graders.run.loader import Program, SubmissionError, load
-from graders.spec import assignments, optable
+from graders.spec import assignments
 from graders.spec.optable import BACKPROP, Assignment
 from kit import __version__
 
@@ -62,9 +62,22 @@ def unscored(path: str | Path, assignment: Assignment, reason: str, *,
                   problem=reason, ops=scoring.unscored(assignment, reason))
 
 
+def check_assignment(assignment: Assignment) -> Assignment:
+    """Derive a config's declared ops and draw one plan, so a formula sympy cannot use or a
+    domain with no usable point is refused when the config is read, not mid-batch. Raises
+    ConfigError naming the file and the op."""
+    if assignment.declared:
+        try:
+            oracle.for_assignment(assignment)
+            probes.plan(assignment, 0)
+        except ValueError as error:  # DeclarationError, or no probe point in a domain
+            raise assignments.ConfigError(str(error)) from None
+    return assignment
+
+
 def needs_value(assignment: Assignment) -> bool:
     """Whether the assignment checks a class `Value` (assignment 2), not only course tasks."""
-    return any(optable.op(key).kind != "task" for key in assignment.ops)
+    return any(assignment.op(key).kind != "task" for key in assignment.ops)
 
 
 def detect(program: Program) -> Assignment:
@@ -112,8 +125,8 @@ def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int |
     assignment = assignment or detect(program)
     result = Result(submission=str(path), seed=seed, grader_version=__version__,
                     notes=list(program.notes))
+    key = oracle.for_assignment(assignment)  # before any student code runs
     groups = probes.plan(assignment, seed)
-    key = oracle.load()  # before any student code runs: nothing it does can reach the key
     outcome = session.run(program, groups, limits or Limits(), strong=strong,
                           needs_value=needs_value(assignment))
     _judge(result, path, outcome, assignment, groups, key)
@@ -137,4 +150,5 @@ def grade_namespace(namespace: dict, *, assignment: Assignment = BACKPROP,
     seed = probes.new_seed() if seed is None else seed
     groups = probes.plan(assignment, seed)
     outcome = inprocess.run(namespace, groups, needs_value=needs_value(assignment))
-    return scoring.score(assignment, groups, outcome, oracle.load()), outcome, seed
+    return scoring.score(assignment, groups, outcome, oracle.for_assignment(assignment)), \
+        outcome, seed

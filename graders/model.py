@@ -90,6 +90,8 @@ class Group:
 
     key: str
     cases: list[Case]
+    method: str = ""  # the method of `Value` the op calls (the child is asked whether it exists)
+    library: tuple[str, ...] = ()  # kit's modules the task's notebook imports in the sandbox
 
     def message(self) -> dict[str, Any]:
         return {"kind": "group", "group": self.key, "cases": [c.message() for c in self.cases]}

@@ -65,4 +65,4 @@ def test_op_timeout_option_is_honoured(tmp_path):
     assert run.returncode == 0, run.stderr
     exp = next(t for t in json.loads(results.read_text())["tests"]
                if t["name"].startswith("exp"))
-    assert exp["score"] == 0 and "within 1 s" in exp["output"]
+    assert exp["score"] == 0 and "after 1 s without an answer" in exp["output"]

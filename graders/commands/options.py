@@ -26,8 +26,10 @@ def assignment(args: argparse.Namespace):
 
     if args.config is None:
         return None
+    from graders.api import check_assignment
+
     try:
-        return resolve(args.config)
+        return check_assignment(resolve(args.config))
     except ConfigError as error:
         raise UsageError(str(error)) from None
 

@@ -36,8 +36,9 @@ def describe(op_key: str, mistake_key: str) -> tuple[str, str]:
 
 
 def _entry(op_key: str, mistake_key: str, inputs: list[str], formula: Formula | None,
-           local: Formula | None = None) -> Diagnosis:
-    title, hint = describe(op_key, mistake_key)
+           local: Formula | None = None, named: tuple[str, str] | None = None) -> Diagnosis:
+    """`named` is the mistake's (title, hint) where the oracle carries them (declared ops)."""
+    title, hint = named or describe(op_key, mistake_key)
     found = Diagnosis(mistake_key, title, hint, inputs=inputs,
                       formula=formula.text if formula else "",
                       latex=formula.latex if formula else "",
@@ -80,8 +81,7 @@ def diagnose_op(oracle: OpOracle,
     produced for it (right or wrong). Op-specific mistakes are tried before generic ones, since
     they say more. The first explained input is the primary diagnosis; others are in "more".
     """
-    specific = {m.key for m in optable.op(oracle.key).mistakes}
-    ordered = sorted(oracle.mistakes, key=lambda m: m.key not in specific)
+    ordered = sorted(oracle.mistakes, key=lambda m: not m.specific)
     found: list[Diagnosis] = []
     for name, cases in observed.items():
         if not cases or all(_is_right(oracle, name, case, got) for case, got in cases):
@@ -95,7 +95,7 @@ def diagnose_op(oracle: OpOracle,
                     same.statements[name] = _statement(formula, oracle.derivative[name])
                 else:
                     found.append(_entry(oracle.key, mistake.key, [name], formula,
-                                        oracle.derivative[name]))
+                                        oracle.derivative[name], (mistake.title, mistake.hint)))
                 break
     if not found:
         return None

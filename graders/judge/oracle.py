@@ -20,6 +20,7 @@ from typing import Any
 import mpmath
 
 from graders.spec import optable
+from graders.spec.declared import DeclarationError
 from graders.spec.optable import OpSpec
 
 mpmath.mp.dps = 30
@@ -127,6 +128,8 @@ class MistakeFormula:
     key: str
     grads: dict[str, Formula]
     hint: str
+    title: str = ""
+    specific: bool = False  # the op's own catalogued mistake (tried before the generic ones)
 
 
 @dataclass(frozen=True)
@@ -218,28 +221,29 @@ def _formula(sp: Any, expr: Any, name: str = "x") -> Formula:
 
 def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:
     symbols = {name: sp.Symbol(name, real=True) for name in SYMBOLS}
-    value = sp.sympify(spec.value, locals=symbols)
-    derivative = {name: sp.diff(value, symbols[name]) for name in spec.inputs}
-    u, g = symbols["u"], symbols["g"]
+    read = _declared_reader(sp, spec, symbols) if spec.origin else \
+        (lambda text, what: sp.sympify(text, locals=symbols))
+    value = read(spec.value, "value")
+    derivative = {name: _tidy(sp, sp.diff(value, symbols[name]), spec) for name in spec.inputs}
     mistakes: list[MistakeFormula] = []
-    for key, template, hint, *_ in optable.GENERIC_MISTAKES:
+    for key, template, hint, title in optable.GENERIC_MISTAKES:
         grads = {}
         for name, local in derivative.items():
             wrong = sp.sympify(template, locals=symbols).subs(sp.Symbol("d"), local)
-            grads[name] = _formula(sp, wrong, name)
-        mistakes.append(MistakeFormula(key, grads, hint))
+            grads[name] = _formula(sp, _tidy(sp, wrong, spec), name)
+        mistakes.append(MistakeFormula(key, grads, hint, title))
     for mistake in spec.mistakes:
         grads = {
-            name: _formula(sp, sp.sympify(text, locals=symbols), name)
+            name: _formula(sp, _tidy(sp, read(text, f"mistake {mistake.key}"), spec), name)
             for name, text in mistake.grads.items()
         }
-        mistakes.append(MistakeFormula(mistake.key, grads, mistake.hint))
+        mistakes.append(MistakeFormula(mistake.key, grads, mistake.hint,
+                                       mistake.title or mistake.key.replace("_", " "), True))
     reuse_value = reuse_derivative = None
     if spec.reuse_value:
-        reuse_expr = sp.sympify(spec.reuse_value, locals=symbols)
+        reuse_expr = read(spec.reuse_value, "reuse")
         reuse_value = _formula(sp, reuse_expr)
-        reuse_derivative = _formula(sp, sp.diff(reuse_expr, symbols["x"]))
-    del u, g
+        reuse_derivative = _formula(sp, _tidy(sp, sp.diff(reuse_expr, symbols["x"]), spec))
     return OpOracle(
         key=spec.key,
         value=_formula(sp, value),
@@ -248,6 +252,62 @@ def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:
         reuse_derivative=reuse_derivative,
         mistakes=tuple(mistakes),
     )
+
+
+# What a declared op's formulas may call: the functions courses write, nothing else (the
+# config is text; sympy's own parser would otherwise evaluate any Python in it).
+DECLARED_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "Abs", "Max", "Min",
+                      "Piecewise", "Heaviside", "sign", "tanh", "sinh", "cosh", "atan",
+                      "asin", "acos", "erf", "pi", "E", "Rational", "Integer", "Float")
+KINKED = ("Max", "Min", "Abs", "Heaviside", "sign")
+
+
+def _declared_reader(sp: Any, spec: OpSpec, symbols: dict[str, Any]):
+    """A parser for one declared op's formulas: restricted names, exact numbers, kinks as
+    Piecewise (so derivatives stay piecewise formulas the reports can draw)."""
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    allowed = {name: getattr(sp, name) for name in DECLARED_FUNCTIONS}
+    where = f"{spec.origin}: op.{spec.key}"
+
+    def read(text: str, what: str) -> Any:
+        names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
+        unknown = sorted(names - set(allowed) - set(SYMBOLS) - {"True", "False"})
+        if unknown or "__" in text:
+            raise DeclarationError(f"{where}: {what} = {text!r}: unknown name "
+                                   f"{(unknown or ['__'])[0]!r}; formulas use x, y, c, k "
+                                   f"(u, g in mistakes) and {', '.join(DECLARED_FUNCTIONS)}")
+        try:
+            expr = parse_expr(text, local_dict=dict(symbols), global_dict=dict(allowed),
+                              transformations=standard_transformations, evaluate=True)
+            expr = sp.nsimplify(sp.sympify(expr), rational=True)
+        except Exception as error:  # sympy raises many kinds; each means "cannot read"
+            raise DeclarationError(f"{where}: {what} = {text!r} is not an expression sympy "
+                                   f"can read ({type(error).__name__})") from None
+        if not isinstance(expr, sp.Expr):
+            raise DeclarationError(f"{where}: {what} = {text!r} is not a number expression")
+        used = {str(s) for s in expr.free_symbols}
+        allowed_symbols = set(spec.symbols) | ({"u", "g"} if what.startswith("mistake")
+                                               else set())
+        stray = sorted(used - allowed_symbols)
+        if stray:
+            raise DeclarationError(f"{where}: {what} = {text!r} uses {stray[0]}, which the "
+                                   f"build ({spec.build}) does not give")
+        if what == "value":
+            unused = [name for name in spec.symbols if name not in used]
+            if unused:
+                raise DeclarationError(f"{where}: build ({spec.build}) uses {unused[0]}, "
+                                       f"which value = {text!r} does not")
+        return expr.replace(lambda e: type(e).__name__ in KINKED,
+                            lambda e: e.rewrite(sp.Piecewise))
+
+    return read
+
+
+def _tidy(sp: Any, expr: Any, spec: OpSpec) -> Any:
+    """A declared op's derived formula with any Piecewise brought to the top (drawn as one
+    brace of cases); built-in rows keep the form their reports have always shown."""
+    return sp.piecewise_fold(expr) if spec.origin else expr
 
 
 class _SymbolicValue:
@@ -374,9 +434,52 @@ def load() -> Oracle:
     return derive()
 
 
+_DECLARED: dict[str, Oracle] = {}
+
+
+def for_assignment(assignment: Any) -> Oracle:
+    """The answer key for an assignment: the table's, plus every op its config declares
+    (derived once per process and declaration). Raises DeclarationError for a formula sympy
+    cannot use, naming the file and the op."""
+    if not getattr(assignment, "declared", ()):
+        return load()
+    material = _declaration_key(assignment.declared)
+    if material not in _DECLARED:
+        import sympy as sp
+
+        base = load()
+        ops = {**base.ops, **{spec.key: _derive_op(sp, spec) for spec in assignment.declared}}
+        _DECLARED[material] = Oracle(ops=ops, reference=base.reference)
+    return _DECLARED[material]
+
+
+def declared_op(spec: OpSpec) -> OpOracle:
+    """The oracle of one declared op (the probe planner tests its points against it)."""
+    key = _declaration_key((spec,))
+    if key not in _SINGLE:
+        import sympy as sp
+
+        _SINGLE[key] = _derive_op(sp, spec)
+    return _SINGLE[key]
+
+
+_SINGLE: dict[str, OpOracle] = {}
+
+
+def _declaration_key(specs: tuple[OpSpec, ...]) -> str:
+    from graders.spec.declared import op_to_data
+
+    return json.dumps([[spec.key, op_to_data(spec), spec.inputs, spec.reuse_value]
+                       for spec in specs], sort_keys=True)
+
+
 @cache
-def fingerprint() -> str:
-    """A digest of every expected formula: part of the grader id, so a grade made under another
-    answer key (another sympy, another table) is regraded, never kept as unchanged."""
-    material = json.dumps(_to_json(load()), sort_keys=True)
+def _digest(material: str) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def fingerprint(assignment: Any = None) -> str:
+    """A digest of every expected formula: part of the grader id, so a grade made under another
+    answer key (another sympy, another table, another declared op) is regraded, never kept as
+    unchanged."""
+    return _digest(json.dumps(_to_json(for_assignment(assignment)), sort_keys=True))

@@ -49,11 +49,31 @@ def fd_step(value: float) -> float:
     return FD_STEP * max(abs(value), 1.0)
 
 
+def _point(spec: OpSpec, index: int, rng: random.Random) -> dict[str, float]:
+    """One probe point: from the row's domains, or, for a declared op that gives none, from
+    the domain derived from its expression (`graders.judge.domains`)."""
+    if spec.domains:
+        domains = spec.domains[index % len(spec.domains)]
+        return {name: draw(domain, rng) for name, domain in domains.items()}
+    from graders.judge import domains, oracle
+
+    return domains.sample(spec, oracle.declared_op(spec), index, rng, draw)
+
+
+def _reuse_point(spec: OpSpec, rng: random.Random) -> float | None:
+    if spec.domains:
+        return draw(spec.domains[0]["x"], rng)
+    from graders.judge import domains, oracle
+
+    if not domains.derived(spec).reuse:
+        return None  # x op x sits on a kink or pole of the op: nothing to learn there
+    return domains.sample(spec, oracle.declared_op(spec), 0, rng, draw, reuse=True)["x"]
+
+
 def op_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
     cases = []
     for index in range(count):
-        domains = spec.domains[index % len(spec.domains)]
-        symbols = {name: draw(domain, rng) for name, domain in domains.items()}
+        symbols = _point(spec, index, rng)
         role = ROLES[index % len(ROLES)]
         upstream = 0.0 if role == "upstream_zero" else draw(UPSTREAM, rng)
         pre = {n: 0.0 if role == "gradient" else draw(PRE_GRAD, rng) for n in spec.inputs}
@@ -70,13 +90,15 @@ def op_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
         cases.append(Case(f"{spec.key}/{index}", spec.kind, role, payload, values))
     if spec.reuse:
         for index in range(2):
-            x = draw(spec.domains[0]["x"], rng)
+            x = _reuse_point(spec, rng)
+            if x is None:
+                break
             upstream, pre = draw(UPSTREAM, rng), draw(PRE_GRAD, rng)
             payload = {"build": spec.reuse, "leaves": {"x": x}, "consts": {},
                        "pre": {"x": pre}, "upstream": upstream}
             cases.append(Case(f"{spec.key}/reuse{index}", spec.kind, "reuse", payload,
                               {"x": x, "u": upstream}))
-    return Group(spec.key, cases)
+    return Group(spec.key, cases, spec.method, spec.library)
 
 
 def _leaf(rng: random.Random) -> float:
@@ -116,7 +138,7 @@ def backward_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
     """One case per graph check, in the table's order (`count` does not apply)."""
     cases = [Case(f"{spec.key}/{check.key}", spec.kind, check.key,
                   GRAPH_BUILDERS[check.key](rng)) for check in optable.BACKWARD_GRAPHS]
-    return Group(spec.key, cases)
+    return Group(spec.key, cases, spec.method, spec.library)
 
 
 def _reference_point_ok(a: float, b: float) -> bool:
@@ -183,7 +205,7 @@ def with_reference_primitives(spec: OpSpec, group: Group) -> Group | None:
         return None
     cases = [Case(case.id.replace("/", REFERENCE_SUFFIX + "/", 1), case.kind, case.role,
                   {**case.payload, **extra}, case.values) for case in group.cases]
-    return Group(spec.key + REFERENCE_SUFFIX, cases)
+    return Group(spec.key + REFERENCE_SUFFIX, cases, group.method, group.library)
 
 
 def plan(assignment: Assignment, seed: int) -> list[Group]:
@@ -193,11 +215,11 @@ def plan(assignment: Assignment, seed: int) -> list[Group]:
     rng = random.Random(seed)
     groups = []
     for key in assignment.ops:
-        spec = optable.op(key)
+        spec = assignment.op(key)
         groups.append(PLANNERS[spec.kind](spec, rng, assignment.probes_per_op))
     if assignment.credit_composites:
-        extra = [with_reference_primitives(optable.op(g.key), g) for g in groups
-                 if optable.op(g.key).kind == "reference"
-                 or (optable.op(g.key).kind == "op" and optable.op(g.key).built_from)]
+        specs = [assignment.op(g.key) for g in groups]
+        extra = [with_reference_primitives(spec, g) for spec, g in zip(specs, groups, strict=True)
+                 if spec.kind == "reference" or (spec.kind == "op" and spec.built_from)]
         groups += [g for g in extra if g is not None]
     return groups

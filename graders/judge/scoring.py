@@ -95,7 +95,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
                       mathml={n: d.mathml for n, d in own.derivative.items()})
     group_error = outcome.group_errors.get(group.key)
     passed = {name: True for name in ("forward", "gradient", "accumulate")}
-    if spec.reuse:
+    if any(case.role == "reuse" for case in group.cases):  # not on a declared op's kink
         passed["reuse"] = True
     observed: dict[str, list[tuple[Case, Any]]] = {}
     reuse_changes = False  # does any reuse probe expect the gradient to change at all?
@@ -245,8 +245,11 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
     for group in groups:
         if group.key.endswith(REFERENCE_SUFFIX):
             continue
-        spec = optable.op(group.key)
+        spec = assignment.op(group.key)
         points = assignment.points_for(group.key)
+        if spec.origin and spec.method not in methods:  # a declared op the class lacks
+            results.append(_not_defined(spec, points, assignment))
+            continue
         if spec.optional:
             points = float(assignment.points.get(group.key, 0.0))
             if spec.method not in methods:
@@ -257,22 +260,22 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         result = SCORERS[spec.kind](spec, group, outcome, oracle, points)
         result.hidden = result.key in assignment.hidden
         results.append(result)
-    _link_root_causes(results)
+    _link_root_causes(results, assignment)
     for result in results:
         if result.key in references and result.root_cause:
-            _verify_root_cause(result, references[result.key], outcome, oracle)
+            _verify_root_cause(result, references[result.key], outcome, oracle, assignment)
     return results
 
 
 def _verify_root_cause(result: OpResult, reference: Group, outcome: Outcome,
-                       oracle: Oracle) -> None:
+                       oracle: Oracle, assignment: Assignment) -> None:
     """A composite failing beside a broken primitive (or the lecture's example beside broken
     ops), checked again with the grader's rules for them in the child: right that way, its
     own code is right and it earns its points (the report names what to fix); still wrong,
     it is wrong on its own."""
-    spec = optable.op(result.key)
+    spec = assignment.op(result.key)
     again = SCORERS[spec.kind](spec, reference, outcome, oracle, result.max_points)
-    primitive = optable.op(result.root_cause.split(",")[0].strip())
+    primitive = assignment.op(result.root_cause.split(",")[0].strip())
     if not again.passed:
         result.root_cause = None  # not explained by the primitive: its own code is wrong
         return
@@ -303,15 +306,15 @@ def program_ops(program: tuple[str, ...]) -> frozenset[str]:
     return frozenset(used)
 
 
-def _link_root_causes(results: list[OpResult]) -> None:
+def _link_root_causes(results: list[OpResult], assignment: Assignment) -> None:
     """A composite failing with a failing primitive names that primitive; the reference
     example names the failing ops it uses that are not themselves explained by another."""
     by_key = {result.key: result for result in results}
     for result in results:
-        if result.passed or optable.op(result.key).kind != "op":
+        if result.passed or assignment.op(result.key).kind != "op":
             continue
         if result.graph_size > 1:  # built from other ops, not written on its own
-            broken = (by_key.get(key) for key in optable.op(result.key).built_from)
+            broken = (by_key.get(key) for key in assignment.op(result.key).built_from)
             cause = next((o for o in broken if o and not o.passed), None)
             # sub is built from neg, neg from mul: the root is the op at the end of the chain
             while cause is not None and cause.root_cause in by_key:
@@ -320,7 +323,7 @@ def _link_root_causes(results: list[OpResult]) -> None:
     # The child runs the program, then g.backward(): the student's backward() is used too.
     uses = program_ops(optable.REFERENCE_PROGRAM) | {optable.BACKWARD.key}
     for result in results:
-        if result.passed or optable.op(result.key).kind != "reference":
+        if result.passed or assignment.op(result.key).kind != "reference":
             continue
         broken = [r for r in results if not r.passed and r.key in uses]
         named = {r.key for r in broken}
@@ -342,7 +345,7 @@ def unscored(assignment: Assignment, reason: str) -> list[OpResult]:
     run still has each column and the same maximum as every other."""
     results = []
     for key in assignment.ops:
-        spec = optable.op(key)
+        spec = assignment.op(key)
         if spec.optional and assignment.points.get(key, 0.0) <= 0:
             continue
         result = OpResult(key, spec.task, spec.title, assignment.points_for(key), error=reason)

@@ -409,7 +409,7 @@ TASKS: dict[str, tuple[Planner, Scorer]] = {
 
 def plan(spec: OpSpec, rng: random.Random, count: int) -> Group:
     """The task's checks (`count` does not apply: each task asks what it needs)."""
-    return Group(spec.key, TASKS[spec.key][0](spec, rng))
+    return Group(spec.key, TASKS[spec.key][0](spec, rng), spec.method, spec.library)
 
 
 def score(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,

@@ -83,7 +83,8 @@ def run(namespace: dict, groups: list[Group], *, group_seconds: float = GROUP_SE
             stack.enter_context(contextlib.redirect_stderr(buffer))
             stack.enter_context(warnings.catch_warnings())
             warnings.simplefilter("ignore")
-        value = _plain(harness.describe_value(namespace, METHODS))
+        methods = list(dict.fromkeys((*METHODS, *(g.method for g in groups if g.method))))
+        value = _plain(harness.describe_value(namespace, methods))
         outcome.loaded = Loaded.parse({"cells": [], "value": {**value, "own": True}})
         if needs_value and not isinstance(namespace.get("Value"), type):
             return outcome

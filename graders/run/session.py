@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from graders.model import Group, Limits, Loaded, Outcome, Record
 from graders.run.loader import Program
 from graders.run.sandbox import Child, ChildGone, ChildTimeout
-from graders.spec import optable
 from graders.spec.optable import METHODS
 
 
@@ -75,7 +74,8 @@ def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> Lo
     raise ChildGone("the process stopped before loading the submission")
 
 
-def _program_without(program: Program, skipped: set[int], limits: Limits) -> dict:
+def _program_without(program: Program, skipped: set[int], limits: Limits,
+                     methods: tuple[str, ...] = METHODS) -> dict:
     """program.json for the child: the cells (skipped ones emptied, indices kept, so messages
     still match), the table's method names to look for on `Value`, and the time a top-level
     cell may take before the child interrupts it."""
@@ -84,7 +84,7 @@ def _program_without(program: Program, skipped: set[int], limits: Limits) -> dic
     for cell in data["cells"]:
         if cell["index"] in skipped:
             cell["source"] = ""
-    data["methods"] = list(METHODS)
+    data["methods"] = list(methods)
     return data
 
 
@@ -135,6 +135,7 @@ class _Run:
     strong: bool | None
     needs_value: bool = True  # the plan checks a class `Value` (not only course tasks)
     library: tuple[str, ...] = ()  # kit's modules the checks' notebooks import
+    methods: tuple[str, ...] = METHODS  # the methods of `Value` the child reports
     outcome: Outcome = field(default_factory=Outcome)
     pending: list[Group] = field(default_factory=list)
     deadline: float = 0.0
@@ -164,7 +165,7 @@ def _start_child(run: _Run) -> str:
     cannot be run at all.
     """
     outcome, limits = run.outcome, run.limits
-    run.child = Child(_program_without(run.program, run.skipped, limits), limits,
+    run.child = Child(_program_without(run.program, run.skipped, limits, run.methods), limits,
                       strong=run.strong, library=run.library)
     outcome.isolation = run.child.isolation
     if run.child.account_problem:
@@ -236,9 +237,10 @@ def _quit(run: _Run) -> None:
 def run(program: Program, groups: list[Group], limits: Limits,
         *, strong: bool | None = None, needs_value: bool = True) -> Outcome:
     """Run every group against the program in sandboxed children; never raises for the child."""
-    library = tuple(sorted({module for group in groups
-                            for module in optable.op(group.key.partition("@")[0]).library}))
-    state = _Run(program, limits, strong, needs_value, library=library, pending=list(groups),
+    library = tuple(sorted({module for group in groups for module in group.library}))
+    methods = tuple(dict.fromkeys((*METHODS, *(g.method for g in groups if g.method))))
+    state = _Run(program, limits, strong, needs_value, library=library, methods=methods,
+                 pending=list(groups),
                  deadline=time.monotonic() + limits.submission_seconds)
     try:
         while state.pending:

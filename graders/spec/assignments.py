@@ -10,6 +10,10 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     [points]
     mul = 3
     log = 1                           # optional ops count only when given points
+    [op.sin]                          # a new op, declared in sympy (graders/spec/declared.py)
+    build = "x.sin()"
+    value = "sin(x)"
+    points = 1
 """
 
 from __future__ import annotations
@@ -19,15 +23,24 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from graders.spec import optable
+from graders.spec import declared, optable
+from graders.spec.declared import DeclarationError
 from graders.spec.optable import Assignment
 
 BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
-KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites"}
+KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites", "op"}
 
 
 class ConfigError(ValueError):
     """An assignment config that cannot be used; the message names the file and the key."""
+
+
+def _next_task(base: Assignment) -> tuple[int, int]:
+    """The task number after the base assignment's last one (2.14 -> 2.15)."""
+    numbers = [tuple(map(int, base.op(key).task.split("."))) for key in base.ops
+               if base.op(key).task.count(".") == 1]
+    major, minor = max(numbers, default=(1, 0))
+    return major, minor + 1
 
 
 def _read(path: Path) -> dict:
@@ -54,10 +67,13 @@ def from_file(path: str | Path) -> Assignment:
 
 def to_data(assignment: Assignment) -> dict:
     """The assignment as a config table (what an autograder zip carries): from_data reads it."""
-    return {"name": assignment.name, "ops": list(assignment.ops),
+    data = {"name": assignment.name, "ops": list(assignment.ops),
             "points": dict(assignment.points), "hidden": list(assignment.hidden),
             "probes_per_op": assignment.probes_per_op,
             "credit_composites": assignment.credit_composites}
+    if assignment.declared:
+        data["op"] = {spec.key: declared.op_to_data(spec) for spec in assignment.declared}
+    return data
 
 
 def from_data(data: object, path: str | Path) -> Assignment:
@@ -73,14 +89,20 @@ def from_data(data: object, path: str | Path) -> Assignment:
         raise ConfigError(f"{path}: base {base_name!r} is not a built-in assignment "
                           f"({', '.join(BUILTIN)})")
     base = BUILTIN[base_name]
-    ops = tuple(data.get("ops", base.ops))
+    try:
+        new = declared.ops_from_data(data.get("op", {}), str(path), _next_task(base))
+    except DeclarationError as error:
+        raise ConfigError(str(error)) from None
+    new_keys = tuple(spec.key for spec in new)
+    ops = tuple(data.get("ops", (*(k for k in base.ops if k not in new_keys), *new_keys)))
     points = dict(data.get("points", {}))
     hidden = tuple(data.get("hidden", ()))
+    known = {*optable.ALL, *new_keys}
     for label, keys in (("ops", ops), ("points", points), ("hidden", hidden)):
         for key in keys:
-            if key not in optable.ALL:
+            if key not in known:
                 raise ConfigError(f"{path}: {label}: unknown op {key!r}; the table has "
-                                  f"{', '.join(optable.ALL)}")
+                                  f"{', '.join(optable.ALL)}, and [op.KEY] declares more")
     for key, value in points.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ConfigError(f"{path}: points.{key} = {value!r}: give a number >= 0")
@@ -92,7 +114,7 @@ def from_data(data: object, path: str | Path) -> Assignment:
         raise ConfigError(f"{path}: credit_composites = {credit!r}: give true or false")
     return replace(base, name=str(data.get("name", base.name)), ops=ops,
                    points=MappingProxyType({**base.points, **points}), hidden=hidden,
-                   probes_per_op=probes, credit_composites=credit)
+                   probes_per_op=probes, credit_composites=credit, declared=new)
 
 
 def for_tasks(keys: tuple[str, ...] | list[str]) -> Assignment | None:

@@ -81,6 +81,10 @@ class OpSpec:
     # kit's modules the task's notebook imports, shipped into the sandbox for it; nothing else
     # of kit is there (no reference engine where `Value`'s own ops are graded).
     library: tuple[str, ...] = ()
+    # A declared op (an assignment config's `[op.KEY]`): the file it came from, and every symbol
+    # of its build in order (inputs and plain numbers). Built-in rows leave both empty.
+    origin: str = ""
+    symbols: tuple[str, ...] = ()
 
 
 def _dom(**symbols: Domain) -> Mapping[str, Domain]:
@@ -664,9 +668,22 @@ class Assignment:
     # primitives stand in for the student's broken ones has correct code of its own: it earns
     # its points, and the report names the primitive to fix.
     credit_composites: bool = True
+    # Ops declared by the assignment's config (`[op.KEY]`), graded like the table's own rows.
+    declared: tuple[OpSpec, ...] = ()
+
+    def op(self, key: str) -> OpSpec:
+        """The row for `key`: the assignment's declared ops first, then the built-in table."""
+        for spec in self.declared:
+            if spec.key == key:
+                return spec
+        return op(key)
 
     def points_for(self, key: str) -> float:
-        return float(self.points.get(key, ALL[key].points))
+        return float(self.points.get(key, self.op(key).points))
+
+    def methods(self) -> tuple[str, ...]:
+        """The methods the child is asked about: the table's and every declared op's."""
+        return tuple(dict.fromkeys((*METHODS, *(spec.method for spec in self.declared))))
 
 
 ALL: Mapping[str, OpSpec] = MappingProxyType(
