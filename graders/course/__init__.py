@@ -22,12 +22,14 @@ from typing import Any
 
 from graders import api
 from graders.course import self_check
-from graders.course.tasks import ASSIGNMENTS, COURSE_TASKS, Task, task, tasks
+from graders.course.tasks import ASSIGNMENTS, COURSE_TASKS, Task, task, tasks, tasks_of
 from graders.model import OpResult
 from graders.report.text import explain
+from graders.spec import assignments
 from graders.spec.optable import BACKPROP, Assignment
 
-__all__ = ["ASSIGNMENTS", "COURSE_TASKS", "Task", "grade", "selfcheck", "task", "tasks"]
+__all__ = ["ASSIGNMENTS", "COURSE_TASKS", "Task", "grade", "selfcheck", "task", "tasks",
+           "tasks_of"]
 
 
 # --- the entry point of every hidden grade cell ------------------------------------------------
@@ -43,13 +45,19 @@ def _quiet() -> Iterator[io.StringIO]:
         yield buffer
 
 
-def grade(key: str, namespace: dict[str, Any]) -> float:
-    """Check one task against the names the notebook defined; print why, return the points."""
-    item = task(key)
+def grade(key: str, namespace: dict[str, Any], config: str | None = None) -> float:
+    """Check one task against the names the notebook defined; print why, return the points.
+    `config` is the assignment config beside a notebook from `gradkit course new`."""
+    try:
+        assignment = self_check.config_assignment(config) if config else None
+    except ValueError as error:  # ConfigError: the course's config, not the student's code
+        print(f"task {key}: cannot check: {error}")
+        return 0.0
+    item = _config_task(key, assignment) if assignment else task(key)
     try:
         with _quiet():
-            op = _backprop(item, namespace) if item.assignment == BACKPROP.name else \
-                _task(item, namespace)
+            op = _backprop(item, namespace, assignment) if assignment or \
+                item.assignment == BACKPROP.name else _task(item, namespace)
             points, lines = _advice(op)
     except _NoValue:
         points, lines = 0.0, ["the notebook does not define a class named `Value`"]
@@ -85,7 +93,7 @@ def selfcheck(assignment: str, namespace: dict[str, Any]) -> None:
 
 # --- assignment 2: the op table through the in-process grader ----------------------------------
 
-_BACKPROP_CACHE: dict[int, tuple[weakref.ref, dict]] = {}
+_BACKPROP_CACHE: dict[tuple, tuple[weakref.ref, dict]] = {}
 
 
 class _NoValue(Exception):
@@ -107,13 +115,23 @@ def _advice(op: OpResult) -> tuple[float, list[str]]:
     return op.points, explain(op)
 
 
-def _backprop(item: Task, namespace: dict[str, Any]) -> OpResult:
+def _config_task(key: str, assignment: Assignment) -> Task:
+    found = next((item for item in tasks_of(assignment) if item.key == key), None)
+    if found is None:
+        raise KeyError(f"no task {key!r} in {assignment.name}")
+    return found
+
+
+def _backprop(item: Task, namespace: dict[str, Any],
+              assignment: Assignment | None = None) -> OpResult:
     cls = namespace.get("Value")
     if not isinstance(cls, type):
         raise _NoValue
-    cached = _BACKPROP_CACHE.get(id(cls))
+    assignment = assignment or BACKPROP
+    cache_key = (id(cls), assignment.name, repr(assignments.to_data(assignment)))
+    cached = _BACKPROP_CACHE.get(cache_key)
     if cached is None or cached[0]() is not cls:
-        results, _outcome, _seed = api.grade_class(cls, assignment=BACKPROP)
+        results, _outcome, _seed = api.grade_class(cls, assignment=assignment)
         cached = (weakref.ref(cls), {op.key: op for op in results})
-        _BACKPROP_CACHE[id(cls)] = cached
+        _BACKPROP_CACHE[cache_key] = cached
     return cached[1][item.key]

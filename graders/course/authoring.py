@@ -68,13 +68,15 @@ def answer(grade_id: str, text: str) -> nbformat.NotebookNode:
     return cell
 
 
-def grade_cell(item: Task) -> nbformat.NotebookNode:
-    """A locked grade cell worth the task's points; the check itself is hidden."""
+def grade_cell(item: Task, config: str | None = None) -> nbformat.NotebookNode:
+    """A locked grade cell worth the task's points; the check itself is hidden. `config` is the
+    assignment config beside the notebook, for a course from `gradkit course new`."""
+    call = f"{item.key!r}, globals()" + (f", config={config!r}" if config else "")
     cell = code(f"""
         # Task {item.task}, {item.title}: {item.points:g} point(s), checked by hidden tests.
         ### BEGIN HIDDEN TESTS
         from graders import course
-        course.grade({item.key!r}, globals())
+        course.grade({call})
         ### END HIDDEN TESTS
     """)
     cell.metadata = _meta(f"grade_{item.key}", solution=False, grade=True, points=item.points)
@@ -236,7 +238,9 @@ _DERIVED = {
 }
 
 
-def _value_class() -> str:
+def _value_class(declared: tuple[optable.OpSpec, ...] = (), solutions: dict | None = None) -> str:
+    """The class students complete; `declared` ops (a config's) are added from their sympy
+    formulas, each as its own method or as a branch of the base method it shares."""
     def back(key: str) -> str:
         return todo(_task(key), _BACKWARD[key], f"{key} backward", indent=12)
 
@@ -263,7 +267,7 @@ def _value_class() -> str:
             node._backward()
     """
     derived_methods = "\n\n".join(derived(key) for key in _DERIVED)
-    return f'''import math
+    text = f'''import math
 
 
 class Value:
@@ -344,15 +348,38 @@ class Value:
         """Seed this node's grad with 1 and run every _backward, each after all its users."""
         {todo(_task("backward"), backward_body, "backward()", indent=8)}
 '''
+    return _with_declared(text, declared, solutions or {})
+
+
+def _with_declared(text: str, declared: tuple[optable.OpSpec, ...], solutions: dict) -> str:
+    from graders.course import methods
+
+    for spec in declared:
+        item = Task("", spec.task, spec.key, spec.title, spec.points)
+        _, solution = methods.forward_and_solution(spec, solutions.get(spec.key, ""))
+        head = f"    def {spec.method}(self, other):\n"
+        if head in text:  # the base has this method: the declared op is a branch of it
+            stub = todo(item, solution, f"{spec.key} backward", indent=16)
+            text = text.replace(head, head + methods.branch(spec, stub), 1)
+        else:
+            stub = todo(item, solution, f"{spec.key} backward", indent=12)
+            text = text.replace("    def backward(self):",
+                                methods.method(spec, stub) + "\n    def backward(self):", 1)
+    return text
 
 
 def _task(key: str) -> Task:
     return course.task(key)
 
 
-def backprop() -> nbformat.NotebookNode:
+def backprop(assignment: optable.Assignment = optable.BACKPROP,
+             config: str | None = None) -> nbformat.NotebookNode:
+    """Assignment 2, or an assignment built on it from a config (`gradkit course new`): the
+    config's declared ops join the class, and its grade and self-check cells read `config`
+    (the file's name beside the notebook)."""
     from graders.judge import oracle
-    items = course.tasks("backprop")
+    items = course.tasks_of(assignment)
+    declared = tuple(spec for spec in assignment.declared if spec.key in assignment.ops)
     reference = oracle.load().reference
     printed = [f"{float(reference.exact_fraction(name)):.4f}" for name in optable.REFERENCE_PRINTED]
     shown = {name: "g.data" if name == "g" else name for name in optable.REFERENCE_PRINTED}
@@ -406,10 +433,10 @@ def backprop() -> nbformat.NotebookNode:
         Subtraction, division and the "reflected" ops (`2 * a` calls `a.__rmul__(2)`) need no
         calculus of their own: write them with the ops above and their gradients come free.
         """),
-        answer("value_class", _value_class()),
+        answer("value_class", _value_class(declared)),
         md("Run this after every change to the class: same checks as the grader, in your "
            "kernel."),
-        selfcheck_cell("selfcheck(Value)"),
+        selfcheck_cell(f"selfcheck(Value, config={config!r})" if config else "selfcheck(Value)"),
         md("""
         ## Looking at a graph
 
@@ -475,7 +502,7 @@ def backprop() -> nbformat.NotebookNode:
         code(example),
         md("## Grading\n\nOne cell per op, worth the points listed at the top. They are "
            "checked by hidden tests when your notebook is graded."),
-        *[grade_cell(item) for item in items],
+        *[grade_cell(item, config) for item in items],
     ]
     return notebook(cells)
 

@@ -18,6 +18,7 @@ grade cell.
 from __future__ import annotations
 
 import copy
+import os
 import tempfile
 from pathlib import Path
 
@@ -32,6 +33,8 @@ from graders import api
 from graders.model import OpResult, Result
 from graders.report.text import explain
 from graders.run import session  # noqa: F401 - imported now, before any submission is read
+from graders.spec import assignments
+from graders.spec.optable import Assignment
 
 GRADKIT = "gradkit"
 
@@ -70,7 +73,12 @@ def _verdict(op: OpResult | None, result: Result) -> tuple[float, str]:
     return float(op.points), "\n".join(lines) + "\n"
 
 
-def _graded(nb: nbformat.NotebookNode) -> Result:
+# A course written by `gradkit course new` keeps its assignment config beside the source
+# notebook: source/NAME/course.toml.
+CONFIG_NAME = "course.toml"
+
+
+def _graded(nb: nbformat.NotebookNode, assignment: Assignment | None = None) -> Result:
     """The sandboxed grader's result for the notebook as submitted (outputs are not code)."""
     plain = copy.deepcopy(nb)
     for cell in plain.cells:
@@ -79,7 +87,14 @@ def _graded(nb: nbformat.NotebookNode) -> Result:
     with tempfile.TemporaryDirectory(prefix="gradkit-nbgrader-") as folder:
         path = Path(folder) / "submission.ipynb"
         nbformat.write(plain, path)
-        return api.grade(path)
+        return api.grade(path, assignment=assignment)
+
+
+def source_config(root: str | Path, source: str, assignment_id: str) -> Assignment | None:
+    """The assignment config in the course's *source* folder, if the assignment has one: the
+    instructor's copy, never the one a student could hand in beside the notebook."""
+    path = Path(root) / source / assignment_id / CONFIG_NAME
+    return api.check_assignment(assignments.from_file(path)) if path.is_file() else None
 
 
 class SandboxedExecute(NbGraderPreprocessor):
@@ -91,7 +106,11 @@ class SandboxedExecute(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
-        result = _graded(nb)
+        course = self.config.get("CourseDirectory", {})
+        assignment = source_config(course.get("root", os.getcwd()),
+                                   course.get("source_directory", "source"),
+                                   resources.get("nbgrader", {}).get("assignment", ""))
+        result = _graded(nb, assignment)
         by_key = {op.key: op for op in result.ops}
         errors = {cell.index: cell for cell in result.cells if cell.status != "ok"}
         for position, cell in enumerate(nb.cells, start=1):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from graders import api
 from graders.judge import probes
@@ -97,8 +98,20 @@ class Report:
         return f"<p><b>{esc(self.summary())}</b></p>{table}"
 
 
-def check(cls: object, *, assignment: Assignment = BACKPROP, seed: int | None = None) -> Report:
-    """Score `cls` on every op of `assignment` in this process and return the report."""
+def config_assignment(config: str | Path) -> Assignment:
+    """The assignment of a config file beside the notebook (`gradkit course new` writes one
+    as course.toml), checked as `gradkit grade --config` checks it."""
+    from graders.spec import assignments
+
+    return api.check_assignment(assignments.from_file(config))
+
+
+def check(cls: object, *, assignment: Assignment = BACKPROP, seed: int | None = None,
+          config: str | Path | None = None) -> Report:
+    """Score `cls` on every op of `assignment` (or of the `config` file) in this process and
+    return the report."""
+    if config is not None:
+        assignment = config_assignment(config)
     seed = probes.new_seed() if seed is None else seed
     if not isinstance(cls, type):
         return Report([], seed, problem=f"pass your Value class itself, not a "
@@ -117,13 +130,13 @@ def _in_ipython() -> bool:
 
 
 def selfcheck(cls: object, *, assignment: Assignment = BACKPROP,
-              seed: int | None = None) -> None:
+              seed: int | None = None, config: str | Path | None = None) -> None:
     """Print (or, in Jupyter, display) the self-check table for your `Value` class.
 
     Returns nothing on purpose, so the table shows once wherever the call sits in a cell;
     use `graders.selfcheck.check` for the report as data.
     """
-    report = check(cls, assignment=assignment, seed=seed)
+    report = check(cls, assignment=assignment, seed=seed, config=config)
     if _in_ipython():
         from IPython.display import display
 

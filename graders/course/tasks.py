@@ -30,8 +30,16 @@ def tasks(assignment: str) -> tuple[Task, ...]:
     found = next((a for a in optable.COURSE if a.name == assignment), None)
     if found is None:
         raise KeyError(f"unknown assignment {assignment!r}; the course has {ASSIGNMENTS}")
-    return tuple(Task(found.name, spec.task, spec.key, spec.title, found.points_for(spec.key))
-                 for spec in map(optable.op, found.ops) if not spec.optional)
+    return tasks_of(found)
+
+
+def tasks_of(assignment: optable.Assignment) -> tuple[Task, ...]:
+    """Every graded task of an assignment object (a built-in one or a config's), in order:
+    required ops, and optional ones the assignment gives points."""
+    return tuple(Task(assignment.name, spec.task, spec.key, spec.title,
+                      assignment.points_for(spec.key))
+                 for spec in map(assignment.op, assignment.ops)
+                 if not spec.optional or spec.key in assignment.points)
 
 
 COURSE_TASKS: tuple[Task, ...] = tuple(t for a in ASSIGNMENTS for t in tasks(a)

@@ -20,19 +20,25 @@ def describe(symbol: str, domain: Domain) -> str:
     return text
 
 
-def row(spec: optable.OpSpec) -> str:
+def row(spec: optable.OpSpec, derived: str = "", points: float | None = None) -> str:
+    """One op's line of the table; `derived` describes a domain derived from the expression
+    (a declared op that gives none), `points` the assignment's points where they differ."""
     domains = "; ".join(", ".join(describe(s, d) for s, d in variant.items())
-                        for variant in spec.domains)
-    points = "0 unless an assignment sets points" if spec.optional else f"{spec.points:g}"
+                        for variant in spec.domains) or derived
+    points = f"{points:g}" if points is not None else \
+        "0 unless an assignment sets points" if spec.optional else f"{spec.points:g}"
     built = ", ".join(f"`{key}`" for key in spec.built_from)
     return (f"| `{spec.key}` | {spec.task} | `{spec.build}` | {points} | {domains} | "
             f"{built} | {len(spec.mistakes)} |")
 
 
+HEADER = ["| op | task | built as | points | probe domains (cycled over probes) | "
+          "usually built from | own mistakes |",
+          "| --- | --- | --- | --- | --- | --- | --- |"]
+
+
 def markdown() -> str:
-    lines = ["| op | task | built as | points | probe domains (cycled over probes) | "
-             "usually built from | own mistakes |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = list(HEADER)
     lines += [row(spec) for spec in optable.OPS]
     graphs = ", ".join(check.key for check in optable.BACKWARD_GRAPHS)
     lines.append(f"| `backward` | {optable.BACKWARD.task} | graphs: {graphs} | "
