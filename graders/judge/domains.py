@@ -84,6 +84,8 @@ def _walk_constraints(sp: Any, expr: Any, symbols: set[Any]) -> list[tuple[str, 
     kept = []
     for kind, e, why in found:
         e = sp.simplify(e)
+        if kind in ("sides", "avoid") and e.could_extract_minus_sign():
+            e = -e  # x - y and y - x are one kink (Max's two partials), one pole
         if not e.free_symbols & symbols or e.is_number:
             continue
         if kind in ("avoid", "positive") and e.is_positive:  # 1 + exp(-x): never binding
@@ -185,5 +187,6 @@ def sample(spec: OpSpec, op: OpOracle, index: int, rng: random.Random, draw,
         if sides_ok and all(_holds(c, point, 0) for c in found.constraints
                             if c.kind != "sides") and (reuse or _distinct(op, point)):
             return point
-    raise ValueError(f"op {spec.key}: no probe point satisfies {', '.join(found.describe())} "
+    where = f"{spec.origin}: op.{spec.key}" if spec.origin else f"op {spec.key}"
+    raise ValueError(f"{where}: no probe point satisfies {', '.join(found.describe())} "
                      f"in {ATTEMPTS} draws; give [op.{spec.key}.domain]")

@@ -118,7 +118,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
                 observed.setdefault(name, []).append((case, got))
             passed[role] &= _check_gradient(result, case, record, own, name)
         _check_fd(result, case, record, own)
-    if spec.reuse and not reuse_changes:
+    if "reuse" in passed and not reuse_changes:
         # x - x, x / x: the right answer is "no change", which doing nothing also gives; it
         # counts only together with the op's own gradient.
         passed["reuse"] = passed["reuse"] and passed["gradient"]

@@ -61,6 +61,10 @@ def method_of(build: str, where: str) -> str:
     except SyntaxError:
         raise DeclarationError(f"{where}: build = {build!r} is not a Python expression") from None
     unknown = sorted(set(_names(tree)) - {*VALUE_SYMBOLS, *NUMBER_SYMBOLS})
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
+        name = tree.func.id
+        raise DeclarationError(f"{where}: build = {build!r} calls a function; Value can only "
+                               f"be asked through a method or an operator: x.{name}()")
     if unknown:
         raise DeclarationError(f"{where}: build = {build!r} names {unknown[0]!r}; use x and y "
                                "for Values, c and k for plain numbers")
