@@ -72,7 +72,6 @@ CONFIG = textwrap.dedent("""
     points = 1
 
     [op.leaky.domain]
-    x = { low = 0.3, high = 3.0, sign = "both" }
     c = { low = 0.01, high = 0.3, sign = "positive" }
 
     [[op.leaky.mistakes]]
@@ -254,7 +253,7 @@ def _expressions():
 
 def _value_class(expr, inputs, slip: bool):
     """The lecture's reference Value plus method `f`, its backward from the derivative as a
-    student would type it (lambdified), optionally off by 0.5·out.grad on x."""
+    student would type it (lambdified), optionally wrong on x (relatively and absolutely)."""
     from kit.engine import Value as Base
 
     forward = sp.lambdify(inputs, expr, "math")
@@ -271,7 +270,10 @@ def _value_class(expr, inputs, slip: bool):
         def _backward():
             data = [n.data for n in nodes]
             for index, (node, partial) in enumerate(zip(nodes, partials, strict=True)):
-                node.grad += (partial(*data) + (0.5 if slip and index == 0 else 0)) * out.grad
+                local = partial(*data)
+                if slip and index == 0:  # off by a quarter of itself and a half
+                    local = 1.25 * local + 0.5
+                node.grad += local * out.grad
         out._backward = _backward
         return out
 
@@ -348,3 +350,17 @@ def test_course_new_releases_and_autogrades_with_real_nbgrader(tmp_path: Path) -
     assert cos == 0.0
     feedback = (root / "feedback" / "carol" / "plus" / "plus.html").read_text()
     assert "sin_without_minus" in feedback or "without its minus sign" in feedback
+
+
+def test_the_documented_example_course_writes_a_notebook_that_earns_full_marks(tmp_path):
+    """docs/assignments.md's course, verbatim: `gradkit course new` on it, then its solution
+    notebook graded in the sandbox with the documented config: every point."""
+    text = (ROOT / "docs" / "assignments.md").read_text()
+    block = text.split("## Declaring new ops", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "course.toml").write_text(block)
+    _run(["graders", "course", "new", "plus", "--config", "course.toml"], tmp_path)
+    assignment = api.check_assignment(assignments.from_file(tmp_path / "course.toml"))
+    assert {"sigmoid", "sin", "leaky_relu", "vpow"} <= {s.key for s in assignment.declared}
+    result = api.grade(tmp_path / "source" / "plus" / "plus.ipynb", assignment=assignment)
+    assert [op.key for op in result.ops if not op.passed] == []
+    assert result.score == result.max_score > 25

@@ -28,9 +28,11 @@ def derived_domain(spec) -> str:
     from graders.spec.tabledoc import describe
 
     found = domains.derived(spec)
-    base = ", ".join(describe(name, domain) for name, domain in found.base.items())
+    given = spec.domains[0] if spec.domains else {}
+    base = ", ".join(describe(name, domain) + ("" if name in given else " (derived)")
+                     for name, domain in found.base.items())
     rules = found.describe()
-    return (f"derived: {base}" + (f"; {'; '.join(rules)}" if rules else "")
+    return (base + (f"; {'; '.join(rules)}" if rules else "")
             + "; redrawn where a mistake's gradient meets the right one")
 
 
@@ -47,7 +49,7 @@ def table(assignment) -> str:
             lines.append(f"| `{spec.key}` | {spec.task} | {spec.title} | "
                          f"{assignment.points_for(op_key):g} | | | {len(spec.mistakes)} |")
             continue
-        shown = derived_domain(spec) if spec.origin and not spec.domains else ""
+        shown = derived_domain(spec) if spec.origin else ""
         points = assignment.points_for(op_key)
         if spec.optional and op_key not in assignment.points:
             points = None

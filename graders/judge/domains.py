@@ -130,8 +130,13 @@ def _derive(value: str, inputs: tuple[str, ...], symbols: tuple[str, ...]) -> De
 
 
 def derived(spec: OpSpec) -> Derived:
-    """The derived domain of a declared op without one of its own (cached per expression)."""
-    return _derive(spec.value, spec.inputs, spec.symbols)
+    """The derived domain of a declared op (cached per expression). Ranges the config gives
+    replace the derived ones for their symbols; the expression's constraints (poles, kinks,
+    log) hold over every range, given or derived."""
+    found = _derive(spec.value, spec.inputs, spec.symbols)
+    if not spec.domains:
+        return found
+    return Derived({**found.base, **spec.domains[0]}, found.constraints, found.reuse)
 
 
 def _holds(constraint: Constraint, point: dict[str, float], side: int) -> bool:

@@ -52,7 +52,7 @@ def fd_step(value: float) -> float:
 def _point(spec: OpSpec, index: int, rng: random.Random) -> dict[str, float]:
     """One probe point: from the row's domains, or, for a declared op that gives none, from
     the domain derived from its expression (`graders.judge.domains`)."""
-    if spec.domains:
+    if spec.domains and not spec.origin:
         domains = spec.domains[index % len(spec.domains)]
         return {name: draw(domain, rng) for name, domain in domains.items()}
     from graders.judge import domains, oracle
@@ -61,7 +61,7 @@ def _point(spec: OpSpec, index: int, rng: random.Random) -> dict[str, float]:
 
 
 def _reuse_point(spec: OpSpec, rng: random.Random) -> float | None:
-    if spec.domains:
+    if spec.domains and not spec.origin:
         return draw(spec.domains[0]["x"], rng)
     from graders.judge import domains, oracle
 

@@ -14,7 +14,7 @@ domains where the config gives none.
     points = 1
     title = "sin(a)"               # optional: defaults to the value
     task = "2.15"                  # optional: numbered after the base assignment's tasks
-    [op.sin.domain]               # optional: derived from the expression when absent
+    [op.sin.domain]               # optional: symbols not given are derived from the expression
     x = { low = 0.3, high = 3.0, sign = "both" }
     [[op.sin.mistakes]]           # optional: besides the five generic ones
     key = "cos_sign"
@@ -176,13 +176,9 @@ def op_from_data(key: str, data: Any, where: str, task: str) -> OpSpec:
     if stray:
         raise DeclarationError(f"{where}: domain.{stray[0]}: the build has no {stray[0]}")
     domains: tuple[Mapping[str, Domain], ...] = ()
-    if given:
-        missing = [n for n in symbols if n not in given]
-        if missing:
-            raise DeclarationError(f"{where}: domain gives no range for {missing[0]}; give "
-                                   "every symbol of the build, or none to have it derived")
+    if given:  # symbols it leaves out are drawn from the derived domain
         domains = (MappingProxyType({n: _domain(given[n], f"{where}: domain.{n}")
-                                     for n in symbols}),)
+                                     for n in symbols if n in given}),)
     mistakes = data.get("mistakes", [])
     if not isinstance(mistakes, list):
         raise DeclarationError(f"{where}: mistakes must be a list of tables ([[op.{key}."

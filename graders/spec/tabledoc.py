@@ -21,10 +21,10 @@ def describe(symbol: str, domain: Domain) -> str:
 
 
 def row(spec: optable.OpSpec, derived: str = "", points: float | None = None) -> str:
-    """One op's line of the table; `derived` describes a domain derived from the expression
-    (a declared op that gives none), `points` the assignment's points where they differ."""
-    domains = "; ".join(", ".join(describe(s, d) for s, d in variant.items())
-                        for variant in spec.domains) or derived
+    """One op's line of the table; `derived` describes a declared op's domain (what the config
+    gives and what sympy derived), `points` the assignment's points where they differ."""
+    domains = derived or "; ".join(", ".join(describe(s, d) for s, d in variant.items())
+                                   for variant in spec.domains)
     points = f"{points:g}" if points is not None else \
         "0 unless an assignment sets points" if spec.optional else f"{spec.points:g}"
     built = ", ".join(f"`{key}`" for key in spec.built_from)
