@@ -36,6 +36,17 @@ table.probe td { border: none; padding: .05rem .6rem .05rem 0; font-size: .92rem
 table.probe td:first-child { color: #5b6472; }
 code { background: #f0f2f6; padding: 0 .25rem; border-radius: 3px; }
 math { font-size: 1.08em; }
+/* A phone: each op becomes a card, its feedback below it at full width (the cells' inline
+   min-width is for Jupyter's wide output area). */
+@media (max-width: 640px) {
+  body { margin: 1rem auto; padding: 0 .6rem; }
+  table.gradkit > thead { display: none; }
+  table.gradkit, table.gradkit > tbody, table.gradkit > tbody > tr { display: block; }
+  table.gradkit > tbody > tr { border-bottom: 1px solid #c9ced8; padding: .3rem 0; }
+  table.gradkit > tbody > tr > td { display: inline-block; border: none !important;
+                                    min-width: 0 !important; padding: .15rem .4rem !important; }
+  table.gradkit > tbody > tr > td:last-child { display: block; }
+}
 """
 
 
