@@ -164,7 +164,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
         rows = list(book.rows())
     columns = options.assignment or _whole_course()
     export_csv(rows, columns, outdir / "grades.csv")
-    summary.write(rows, columns, outdir)
+    summary.write(rows, columns, outdir, isolation=isolation)
     return report
 
 

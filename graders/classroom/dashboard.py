@@ -1,0 +1,125 @@
+"""OUTDIR/summary.html: the class at a glance, for the instructor after a batch.
+
+A score histogram and each op's pass rate (drawn by matplotlib as static SVG, embedded, so the
+page works offline and as an email attachment), the most common diagnosed mistakes per op with
+counts and one example submission each, the submissions that could not be graded and why, and
+what the run used (isolation, seeds, grader version). It is computed from the gradebook rows,
+like summary.md, so its numbers are grades.csv's.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+
+from graders.classroom.gradebook import Row
+from graders.classroom.summary import OpSummary
+from graders.report.encode import html_text as esc
+
+STYLE = """
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
+       max-width: 64rem; margin: 1.5rem auto; padding: 0 1rem; background: #fbfbfd; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.chart { flex: 1 1 24rem; min-width: 0; background: #fff; border: 1px solid #e3e6ec; }
+.chart svg { width: 100%; height: auto; display: block; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { text-align: left; vertical-align: top; padding: .35rem .6rem;
+         border-bottom: 1px solid #e3e6ec; overflow-wrap: anywhere; }
+th { background: #f0f2f6; }
+.muted { color: #5b6472; }
+"""
+TOP_MISTAKES = 3
+
+
+def _svg(figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def charts(rows: list[Row], summaries: list[OpSummary]) -> list[str]:
+    """The two charts as inline SVG; none when matplotlib is not installed (the tables stay)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+    except ImportError:
+        return []
+    gradable = [row for row in rows if not row.problem]
+    histogram = Figure(figsize=(6, 3.2))
+    axes = histogram.subplots()
+    top = max((row.max_score for row in gradable), default=1.0) or 1.0
+    axes.hist([row.score for row in gradable], bins=min(20, max(5, int(top))),
+              range=(0, top), color="#3b6fd8", edgecolor="white")
+    axes.set(title=f"scores ({len(gradable)} graded)", xlabel="points", ylabel="submissions")
+    rates = Figure(figsize=(6, max(3.2, 0.28 * len(summaries) + 1)))
+    axes = rates.subplots()
+    names = [s.op for s in summaries][::-1]
+    values = [100 * s.pass_rate for s in summaries][::-1]
+    axes.barh(names, values, color=["#17803d" if v >= 80 else "#e0a800" if v >= 50
+                                    else "#b42318" for v in values])
+    axes.set(title="pass rate per op", xlabel="% passed", xlim=(0, 100))
+    return [_svg(histogram), _svg(rates)]
+
+
+def _mistakes(rows: list[Row]) -> list[tuple[str, str, int, str]]:
+    """(op, mistake, count, one example student), most common first within each op."""
+    found: dict[str, Counter] = {}
+    example: dict[tuple[str, str], str] = {}
+    for row in rows:
+        for op in row.ops:
+            if op["status"] != "passed" and op.get("diagnosis"):
+                found.setdefault(op["op"], Counter())[op["diagnosis"]] += 1
+                example.setdefault((op["op"], op["diagnosis"]), row.student)
+    return [(key, mistake, count, example[key, mistake])
+            for key, counter in found.items()
+            for mistake, count in counter.most_common(TOP_MISTAKES)]
+
+
+def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
+         grader: str) -> str:
+    ungradable = [row for row in rows if row.problem]
+    drawn = charts(rows, summaries)
+    figure_html = "".join(f'<div class="chart">{svg}</div>' for svg in drawn) or (
+        '<p class="muted">charts need matplotlib: pip install "gradkit[course]"</p>')
+    op_rows = "".join(
+        f"<tr><td>{esc(s.op)}</td><td>{s.pass_rate:.0%} ({s.passed}/{s.graded})</td>"
+        f"<td>{s.mean_points:g} / {s.max_points:g}</td></tr>" for s in summaries)
+    mistake_rows = "".join(
+        f"<tr><td>{esc(op)}</td><td><code>{esc(mistake)}</code></td><td>{count}</td>"
+        f"<td>{esc(student)}</td></tr>" for op, mistake, count, student in _mistakes(rows))
+    problem_rows = "".join(f"<tr><td>{esc(row.student)}</td><td>{esc(row.problem)}</td></tr>"
+                           for row in ungradable)
+    seeds = sorted({row.seed for row in rows if row.seed is not None})
+    seed_text = ", ".join(map(str, seeds[:5])) + (f" … ({len(seeds)} in all)"
+                                                   if len(seeds) > 5 else "")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>gradkit class summary</title><style>{STYLE}</style></head><body>"
+        f"<h1>Class summary: {len(rows)} submissions, {len(ungradable)} not gradable</h1>"
+        f'<div class="charts">{figure_html}</div>'
+        "<h2>Ops</h2><table><thead><tr><th>op</th><th>pass rate</th><th>mean points</th>"
+        f"</tr></thead><tbody>{op_rows}</tbody></table>"
+        "<h2>Most common mistakes</h2>"
+        + (("<table><thead><tr><th>op</th><th>mistake</th><th>submissions</th>"
+            f"<th>for example</th></tr></thead><tbody>{mistake_rows}</tbody></table>")
+           if mistake_rows else '<p class="muted">no diagnosed mistakes</p>')
+        + "<h2>Not gradable</h2>"
+        + ((f"<table><thead><tr><th>student</th><th>why</th></tr></thead><tbody>"
+            f"{problem_rows}</tbody></table>") if problem_rows
+           else '<p class="muted">every submission was graded</p>')
+        + f'<h2>Run</h2><p class="muted">isolation {esc(isolation)}; grader {esc(grader)}; '
+        f"seeds {esc(seed_text or 'none')}</p></body></html>\n")
+
+
+def write(rows: list[Row], summaries: list[OpSummary], outdir: Path, *, isolation: str,
+          grader: str) -> None:
+    temporary = outdir / ".summary.html.tmp"
+    temporary.write_text(page(rows, summaries, isolation=isolation, grader=grader),
+                         encoding="utf-8")
+    temporary.replace(outdir / "summary.html")

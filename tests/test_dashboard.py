@@ -1,0 +1,87 @@
+"""OUTDIR/summary.html, the class dashboard (issue 16): its numbers are grades.csv's, its
+charts are matplotlib's SVG, and it reads on a laptop and on a phone."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import gradkit
+from tests.corpus import BASE, MUTANTS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory) -> Path:
+    """Two honest students, one per mutant for six mutants (two share one), a broken file."""
+    folder = tmp_path_factory.mktemp("class")
+    students = folder / "students"
+    students.mkdir()
+    (students / "ann.py").write_text(BASE.read_text())
+    (students / "ben.py").write_text(BASE.read_text() + "\n# mine\n")
+    for index, mutant in enumerate(MUTANTS[:6]):
+        (students / f"m{index}.py").write_text(mutant.source())
+    (students / "twin.py").write_text(MUTANTS[0].source() + "\n# a copy\n")
+    (students / "zed.ipynb").write_text("{ truncated")
+    done = gradkit("grade", str(students), "--out", str(folder / "out"), "-j", "2",
+                   "--no-progress")
+    assert done.returncode == 0, done.stderr
+    return folder / "out"
+
+
+def _grades(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "grades.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_the_dashboard_numbers_are_the_gradebooks(graded_class: Path) -> None:
+    page = (graded_class / "summary.html").read_text()
+    grades = _grades(graded_class)
+    broken = [s for s, row in grades.items() if row["problem"]]
+    assert f"Class summary: {len(grades)} submissions, {len(broken)} not gradable" in page
+    assert broken == ["zed"] and "zed" in page.split("Not gradable", 1)[1]
+    assert page.count("<svg") == 2  # the histogram and the pass rates, drawn by matplotlib
+    for op in ("add", "mul", "tanh"):
+        graded = [row for row in grades.values() if not row["problem"]]
+        full = [row for row in graded if row[op] and float(row[op]) == max(
+            float(r[op]) for r in graded if r[op])]
+        # the ops table gives each op's pass rate as "P% (passed/graded)"
+        cell = re.search(rf"<td>{op}</td><td>\d+% \((\d+)/(\d+)\)</td>", page)
+        assert cell and int(cell.group(2)) == len(graded)
+        assert int(cell.group(1)) <= len(full)
+    # the twin shares m0's mistake: the dashboard counts both under one diagnosis
+    assert "<th>for example</th>" in page
+    counts = [int(n) for n in re.findall(r"</code></td><td>(\d+)</td>", page)]
+    assert counts and max(counts) >= 2
+    assert "isolation" in page and "grader" in page and "seeds" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+@pytest.mark.parametrize("width", (1280, 390))
+def test_the_dashboard_reads_at_laptop_and_phone_width(graded_class: Path, width: int):
+    page = graded_class / "summary.html"
+    shot = page.with_name(f"summary-{width}.png")
+    with tempfile.TemporaryDirectory() as profile:
+        flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 f"--user-data-dir={profile}", f"--window-size={width},1400",
+                 "--enable-logging=stderr", "--v=0"]
+        run = subprocess.run([*flags, f"--screenshot={shot}", page.as_uri()],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0
+        assert [line for line in run.stderr.splitlines() if "CONSOLE" in line] == []
+        probe = page.with_name("probe.html")
+        probe.write_text(page.read_text().replace("</body>", (
+            "<script>document.body.setAttribute('data-overflow', "
+            "document.documentElement.scrollWidth - innerWidth)</script></body>")))
+        dom = subprocess.run([*flags, "--dump-dom", probe.as_uri()], capture_output=True,
+                             text=True, timeout=120).stdout
+    assert shot.stat().st_size > 20_000
+    overflow = re.search(r'data-overflow="(-?\d+)"', dom)
+    assert overflow and int(overflow.group(1)) <= 0
