@@ -85,3 +85,56 @@ def test_the_dashboard_reads_at_laptop_and_phone_width(graded_class: Path, width
     assert shot.stat().st_size > 20_000
     overflow = re.search(r'data-overflow="(-?\d+)"', dom)
     assert overflow and int(overflow.group(1)) <= 0
+
+
+# --- export to the LMS ---------------------------------------------------------------------
+
+ROSTER = ("student,name,canvas_id,sis_user_id,sis_login_id,section,email,idnumber\n"
+          "ann,Ann Lee,101,S101,alee,A,ann@uni.edu,9001\n"
+          "m0,Mo Zero,102,S102,mzero,A,mo@uni.edu,9002\n"
+          "zed,Zed Q,103,S103,zq,B,zed@uni.edu,9003\n"
+          "nia,Nia Absent,104,S104,nabs,B,nia@uni.edu,9004\n")
+
+
+def _export(out: Path, tmp_path: Path, to: str) -> tuple[subprocess.CompletedProcess, list]:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    target = tmp_path / f"{to}.csv"
+    done = gradkit("export", str(out), "--to", to, "--roster", str(roster), "--out",
+                   str(target), "--column", "Backprop (4242)")
+    assert done.returncode == 0, done.stderr
+    with open(target, newline="") as handle:
+        return done, list(csv.reader(handle))
+
+
+def test_canvas_export_has_canvas_columns_points_possible_and_every_roster_student(
+        graded_class: Path, tmp_path: Path) -> None:
+    done, rows = _export(graded_class, tmp_path, "canvas")
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                       "Backprop (4242)"]
+    grades = _grades(graded_class)
+    assert rows[1][0] == "Points Possible" and float(rows[1][5]) == float(
+        grades["ann"]["max_score"])
+    by_id = {row[1]: row for row in rows[2:]}
+    assert set(by_id) == {"101", "102", "103", "104"}
+    assert float(by_id["101"][5]) == float(grades["ann"]["total"])
+    assert float(by_id["102"][5]) == float(grades["m0"]["total"])
+    assert by_id["104"][5] == ""  # no submission: listed, not dropped
+    assert "no submission: nia" in done.stdout
+    assert "not in the roster: ben" in done.stdout and "not gradable: zed" in done.stdout
+
+
+def test_moodle_export_identifies_students_by_email_and_id_number(graded_class, tmp_path):
+    _done, rows = _export(graded_class, tmp_path, "moodle")
+    assert rows[0] == ["Email address", "ID number", "Backprop (4242)"]
+    assert [row[0] for row in rows[1:]] == ["ann@uni.edu", "mo@uni.edu", "zed@uni.edu",
+                                            "nia@uni.edu"]
+    assert rows[-1][2] == ""
+
+
+def test_a_roster_without_student_ids_is_refused_in_one_line(graded_class, tmp_path):
+    roster = tmp_path / "bad.csv"
+    roster.write_text("name,email\nAnn,ann@uni.edu\n")
+    done = gradkit("export", str(graded_class), "--to", "canvas", "--roster", str(roster))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "student" in done.stderr

@@ -14,9 +14,9 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from graders import api
+from graders import __version__, api
 from graders.atomic import write_json_atomic
-from graders.classroom import discover, executors, seeds, summary
+from graders.classroom import dashboard, discover, executors, seeds, summary
 from graders.classroom.gradebook import Gradebook, Row, content_hash
 from graders.model import Limits
 from graders.report.encode import csv_cell
@@ -164,7 +164,9 @@ def run(paths: list[str | Path], options: Options) -> Report:
         rows = list(book.rows())
     columns = options.assignment or _whole_course()
     export_csv(rows, columns, outdir / "grades.csv")
-    summary.write(rows, columns, outdir, isolation=isolation)
+    summary.write(rows, columns, outdir)
+    dashboard.write(rows, summary.summarize(rows, columns)[0], outdir, isolation=isolation,
+                    grader=__version__)
     return report
 
 

@@ -64,15 +64,9 @@ def markdown(summaries: list[OpSummary], ungradable: int, total: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(rows: list[Row], assignment: Assignment, outdir: Path, *,
-          isolation: str = "unknown") -> str:
-    """Write summary.md, summary.json and the summary.html dashboard into `outdir`; return
-    the Markdown."""
-    from graders import __version__
-    from graders.classroom import dashboard
-
+def write(rows: list[Row], assignment: Assignment, outdir: Path) -> str:
+    """Write summary.md and summary.json into `outdir`; return the Markdown."""
     summaries, ungradable = summarize(rows, assignment)
-    dashboard.write(rows, summaries, outdir, isolation=isolation, grader=__version__)
     text = markdown(summaries, ungradable, len(rows))
     temporary = outdir / ".summary.md.tmp"
     temporary.write_text(text, encoding="utf-8")
