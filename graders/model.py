@@ -82,6 +82,8 @@ class Case:
 # The key of a group that asks an op's checks again with the grader's rules for the ops it uses
 # (judge/probes.py plans it, judge/scoring.py reads it): "<op key>@reference".
 REFERENCE_SUFFIX = "@reference"
+# The role of a class-wide probe point: asked of every submission, never counted for points.
+CLASS_ROLE = "class"
 
 
 @dataclass
@@ -323,6 +325,10 @@ class OpResult:
     graph_size: int = 0  # nodes the op's graph had besides its inputs (>1: built from others)
     hidden: bool = False  # a hidden check: students see only its name and verdict
     credited: str | None = None  # passed with the grader's primitives: which one to fix
+    # A wrong op's behaviour at the class-wide probe points (graders/judge/clusters.py): the
+    # id submissions with the same wrong answers share, and one of its wrong numbers in words.
+    cluster: str | None = None
+    cluster_evidence: str = ""
 
     @property
     def passed(self) -> bool:

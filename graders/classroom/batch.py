@@ -70,7 +70,8 @@ class Report:
 
 def _op_rows(ops) -> list[dict]:
     return [{"op": op.key, "points": op.points, "max_points": op.max_points,
-             "status": op.status, "diagnosis": op.diagnosis.key if op.diagnosis else None}
+             "status": op.status, "diagnosis": op.diagnosis.key if op.diagnosis else None,
+             "cluster": op.cluster, "evidence": op.cluster_evidence or None}
             for op in ops]
 
 

@@ -3,7 +3,8 @@
 Seed = HMAC-SHA256(secret, "<content hash>:<grader id>"), first 6 bytes. The secret is the
 course's (a batch's gradebook) or the autograder zip's; students never see it, so they cannot
 predict their probe points, while the same file graded again by the same grader gets the same
-points and so the same score. A changed grader id (version, assignment, limits) draws new ones.
+points and so the same score. A changed grader id (version; assignment, with its config's
+declared ops and named clusters; limits) draws new ones.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from dataclasses import asdict
 
 from graders.model import Limits
+from graders.spec import assignments
 from graders.spec.optable import Assignment
 from kit import __version__
 
@@ -25,9 +27,8 @@ def grader_id(assignment: Assignment, limits: Limits, isolation: str) -> str:
     sandbox is never kept as "unchanged"."""
     from graders.judge import oracle
 
-    spec = json.dumps([assignment.name, list(assignment.ops), dict(assignment.points),
-                       assignment.probes_per_op, assignment.credit_composites, asdict(limits),
-                       oracle.fingerprint(), isolation], sort_keys=True)
+    spec = json.dumps([assignments.to_data(assignment), asdict(limits),
+                       oracle.fingerprint(assignment), isolation], sort_keys=True)
     return f"{__version__}+{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 
 

@@ -262,13 +262,14 @@ DECLARED_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "Abs", "Max", "
 KINKED = ("Max", "Min", "Abs", "Heaviside", "sign")
 
 
-def _declared_reader(sp: Any, spec: OpSpec, symbols: dict[str, Any]):
+def _declared_reader(sp: Any, spec: OpSpec, symbols: dict[str, Any], where: str = ""):
     """A parser for one declared op's formulas: restricted names, exact numbers, kinks as
-    Piecewise (so derivatives stay piecewise formulas the reports can draw)."""
+    Piecewise (so derivatives stay piecewise formulas the reports can draw). `where` names
+    the config table in errors (the op's own by default)."""
     from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
     allowed = {name: getattr(sp, name) for name in DECLARED_FUNCTIONS}
-    where = f"{spec.origin}: op.{spec.key}"
+    where = where or f"{spec.origin}: op.{spec.key}"
 
     def read(text: str, what: str) -> Any:
         names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
@@ -438,19 +439,44 @@ _DECLARED: dict[str, Oracle] = {}
 
 
 def for_assignment(assignment: Any) -> Oracle:
-    """The answer key for an assignment: the table's, plus every op its config declares
-    (derived once per process and declaration). Raises DeclarationError for a formula sympy
-    cannot use, naming the file and the op."""
-    if not getattr(assignment, "declared", ()):
+    """The answer key for an assignment: the table's, plus every op its config declares, plus
+    the formulas of its named clusters as the ops' own mistakes (derived once per process and
+    config). Raises DeclarationError for a formula sympy cannot use, naming the file and the
+    op or cluster."""
+    declared = getattr(assignment, "declared", ())
+    named = [c for c in getattr(assignment, "clusters", ()) if c.grads]
+    if not declared and not named:
         return load()
-    material = _declaration_key(assignment.declared)
+    material = _declaration_key(declared) + json.dumps(
+        [[c.id, c.key, c.title, c.message, dict(c.grads)] for c in named])
     if material not in _DECLARED:
         import sympy as sp
 
         base = load()
-        ops = {**base.ops, **{spec.key: _derive_op(sp, spec) for spec in assignment.declared}}
+        ops = {**base.ops, **{spec.key: _derive_op(sp, spec) for spec in declared}}
+        for cluster in named:
+            ops[cluster.op] = _with_cluster(sp, assignment.op(cluster.op), ops[cluster.op],
+                                            cluster)
         _DECLARED[material] = Oracle(ops=ops, reference=base.reference)
     return _DECLARED[material]
+
+
+def _with_cluster(sp: Any, spec: OpSpec, own: OpOracle, cluster: Any) -> OpOracle:
+    """`own` with a named cluster's formulas as its first catalogued mistake: a submission
+    whose numbers they reproduce at its own probe points is told the cluster's message."""
+    from dataclasses import replace
+
+    symbols = {name: sp.Symbol(name, real=True) for name in SYMBOLS}
+    names = spec.symbols or tuple(dict.fromkeys((*spec.inputs, *spec.domains[0])))
+    read = _declared_reader(sp, replace(spec, symbols=names), symbols, cluster.origin)
+    grads = {name: _formula(sp, _tidy(sp, read(text, f"mistake {name}"), spec), name)
+             for name, text in cluster.grads.items()}
+    title = cluster.title or SHARED_MISTAKE
+    mistake = MistakeFormula(cluster.key, grads, cluster.message, title, True)
+    return replace(own, mistakes=(mistake, *own.mistakes))
+
+
+SHARED_MISTAKE = "a mistake your class shares"
 
 
 def declared_op(spec: OpSpec) -> OpOracle:

@@ -7,12 +7,14 @@ run can be reproduced with `--seed`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from collections.abc import Callable
 from typing import Any
 
 from graders.judge import tasks
+from graders.model import CLASS_ROLE as CLASS
 from graders.model import REFERENCE_SUFFIX, Case, Group
 from graders.spec import optable
 from graders.spec.optable import Assignment, Domain, OpSpec
@@ -162,6 +164,38 @@ def reference_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
     return Group(spec.key, cases)
 
 
+# --- class-wide probe points ----------------------------------------------------------------
+
+CLASS_PROBES = len(ROLES)  # one of each role: every behaviour the scorer sees shows here too
+
+
+def class_seed(key: str) -> int:
+    """The same for every submission, gradebook and run: one op's class-wide points."""
+    return int(hashlib.sha256(f"gradkit class-wide probes v1: {key}".encode())
+               .hexdigest()[:12], 16)
+
+
+def class_cases(spec: OpSpec) -> list[Case]:
+    """Probe points every submission is asked at, besides its own random ones: answers that
+    agree there behave the same, so the class's shared wrong answers can be grouped
+    (graders/judge/clusters.py). They never count for points: only the submission's own
+    points, which nobody can predict, do."""
+    rng = random.Random(class_seed(spec.key))
+    if spec.kind == "op":
+        cases = op_group(spec, rng, CLASS_PROBES).cases
+    elif spec.kind == "backward":  # the deep chain only says "too slow", not how it is wrong
+        cases = [c for c in backward_group(spec, rng, 0).cases if c.role != "chain"]
+    else:
+        return []
+    return [Case(case.id.replace("/", f"/{CLASS}-", 1), case.kind, CLASS,
+                 {name: value for name, value in case.payload.items() if name != "fd"},
+                 case.values) for case in cases]
+
+
+def _with_class_cases(spec: OpSpec, group: Group) -> Group:
+    return Group(group.key, [*group.cases, *class_cases(spec)], group.method, group.library)
+
+
 Planner = Callable[[OpSpec, random.Random, int], Group]
 PLANNERS: dict[str, Planner] = {"op": op_group, "backward": backward_group,
                                 "reference": reference_group, "task": tasks.plan}
@@ -204,19 +238,22 @@ def with_reference_primitives(spec: OpSpec, group: Group) -> Group | None:
     if not rules:
         return None
     cases = [Case(case.id.replace("/", REFERENCE_SUFFIX + "/", 1), case.kind, case.role,
-                  {**case.payload, **extra}, case.values) for case in group.cases]
+                  {**case.payload, **extra}, case.values) for case in group.cases
+             if case.role != CLASS]
     return Group(spec.key + REFERENCE_SUFFIX, cases, group.method, group.library)
 
 
 def plan(assignment: Assignment, seed: int) -> list[Group]:
-    """Every group of checks for an assignment, drawn from one seeded generator; then, for
+    """Every group of checks for an assignment, drawn from one seeded generator (and each op's
+    class-wide points, from their own: a submission's points do not change with them); then, for
     each op built from others, its checks with reference primitives (when the assignment
     credits composites)."""
     rng = random.Random(seed)
     groups = []
     for key in assignment.ops:
         spec = assignment.op(key)
-        groups.append(PLANNERS[spec.kind](spec, rng, assignment.probes_per_op))
+        groups.append(_with_class_cases(spec, PLANNERS[spec.kind](spec, rng,
+                                                                  assignment.probes_per_op)))
     if assignment.credit_composites:
         specs = [assignment.op(g.key) for g in groups]
         extra = [with_reference_primitives(spec, g) for spec, g in zip(specs, groups, strict=True)

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from graders.judge import diagnosis, graphs, tasks
+from graders.judge import clusters, diagnosis, graphs, tasks
 from graders.judge.oracle import OpOracle, Oracle
 from graders.model import (
+    CLASS_ROLE,
     FD_ATOL,
     FD_RTOL,
     REFERENCE_SUFFIX,
@@ -52,6 +53,11 @@ def _error_probe(case: Case, record: Record | None, error: str,
     return Probe(case.id, None, _shown_inputs(case) if inputs is None else inputs,
                  upstream, None, None, None, error=error,
                  where=record.where if record else None, answered=record is not None)
+
+
+def _own(group: Group) -> list[Case]:
+    """The group's checks that count: not its class-wide points (graders/judge/clusters.py)."""
+    return [case for case in group.cases if case.role != CLASS_ROLE]
 
 
 def _points(max_points: float, subchecks: list[SubCheck]) -> float:
@@ -106,7 +112,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         passed["reuse"] = True
     observed: dict[str, list[tuple[Case, Any]]] = {}
     reuse_changes = False  # does any reuse probe expect the gradient to change at all?
-    for case in group.cases:
+    for case in _own(group):
         record = outcome.records.get(case.id)
         role = "gradient" if case.role == "upstream_zero" else case.role
         error = answer_error(record, group_error)
@@ -177,7 +183,8 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     group_error = outcome.group_errors.get(group.key)
     checks = {check.key: check for check in optable.BACKWARD_GRAPHS}
     unanswered = 0
-    for case in group.cases:
+    cases = _own(group)
+    for case in cases:
         record = outcome.records.get(case.id)
         error = answer_error(record, group_error)
         if error is None:
@@ -197,7 +204,7 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     result.points = _points(max_points, result.subchecks)
     if not result.passed:
         result.diagnosis = diagnosis.diagnose_backward(
-            group.cases, [outcome.records.get(case.id) for case in group.cases])
+            cases, [outcome.records.get(case.id) for case in cases])
     return result
 
 
@@ -268,9 +275,14 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         result.hidden = result.key in assignment.hidden
         results.append(result)
     _link_root_causes(results, assignment)
+    by_key = {group.key: group for group in groups}
     for result in results:
         if result.key in references and result.root_cause:
             _verify_root_cause(result, references[result.key], outcome, oracle, assignment)
+        ran = [check.name for check in result.subchecks] != ["runs"]  # not "not defined"
+        if not result.passed and ran and result.key in by_key:
+            clusters.assign(result, assignment.op(result.key), by_key[result.key], outcome,
+                            oracle.ops.get(result.key), assignment)
     return results
 
 

@@ -14,6 +14,8 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     build = "x.sin()"
     value = "sin(x)"
     points = 1
+    [cluster."mul:1a2b3c4d"]          # a shared mistake, named (graders/spec/clusters.py)
+    message = "You multiplied by your own data; d(xy)/dx is y."
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from graders.spec import declared, optable
+from graders.spec import clusters, declared, optable
 from graders.spec.declared import DeclarationError
 from graders.spec.optable import Assignment
 
 BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
-KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites", "op"}
+KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites", "op",
+        "cluster"}
 
 
 class ConfigError(ValueError):
@@ -73,6 +76,8 @@ def to_data(assignment: Assignment) -> dict:
             "credit_composites": assignment.credit_composites}
     if assignment.declared:
         data["op"] = {spec.key: declared.op_to_data(spec) for spec in assignment.declared}
+    if assignment.clusters:
+        data["cluster"] = clusters.to_data(assignment.clusters)
     return data
 
 
@@ -112,9 +117,14 @@ def from_data(data: object, path: str | Path) -> Assignment:
     credit = data.get("credit_composites", base.credit_composites)
     if not isinstance(credit, bool):
         raise ConfigError(f"{path}: credit_composites = {credit!r}: give true or false")
-    return replace(base, name=str(data.get("name", base.name)), ops=ops,
-                   points=MappingProxyType({**base.points, **points}), hidden=hidden,
-                   probes_per_op=probes, credit_composites=credit, declared=new)
+    assignment = replace(base, name=str(data.get("name", base.name)), ops=ops,
+                         points=MappingProxyType({**base.points, **points}), hidden=hidden,
+                         probes_per_op=probes, credit_composites=credit, declared=new)
+    try:
+        named = clusters.from_data(data.get("cluster", {}), str(path), assignment.op, ops)
+    except clusters.ClusterError as error:
+        raise ConfigError(str(error)) from None
+    return replace(assignment, clusters=named)
 
 
 def for_tasks(keys: tuple[str, ...] | list[str]) -> Assignment | None:

@@ -59,6 +59,23 @@ class GenericMistake(NamedTuple):
 
 
 @dataclass(frozen=True)
+class NamedCluster:
+    """A wrong answer the class shares, named once by the instructor in the assignment config
+    (`[cluster."OP:ID"]`, graders/spec/clusters.py). Its members are the submissions whose op
+    gives the cluster's numbers at the class-wide probe points (the id is their digest), and,
+    when `grads` gives what the wrong gradient equals, those whose numbers that formula
+    reproduces at their own probe points. Every member is told `message`."""
+
+    id: str  # "mul:1a2b3c4d", as the class dashboard lists it
+    op: str
+    message: str
+    title: str = ""
+    key: str = ""  # the diagnosis key reports and the dashboard use
+    grads: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    origin: str = ""  # the config file, for errors in a formula
+
+
+@dataclass(frozen=True)
 class OpSpec:
     """One graded op: how to build it, what it computes, where to probe it, what it is worth."""
 
@@ -670,6 +687,8 @@ class Assignment:
     credit_composites: bool = True
     # Ops declared by the assignment's config (`[op.KEY]`), graded like the table's own rows.
     declared: tuple[OpSpec, ...] = ()
+    # Wrong answers the class shares, each named once with a message for every member.
+    clusters: tuple[NamedCluster, ...] = ()
 
     def op(self, key: str) -> OpSpec:
         """The row for `key`: the assignment's declared ops first, then the built-in table."""
