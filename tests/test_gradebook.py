@@ -90,5 +90,5 @@ def test_the_grader_id_covers_the_answer_key_and_the_containment(monkeypatch):
 
     base = seeds.grader_id(BACKPROP, Limits(), "bubblewrap+guard")
     assert seeds.grader_id(BACKPROP, Limits(), "weak-uid+guard") != base
-    monkeypatch.setattr(oracle, "fingerprint", lambda: "another answer key")
+    monkeypatch.setattr(oracle, "fingerprint", lambda assignment=None: "another answer key")
     assert seeds.grader_id(BACKPROP, Limits(), "bubblewrap+guard") != base

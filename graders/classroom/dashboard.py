@@ -2,15 +2,17 @@
 
 A score histogram and each op's pass rate (drawn by matplotlib as static SVG, embedded, so the
 page works offline and as an email attachment), the most common diagnosed mistakes per op with
-counts and one example submission each, the submissions that could not be graded and why, and
-what the run used (isolation, seeds, grader version). It is computed from the gradebook rows,
-like summary.md, so its numbers are grades.csv's.
+counts and one example submission each, the wrong answers the class shares (clusters, largest
+first, with the id an instructor names one by), the submissions that could not be graded and
+why, and what the run used (isolation, seeds, grader version). It is computed from the
+gradebook rows, like summary.md, so its numbers are grades.csv's.
 """
 
 from __future__ import annotations
 
 import io
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.classroom.gradebook import Row
@@ -80,9 +82,54 @@ def _mistakes(rows: list[Row]) -> list[tuple[str, str, int, str]]:
             for mistake, count in counter.most_common(TOP_MISTAKES)]
 
 
+@dataclass
+class Cluster:
+    """Submissions whose op gave the same wrong numbers at the class-wide probe points."""
+
+    id: str
+    op: str
+    members: list[str] = field(default_factory=list)
+    diagnoses: Counter = field(default_factory=Counter)
+    evidence: str = ""
+
+    @property
+    def named(self) -> str:
+        """The mistake its members were told, or "" when the catalogue has no name for it."""
+        return self.diagnoses.most_common(1)[0][0] if self.diagnoses else ""
+
+
+def clusters(rows: list[Row]) -> list[Cluster]:
+    """Every cluster of the class, largest first (graders/judge/clusters.py gives the ids)."""
+    found: dict[str, Cluster] = {}
+    for row in rows:
+        for op in row.ops:
+            if op["status"] == "passed" or not op.get("cluster"):
+                continue
+            cluster = found.setdefault(op["cluster"], Cluster(op["cluster"], op["op"]))
+            cluster.members.append(row.student)
+            cluster.evidence = cluster.evidence or op.get("evidence") or ""
+            if op.get("diagnosis"):
+                cluster.diagnoses[op["diagnosis"]] += 1
+    return sorted(found.values(), key=lambda c: (-len(c.members), c.op, c.id))
+
+
+def _cluster_rows(found: list[Cluster]) -> str:
+    return "".join(
+        f"<tr><td>{esc(c.op)}</td><td><code>{esc(c.id)}</code></td><td>{len(c.members)}</td>"
+        f"<td>{f'<code>{esc(c.named)}</code>' if c.named else 'not in the catalogue'}</td>"
+        f"<td>{esc(c.evidence)}</td><td>{esc(c.members[0])}</td></tr>" for c in found)
+
+
+NAMING = ('<p class="muted">Name a cluster once in the assignment config and every member '
+          'reads your message on the next run: <code>[cluster."ID"]</code> with '
+          '<code>message = "..."</code> (and optionally <code>x = "formula"</code>, what the '
+          "wrong x.grad equals in sympy, with g and u as in declared mistakes).</p>")
+
+
 def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
          grader: str) -> str:
     ungradable = [row for row in rows if row.problem]
+    shared = clusters(rows)
     drawn = charts(rows, summaries)
     figure_html = "".join(f'<div class="chart">{svg}</div>' for svg in drawn) or (
         '<p class="muted">charts need matplotlib: pip install "gradkit[course]"</p>')
@@ -109,6 +156,11 @@ def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
         + (("<table><thead><tr><th>op</th><th>mistake</th><th>submissions</th>"
             f"<th>for example</th></tr></thead><tbody>{mistake_rows}</tbody></table>")
            if mistake_rows else '<p class="muted">no diagnosed mistakes</p>')
+        + "<h2>Wrong answers the class shares</h2>"
+        + ((NAMING + "<table><thead><tr><th>op</th><th>cluster</th><th>submissions</th>"
+            "<th>mistake</th><th>one wrong number</th><th>for example</th></tr></thead>"
+            f"<tbody>{_cluster_rows(shared)}</tbody></table>") if shared
+           else '<p class="muted">no wrong answers to group</p>')
         + "<h2>Not gradable</h2>"
         + ((f"<table><thead><tr><th>student</th><th>why</th></tr></thead><tbody>"
             f"{problem_rows}</tbody></table>") if problem_rows

@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS op_results (
     max_points REAL NOT NULL,
     status TEXT NOT NULL,
     diagnosis TEXT,
+    cluster TEXT,
+    evidence TEXT,
     PRIMARY KEY (student, assignment, op)
 );
 CREATE TABLE IF NOT EXISTS gradings (
@@ -80,7 +82,8 @@ class Row:
     problem: str | None = None
     results_file: str | None = None
     seconds: float | None = None
-    ops: list[dict] = field(default_factory=list)  # {op, points, max_points, status, diagnosis}
+    # {op, points, max_points, status, diagnosis, cluster, evidence}
+    ops: list[dict] = field(default_factory=list)
 
 
 def content_hash(path: Path) -> str:
@@ -109,6 +112,10 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(op_results)")}
+        for column in ("cluster", "evidence"):  # a gradebook made before clusters existed
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE op_results ADD COLUMN {column} TEXT")
         self._secret: bytes | None = None
 
     def close(self) -> None:
@@ -162,9 +169,11 @@ class Gradebook:
                  row.max_score, row.problem, row.results_file, row.seconds, now))
             self.db.execute("DELETE FROM op_results WHERE student=? AND assignment=?", key)
             self.db.executemany(
-                "INSERT INTO op_results VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO op_results (student, assignment, op, points, max_points, status, "
+                "diagnosis, cluster, evidence) VALUES (?,?,?,?,?,?,?,?,?)",
                 [(*key, op["op"], op["points"], op["max_points"], op["status"],
-                  op.get("diagnosis")) for op in row.ops])
+                  op.get("diagnosis"), op.get("cluster"), op.get("evidence"))
+                 for op in row.ops])
             self.db.execute("INSERT INTO gradings VALUES (?,?,?,?,?,?)",
                             (*key, row.content_hash, row.grader, row.score, now))
             self.db.execute("COMMIT")
@@ -175,11 +184,13 @@ class Gradebook:
     def rows(self) -> Iterator[Row]:
         """Every grade, sorted by student, with its per-op rows."""
         ops: dict[tuple[str, str], list[dict]] = {}
-        for student, assignment, op, points, max_points, status, diagnosis in self.db.execute(
-                "SELECT * FROM op_results ORDER BY rowid"):
+        for (student, assignment, op, points, max_points, status, diagnosis, cluster,
+             evidence) in self.db.execute(
+                "SELECT student, assignment, op, points, max_points, status, diagnosis, "
+                "cluster, evidence FROM op_results ORDER BY rowid"):
             ops.setdefault((student, assignment), []).append(
                 {"op": op, "points": points, "max_points": max_points, "status": status,
-                 "diagnosis": diagnosis})
+                 "diagnosis": diagnosis, "cluster": cluster, "evidence": evidence})
         for record in self.db.execute(
                 "SELECT student, assignment, path, content_hash, grader, seed, score, "
                 "max_score, problem, results_file, seconds FROM grades "

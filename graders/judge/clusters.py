@@ -143,6 +143,12 @@ def assign(result: OpResult, spec: OpSpec, group: Group, outcome: Outcome,
     if found is None:
         return
     result.cluster, result.cluster_evidence = found
+    if spec.kind == "backward" and result.diagnosis:
+        # A wrong traversal's numbers depend on the order a set of children iterates in (ids,
+        # so memory addresses): the same code differs run to run. The diagnosis replays every
+        # child order on the exact graphs, so it is what the behaviour is grouped by.
+        digest = hashlib.sha256(result.diagnosis.key.encode()).hexdigest()[:8]
+        result.cluster = f"{spec.key}:{digest}"
     named = next((c for c in assignment.clusters if c.id == result.cluster), None)
     if named is None or (result.diagnosis and result.diagnosis.key == named.key):
         return

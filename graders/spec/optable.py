@@ -12,10 +12,19 @@ the op's `_backward` ran (it must be accumulated into, not overwritten).
 
 from __future__ import annotations
 
+import copyreg
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple
+
+# The table's rows are frozen and their mappings read-only; a batch sends an assignment to
+# its worker processes by pickle, which cannot copy a mappingproxy without this.
+def read_only(data: dict) -> Mapping:
+    return MappingProxyType(data)
+
+
+copyreg.pickle(MappingProxyType, lambda proxy: (read_only, (dict(proxy),)))
 
 
 @dataclass(frozen=True)
