@@ -15,7 +15,7 @@ import pytest
 from graders.classroom import batch, dashboard
 from graders.classroom.gradebook import Gradebook
 from graders.spec import assignments
-from tests.corpus import BASE, CORRECT, MUTANTS, MUL_SELF, TANH
+from tests.corpus import BASE, CORRECT, MUL_SELF, MUTANTS, TANH
 
 pytestmark = pytest.mark.slow
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple
 
+
 # The table's rows are frozen and their mappings read-only; a batch sends an assignment to
 # its worker processes by pickle, which cannot copy a mappingproxy without this.
 def read_only(data: dict) -> Mapping:
