@@ -44,3 +44,10 @@ def test_the_parent_work_benchmark_runs():
     done = _run("benchmarks/bench_parent.py", "--sizes", "1", "2")
     assert done.returncode == 0, done.stderr
     assert "worst per-MiB ratio" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_class_view_benchmark_runs():
+    done = _run("benchmarks/bench_class_view.py", "--submissions", "4", "--rounds", "1")
+    assert done.returncode == 0, done.stderr
+    assert "overhead:" in done.stdout

@@ -10,6 +10,9 @@ summary are regenerated from the gradebook at the end of every run.
 from __future__ import annotations
 
 import csv
+import json
+import os
+import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +24,7 @@ from graders.classroom.gradebook import Gradebook, Row, content_hash
 from graders.model import Limits
 from graders.report.encode import csv_cell
 from graders.report.gradescope import gradescope
-from graders.run.loader import SubmissionError, load
+from graders.run.loader import SubmissionError, load, open_regular
 from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
 from graders.spec.optable import BACKPROP, COURSE, Assignment
@@ -162,13 +165,28 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 progress.advance(task)
                 speed = progress.tasks[0].speed
                 progress.update(task, rate=f"{speed:.1f}/s" if speed else "")
+        if options.assignment is not None:  # what `gradkit regrade` grades with again
+            book.set_setting("config", json.dumps(assignments.to_data(options.assignment)))
         rows = list(book.rows())
-    columns = options.assignment or _whole_course()
+    publish(rows, options.assignment, outdir, isolation)
+    return report
+
+
+def publish(rows: list[Row], assignment: Assignment | None, outdir: Path,
+            isolation: str) -> None:
+    """grades.csv, summary.md/json and summary.html, all from the gradebook's rows."""
+    columns = assignment or _whole_course()
     export_csv(rows, columns, outdir / "grades.csv")
     summary.write(rows, columns, outdir)
     dashboard.write(rows, summary.summarize(rows, columns)[0], outdir, isolation=isolation,
                     grader=__version__)
-    return report
+
+
+STORE = "store"  # OUTDIR/store: a copy of every graded file, by content hash (for regrades)
+
+
+def stored_copy(outdir: Path, digest: str, path: str | Path) -> Path:
+    return Path(outdir) / STORE / f"{digest}{Path(path).suffix}"
 
 
 def _assignment_for(sub: discover.Submission, options: Options) -> Assignment:
@@ -205,6 +223,7 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
         {"student": job["student"], "seed": job["seed"], "content_hash": job["hash"],
          "grader": job["grader"]})
     write_json_atomic(target, data)
+    _keep_copy(stored_copy(results_dir.parent, job["hash"], job["path"]), job)
     book.record(Row(job["student"], job["nbgrader"], job["path"], job["hash"], job["grader"],
                     job["seed"], outcome["score"], outcome["max_score"], outcome["problem"],
                     str(target), outcome["seconds"], outcome["ops"]))
@@ -215,6 +234,25 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
         report.not_gradable.append(f"{job['student']}: {outcome['problem']}")
     else:
         report.graded += 1
+
+
+def _keep_copy(copy: Path, job: dict) -> None:
+    """The graded bytes, for `gradkit regrade`; kept only if they still hash as graded (a file
+    that changed or vanished meanwhile is not regraded: its row is kept as it is)."""
+    if job["hash"].startswith("unreadable-") or copy.exists():
+        return
+    temporary = copy.with_name(f".{copy.name}.tmp")
+    try:
+        copy.parent.mkdir(exist_ok=True)
+        with os.fdopen(open_regular(Path(job["path"])), "rb") as source, \
+                open(temporary, "wb") as target:
+            shutil.copyfileobj(source, target)
+        if content_hash(temporary) == job["hash"]:
+            temporary.replace(copy)
+    except (OSError, SubmissionError):
+        pass
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:

@@ -16,11 +16,12 @@ with `gradkit grade FILE --seed SEED`.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from graders.classroom import seeds
@@ -55,6 +56,19 @@ CREATE TABLE IF NOT EXISTS op_results (
     cluster TEXT,
     evidence TEXT,
     PRIMARY KEY (student, assignment, op)
+);
+CREATE TABLE IF NOT EXISTS generations (
+    number INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    made_at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS generation_rows (
+    generation INTEGER NOT NULL,
+    student TEXT NOT NULL,
+    assignment TEXT NOT NULL DEFAULT '',
+    row TEXT NOT NULL,
+    results TEXT
 );
 CREATE TABLE IF NOT EXISTS gradings (
     student TEXT NOT NULL,
@@ -159,27 +173,30 @@ class Gradebook:
 
     def record(self, row: Row) -> None:
         """Store one grade, its per-op rows and an audit entry, all or nothing."""
-        now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        key = (row.student, row.assignment)
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.execute(
-                "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (*key, row.path, row.content_hash, row.grader, row.seed, row.score,
-                 row.max_score, row.problem, row.results_file, row.seconds, now))
-            self.db.execute("DELETE FROM op_results WHERE student=? AND assignment=?", key)
-            self.db.executemany(
-                "INSERT INTO op_results (student, assignment, op, points, max_points, status, "
-                "diagnosis, cluster, evidence) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(*key, op["op"], op["points"], op["max_points"], op["status"],
-                  op.get("diagnosis"), op.get("cluster"), op.get("evidence"))
-                 for op in row.ops])
-            self.db.execute("INSERT INTO gradings VALUES (?,?,?,?,?,?)",
-                            (*key, row.content_hash, row.grader, row.score, now))
+            self._insert(row)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def _insert(self, row: Row) -> None:
+        now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        key = (row.student, row.assignment)
+        self.db.execute(
+            "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (*key, row.path, row.content_hash, row.grader, row.seed, row.score,
+             row.max_score, row.problem, row.results_file, row.seconds, now))
+        self.db.execute("DELETE FROM op_results WHERE student=? AND assignment=?", key)
+        self.db.executemany(
+            "INSERT INTO op_results (student, assignment, op, points, max_points, status, "
+            "diagnosis, cluster, evidence) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(*key, op["op"], op["points"], op["max_points"], op["status"],
+              op.get("diagnosis"), op.get("cluster"), op.get("evidence"))
+             for op in row.ops])
+        self.db.execute("INSERT INTO gradings VALUES (?,?,?,?,?,?)",
+                        (*key, row.content_hash, row.grader, row.score, now))
 
     def rows(self) -> Iterator[Row]:
         """Every grade, sorted by student, with its per-op rows."""
@@ -204,3 +221,84 @@ class Gradebook:
         return list(self.db.execute(
             "SELECT student, assignment, content_hash FROM gradings ORDER BY rowid"))
 
+
+    # --- settings and generations (gradkit regrade) ------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """The number of the generation the grades tables hold (1 until a regrade applies)."""
+        return int(self.setting("generation") or 1)
+
+    def generations(self) -> list[tuple[int, str, str, str]]:
+        """(number, state, made at, note) of every kept or staged generation."""
+        return list(self.db.execute("SELECT * FROM generations ORDER BY number"))
+
+    def _save(self, number: int, state: str, note: str,
+              rows: list[tuple[Row, str | None]]) -> None:
+        self.db.execute("DELETE FROM generation_rows WHERE generation=?", (number,))
+        self.db.execute("INSERT OR REPLACE INTO generations VALUES (?,?,?,?)",
+                        (number, state, time.strftime("%Y-%m-%dT%H:%M:%S%z"), note))
+        self.db.executemany("INSERT INTO generation_rows VALUES (?,?,?,?,?)",
+                            [(number, row.student, row.assignment, json.dumps(asdict(row)),
+                              results) for row, results in rows])
+
+    def _load(self, number: int) -> list[tuple[Row, str | None]]:
+        return [(Row(**json.loads(data)), results) for data, results in self.db.execute(
+            "SELECT row, results FROM generation_rows WHERE generation=? ORDER BY rowid",
+            (number,))]
+
+    def stage(self, rows: list[tuple[Row, str | None]], note: str) -> int:
+        """Keep a regrade's rows (with their results files' text) beside the grades, which
+        do not change; replaces any earlier staged regrade."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for (number,) in list(self.db.execute(
+                    "SELECT number FROM generations WHERE state='staged'")):
+                self.db.execute("DELETE FROM generation_rows WHERE generation=?", (number,))
+                self.db.execute("DELETE FROM generations WHERE number=?", (number,))
+            number = max([self.generation(), *(n for n, *_ in self.generations())]) + 1
+            self._save(number, "staged", note, rows)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return number
+
+    def staged(self) -> tuple[int, str, list[tuple[Row, str | None]]] | None:
+        found = self.db.execute(
+            "SELECT number, note FROM generations WHERE state='staged'").fetchone()
+        return (found[0], found[1], self._load(found[0])) if found else None
+
+    def make_current(self, number: int, results_text: Callable[[Row], str | None]) -> None:
+        """Keep the current grades as their generation, then make generation `number` (staged
+        or kept) the grades, in one transaction; `results_text` reads a row's results file."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            current = self.generation()
+            new = self._load(number)
+            if not new and number != current:
+                raise KeyError(number)
+            self._save(current, "kept", self.setting("note") or "",
+                       [(row, results_text(row)) for row in self.rows()])
+            self.db.execute("DELETE FROM grades")
+            self.db.execute("DELETE FROM op_results")
+            for row, _ in new:
+                self._insert(row)
+            note = self.db.execute("SELECT note FROM generations WHERE number=?",
+                                   (number,)).fetchone()[0]
+            self.db.execute("UPDATE generations SET state='kept' WHERE number=?", (number,))
+            self.set_setting("generation", str(number))
+            self.set_setting("note", note)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def results_of(self, number: int) -> dict[tuple[str, str], str | None]:
+        return {(row.student, row.assignment): results for row, results in self._load(number)}

@@ -3,7 +3,7 @@
 `options.py` defines the flags several verbs share, once.
 """
 
-VERBS = ("grade", "ops", "export", "course", "demo", "gradescope", "classroom")
+VERBS = ("grade", "ops", "export", "regrade", "course", "demo", "gradescope", "classroom")
 
 
 class UsageError(Exception):

@@ -1,0 +1,257 @@
+"""Regrade a graded class with today's grader and config, and see what changes before it does.
+
+`gradkit regrade OUTDIR [--config NEW]` grades every stored submission again (the batch keeps a
+copy of each graded file in OUTDIR/store, by content hash) into a new gradebook generation that
+is only *staged*: the grades, grades.csv and results files do not change. It prints and writes
+(OUTDIR/regrade/diff.md, diff.csv) what would: per student old -> new score, per op, with the
+reason. `--apply` makes the staged generation current (regrading first if the grader or config
+differs from the staged one's); the previous grades are kept as their own generation, and
+`--restore N` brings any kept generation back (keeping the current one in turn).
+
+Reproducible: each submission is graded with the seed its current row records, so with the same
+file, grader version and config the score is the same, and a diff shows only what the new
+grader or config changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graders import __version__, api
+from graders.atomic import write_json_atomic
+from graders.classroom import batch, executors, seeds
+from graders.classroom.gradebook import Gradebook, Row
+from graders.model import Limits
+from graders.run.loader import SubmissionError, load
+from graders.run.sandbox import planned_isolation
+from graders.spec import assignments
+from graders.spec.optable import BACKPROP, Assignment
+
+
+class RegradeError(ValueError):
+    """OUTDIR cannot be regraded; one line naming why."""
+
+
+@dataclass
+class Change:
+    student: str
+    assignment: str
+    old: float
+    new: float
+    ops: list[tuple[str, str, str, str]] = field(default_factory=list)  # op, old, new, why
+
+
+def _assignment(row: Row, path: Path, config: Assignment | None) -> Assignment:
+    if config is not None:
+        return config
+    if row.assignment in assignments.BUILTIN:
+        return assignments.BUILTIN[row.assignment]
+    try:
+        return api.detect(load(path))
+    except SubmissionError:
+        return BACKPROP
+
+
+def _config(book: Gradebook, given: str | None) -> Assignment | None:
+    if given:
+        return assignments.resolve(given)
+    stored = book.setting("config")
+    return assignments.from_data(json.loads(stored), "the gradebook's config") if stored \
+        else None
+
+
+def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,
+                limits: Limits | None = None) -> list[tuple[Row, str | None]]:
+    """Every current row graded again from its stored copy, with its recorded seed; rows with
+    no stored copy (never readable) are kept as they are."""
+    limits = limits or Limits()
+    isolation = planned_isolation(None)
+    with Gradebook(outdir) as book:
+        rows = list(book.rows())
+    planned, kept = [], []
+    for row in rows:
+        copy = batch.stored_copy(outdir, row.content_hash, row.path)
+        if not copy.exists():
+            kept.append(row)
+            continue
+        assignment = _assignment(row, copy, config)
+        planned.append({"student": row.student, "nbgrader": row.assignment,
+                        "path": str(copy), "original": row.path, "hash": row.content_hash,
+                        "grader": seeds.grader_id(assignment, limits, isolation),
+                        "seed": row.seed, "assignment": assignment,
+                        "limits": {**limits.__dict__}, "strong": None})
+    run = executors.inline if jobs <= 1 else (
+        lambda fn, items: executors.local(fn, items, jobs))
+    out: list[tuple[Row, str | None]] = []
+    results_dir = outdir / "results"
+    for job, outcome in run(batch.grade_job, planned):
+        if "error" in outcome:
+            outcome = batch.unscored_outcome(job["original"], job["assignment"],
+                                             f"the grader failed ({outcome['error']})")
+        data = outcome["gradescope"]
+        data.setdefault("extra_data", {}).update(
+            {"student": job["student"], "seed": job["seed"], "content_hash": job["hash"],
+             "grader": job["grader"]})
+        target = results_dir / batch.results_name(job["student"], job["nbgrader"])
+        out.append((Row(job["student"], job["nbgrader"], job["original"], job["hash"],
+                        job["grader"], job["seed"], outcome["score"], outcome["max_score"],
+                        outcome["problem"], str(target), outcome["seconds"], outcome["ops"]),
+                    json.dumps(data)))
+    for row in kept:
+        results = Path(row.results_file).read_text() if row.results_file and \
+            Path(row.results_file).exists() else None
+        out.append((row, results))
+    return sorted(out, key=lambda pair: (pair[0].student, pair[0].assignment))
+
+
+def _why(old: dict | None, new: dict | None) -> str:
+    if old is None:
+        return "newly graded (the config grades this op)"
+    if new is None:
+        return "no longer graded (the config drops this op)"
+    if new["max_points"] != old["max_points"]:
+        return f"worth {new['max_points']:g} points instead of {old['max_points']:g}"
+    if new["status"] != old["status"]:
+        named = f" ({new['diagnosis']})" if new.get("diagnosis") else ""
+        return f"now {new['status']}{named}"
+    if new.get("diagnosis") != old.get("diagnosis"):
+        return f"feedback: {old.get('diagnosis') or 'no diagnosis'} -> " \
+               f"{new.get('diagnosis') or 'no diagnosis'}"
+    return "partial credit changed"
+
+
+def diff(old_rows: list[Row], new_rows: list[Row]) -> list[Change]:
+    """Who changes: score, or any op's points or diagnosis (what a student would notice)."""
+    before = {(r.student, r.assignment): r for r in old_rows}
+    changes = []
+    for row in new_rows:
+        old = before.get((row.student, row.assignment))
+        if old is None:
+            continue
+        old_ops = {op["op"]: op for op in old.ops}
+        new_ops = {op["op"]: op for op in row.ops}
+        change = Change(row.student, row.assignment, old.score, row.score)
+        for key in dict.fromkeys([*old_ops, *new_ops]):
+            a, b = old_ops.get(key), new_ops.get(key)
+            same = a is not None and b is not None and a["points"] == b["points"] and \
+                a["max_points"] == b["max_points"] and a.get("diagnosis") == b.get("diagnosis")
+            if not same:
+                change.ops.append((key, f"{a['points']:g}/{a['max_points']:g}" if a else "-",
+                                   f"{b['points']:g}/{b['max_points']:g}" if b else "-",
+                                   _why(a, b)))
+        if change.ops or change.old != change.new:
+            changes.append(change)
+    return changes
+
+
+def write_diff(outdir: Path, changes: list[Change], total: int, number: int) -> list[str]:
+    """OUTDIR/regrade/diff.md and diff.csv; returns the lines printed."""
+    folder = outdir / "regrade"
+    folder.mkdir(exist_ok=True)
+    scored = [c for c in changes if c.old != c.new]
+    lines = [f"regrade (generation {number}, staged): {len(scored)} of {total} students change "
+             f"score, {len(changes) - len(scored)} more change only an op's maximum or feedback"]
+    for c in changes:
+        who = f"{c.student}" + (f" ({c.assignment})" if c.assignment else "")
+        lines.append(f"  {who}: {c.old:g} -> {c.new:g}")
+        lines += [f"    {op}: {a} -> {b}: {why}" for op, a, b, why in c.ops]
+    (folder / "diff.md").write_text("# " + lines[0] + "\n\n" + "\n".join(
+        f"- {line.strip()}" if not line.startswith("    ") else f"  - {line.strip()}"
+        for line in lines[1:]) + "\n", encoding="utf-8")
+    with open(folder / "diff.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "old_score", "new_score", "op", "old", "new",
+                         "reason"])
+        for c in changes:
+            for op, a, b, why in c.ops or [("", "", "", "")]:
+                writer.writerow([c.student, c.assignment, f"{c.old:g}", f"{c.new:g}", op, a, b,
+                                 why])
+    return lines
+
+
+def _publish(outdir: Path, book: Gradebook, number: int, config: Assignment | None) -> None:
+    results = book.results_of(number)
+    rows = list(book.rows())
+    for row in rows:
+        text = results.get((row.student, row.assignment))
+        if text and row.results_file:
+            write_json_atomic(Path(row.results_file), json.loads(text))
+    batch.publish(rows, config, outdir, planned_isolation(None))
+
+
+def _config_of(note: str | None) -> Assignment | None:
+    data = json.loads(note).get("config") if note else None
+    return assignments.from_data(data, "the gradebook's config") if data else None
+
+
+def _remember(book: Gradebook, config: Assignment | None) -> None:
+    """The config the current grades were made with: what the next `gradkit grade` and
+    `gradkit regrade` of OUTDIR use when given none."""
+    book.set_setting("config", json.dumps(assignments.to_data(config)) if config else "")
+
+
+def _results_text(row: Row) -> str | None:
+    path = Path(row.results_file) if row.results_file else None
+    return path.read_text() if path and path.exists() else None
+
+
+def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
+            jobs: int = 1) -> list[str]:
+    """Stage a regrade (and apply it with `apply`); returns the lines to print."""
+    if not (outdir / "gradebook.sqlite").exists():
+        raise RegradeError(f"{outdir}: no gradebook here; grade a class into it first")
+    with Gradebook(outdir) as book:
+        config = _config(book, config_spec)
+        old_rows = list(book.rows())
+        note = json.dumps({"config": assignments.to_data(config) if config else None,
+                           "grader": __version__, "from": book.generation()}, sort_keys=True)
+        staged = book.staged()
+    if apply and staged and staged[1] == note:  # reviewed as staged: apply exactly that
+        number, new_rows = staged[0], [row for row, _ in staged[2]]
+    else:
+        graded = grade_again(outdir, config, jobs)
+        with Gradebook(outdir) as book:
+            number = book.stage(graded, note)
+        new_rows = [row for row, _ in graded]
+    lines = write_diff(outdir, diff(old_rows, new_rows), len(old_rows), number)
+    if not apply:
+        return [*lines, f"nothing in {outdir} changed yet: `gradkit regrade {outdir}"
+                        f"{' --config ' + config_spec if config_spec else ''} --apply` makes "
+                        f"generation {number} current"]
+    with Gradebook(outdir) as book:
+        previous = book.generation()
+        book.make_current(number, _results_text)
+        _remember(book, config)
+        _publish(outdir, book, number, config)
+    lines[0] = lines[0].replace("staged", "applied")
+    return [*lines, f"generation {number} is current; the grades before are generation "
+                    f"{previous}: `gradkit regrade {outdir} --restore {previous}` brings them "
+                    "back"]
+
+
+def restore(outdir: Path, number: int) -> list[str]:
+    with Gradebook(outdir) as book:
+        kept = {n for n, state, *_ in book.generations() if state == "kept"}
+        if number not in kept or number == book.generation():
+            others = sorted(kept - {book.generation()})
+            raise RegradeError(f"{outdir}: no kept generation {number} to restore (kept: "
+                               f"{', '.join(map(str, others)) or 'none'})")
+        previous = book.generation()
+        book.make_current(number, _results_text)
+        config = _config_of(book.setting("note"))
+        _remember(book, config)
+        _publish(outdir, book, number, config)
+    return [f"generation {number} is current again; generation {previous} is kept"]
+
+
+def listing(outdir: Path) -> list[str]:
+    with Gradebook(outdir) as book:
+        current = book.generation()
+        found = book.generations()
+    lines = [f"current: generation {current}"]
+    lines += [f"  {n}: {state}{' (current)' if n == current else ''}, made {made}"
+              for n, state, made, _ in found]
+    return lines
