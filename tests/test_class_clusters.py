@@ -157,3 +157,88 @@ def test_a_cluster_config_is_refused_in_one_line(tmp_path):
             assignments.from_file(config)
         assert str(error.value).startswith(str(config)) and expected in str(error.value)
         assert "\n" not in str(error.value)
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _csv_lines(path: Path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def _copy_outdir(out: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "graded"
+    shutil.copytree(out, target)
+    # results files name the OUTDIR they were written in: point the copy's rows at itself
+    import sqlite3
+
+    with sqlite3.connect(target / "gradebook.sqlite") as db:
+        db.execute("UPDATE grades SET results_file = replace(results_file, ?, ?)",
+                   (str(out), str(target)))
+    return target
+
+
+def test_a_regrade_after_a_points_change_changes_exactly_the_expected_students(
+        synthetic_class, tmp_path):
+    from tests.conftest import gradkit
+
+    _, out, _ = synthetic_class
+    graded = _copy_outdir(out, tmp_path)
+    total = len(_csv_rows(graded / "grades.csv"))
+    before = (graded / "grades.csv").read_text()
+    same = gradkit("regrade", str(graded), "-j", "2")
+    assert same.returncode == 0, same.stderr
+    assert same.stdout.startswith(f"regrade (generation 2, staged): 0 of {total} students "
+                                  "change score, 0 more"), same.stdout  # reproducible
+    config = tmp_path / "points.toml"
+    config.write_text('base = "backprop"\n[points]\nexp = 4\n')
+    staged = gradkit("regrade", str(graded), "--config", str(config), "-j", "2")
+    assert staged.returncode == 0, staged.stderr
+    assert (graded / "grades.csv").read_text() == before  # nothing until --apply
+    ops = _ops(graded)
+    expected = sorted(s for s, row in ops.items() if row.get("exp", {}).get("status") ==
+                      "passed")
+    scores = re.findall(r"^  (\S+): ([\d.]+) -> ([\d.]+)$", staged.stdout, re.M)
+    assert sorted(s for s, a, b in scores if a != b) == expected
+    assert staged.stdout.count("exp: 2/2 -> 4/4: worth 4 points instead of 2") == len(expected)
+    assert {r["op"] for r in _csv_rows(graded / "regrade" / "diff.csv")} == {"exp"}
+    applied = gradkit("regrade", str(graded), "--config", str(config), "--apply")
+    assert applied.returncode == 0, applied.stderr
+    after = {r["student"]: r for r in _csv_rows(graded / "grades.csv")}
+    assert after["exp_no_upstream_a"]["exp"] == "0"
+    assert after["honest_lecture_style"]["exp"] == "4"
+    restored = gradkit("regrade", str(graded), "--restore", "1")
+    assert restored.returncode == 0, restored.stderr
+    assert (graded / "grades.csv").read_text() == before
+
+
+def test_canvas_and_moodle_files_from_the_synthetic_class(synthetic_class, tmp_path):
+    from tests.conftest import gradkit
+
+    _, out, _ = synthetic_class
+    students = sorted(r["student"] for r in _csv_rows(out / "grades.csv"))
+    roster = tmp_path / "roster.csv"
+    with open(roster, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "name", "canvas_id", "sis_user_id", "sis_login_id",
+                         "section", "email"])
+        for index, student in enumerate([*students, "absent"]):
+            writer.writerow([student, f"Student {index}", 1000 + index, f"S{index}",
+                             f"login{index}", "A", f"s{index}@uni.example"])
+    canvas = gradkit("export", str(out), "--to", "canvas", "--roster", str(roster),
+                     "--column", "Backprop (4242)", "--out", str(tmp_path / "c.csv"))
+    assert canvas.returncode == 0, canvas.stderr and "no submission: absent" in canvas.stdout
+    lines = _csv_lines(tmp_path / "c.csv")
+    assert lines[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                        "Backprop (4242)"]
+    assert lines[1][0].strip() == "Points Possible" and len(lines) == 2 + len(students) + 1
+    moodle = gradkit("export", str(out), "--to", "moodle", "--roster", str(roster),
+                     "--out", str(tmp_path / "m.csv"))
+    assert moodle.returncode == 0, moodle.stderr
+    header = _csv_lines(tmp_path / "m.csv")[0]
+    assert header[0] == "Email address" and len(header) >= 2
