@@ -134,7 +134,9 @@ def run(paths: list[str | Path], options: Options) -> Report:
             assignment = _assignment_for(sub, options)
             grader = seeds.grader_id(assignment, options.limits, isolation)
             if book.current(sub.student, sub.assignment, digest, grader):
-                report.unchanged += 1
+                report.unchanged += 1  # graded before the store existed: keep a copy now
+                _keep_copy(stored_copy(outdir, digest, sub.path),
+                           {"hash": digest, "path": str(sub.path)})
                 continue
             job = {"student": sub.student, "nbgrader": sub.assignment, "path": str(sub.path),
                    "hash": digest, "grader": grader, "seed": book.seed_for(digest, grader),
