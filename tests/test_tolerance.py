@@ -26,7 +26,7 @@ def single_use_cases(seed):
     for group in probes.plan(optable.BACKPROP, seed):
         if group.key in oracle.load().ops:
             for case in group.cases:
-                if case.role != "reuse":
+                if case.role not in ("reuse", "class"):
                     yield oracle.load().ops[group.key], case
 
 
