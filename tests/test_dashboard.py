@@ -4,6 +4,7 @@ charts are matplotlib's SVG, and it reads on a laptop and on a phone."""
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.canvas_stub import TOKEN, CanvasStub, running
 from tests.conftest import gradkit
 from tests.corpus import BASE, MUTANTS
 
@@ -138,3 +140,71 @@ def test_a_roster_without_student_ids_is_refused_in_one_line(graded_class, tmp_p
     done = gradkit("export", str(graded_class), "--to", "canvas", "--roster", str(roster))
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "student" in done.stderr
+
+
+# --- posting to Canvas (against a local stub of its API) ------------------------------------
+
+def _upload(out: Path, tmp_path: Path, stub, *extra: str, token: str = TOKEN):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER + "kit,Kit NoId,,S105,kno,B,kit@uni.edu,9005\n")
+    env = {**os.environ, "CANVAS_API_TOKEN": token}
+    return gradkit("export", str(out), "--to", "canvas", "--roster", str(roster), "--out",
+                   str(tmp_path / "canvas.csv"), "--upload", "--canvas-url", stub.url,
+                   "--course", str(stub.course), "--canvas-assignment",
+                   str(stub.assignment), *extra, env=env)
+
+
+def test_upload_posts_each_graded_roster_students_grade_to_their_canvas_id(
+        graded_class: Path, tmp_path: Path) -> None:
+    grades = _grades(graded_class)
+    with running(CanvasStub(points_possible=float(grades["ann"]["max_score"]))) as stub:
+        done = _upload(graded_class, tmp_path, stub)
+    assert done.returncode == 0, done.stderr
+    assert stub.tokens and set(stub.tokens) == {TOKEN}
+    assert len(stub.updates) == 1 and stub.queries == 2  # waited for Canvas's job to finish
+    # ann and m0 get their totals, zed (not gradable) 0; nia (no submission) is not posted
+    assert {user: float(grade) for user, grade in stub.updates[0].items()} == {
+        "101": float(grades["ann"]["total"]), "102": float(grades["m0"]["total"]),
+        "103": 0.0}
+    assert "posted 3 grades to Canvas assignment 'Backprop' (completed)" in done.stdout
+    assert "not posted: nia (no submission" in done.stdout
+    assert "kit" not in stub.updates[0] and "note:" not in done.stdout
+    assert (tmp_path / "canvas.csv").is_file()  # the import file is written as well
+
+
+def test_upload_notes_a_canvas_assignment_out_of_other_points(graded_class, tmp_path):
+    with running(CanvasStub(points_possible=100.0)) as stub:
+        done = _upload(graded_class, tmp_path, stub)
+    assert done.returncode == 0, done.stderr
+    assert "the Canvas assignment is out of 100 points" in done.stdout
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"token": "wrong"}, "the token in CANVAS_API_TOKEN was refused"),
+    ({"token": ""}, "no Canvas token: set CANVAS_API_TOKEN"),
+    ({"assignment": 1}, "course 77, assignment 1 does not exist"),
+    ({"fail_job": True}, "Canvas could not apply the grades: user 104 is not in the course"),
+])
+def test_an_upload_canvas_refuses_is_one_line_and_the_file_is_still_written(
+        graded_class, tmp_path, change, says):
+    with running(CanvasStub(fail_job=change.get("fail_job", False))) as stub:
+        asked = ("--canvas-assignment", str(change["assignment"])) if "assignment" in change \
+            else ()  # the last --canvas-assignment wins
+        done = _upload(graded_class, tmp_path, stub, *asked, token=change.get("token", TOKEN))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, done.stderr
+    assert "canvas.csv was written" in done.stderr
+    if "fail_job" not in change:
+        assert stub.updates == []  # nothing was posted
+
+
+def test_upload_needs_canvas_and_says_which_flags_are_missing(graded_class, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    moodle = gradkit("export", str(graded_class), "--to", "moodle", "--roster", str(roster),
+                     "--upload")
+    assert moodle.returncode == 2 and "--upload posts to Canvas" in moodle.stderr
+    bare = gradkit("export", str(graded_class), "--to", "canvas", "--roster", str(roster),
+                   "--upload", "--course", "7")
+    assert bare.returncode == 2
+    assert "--upload needs --canvas-url, --canvas-assignment" in bare.stderr

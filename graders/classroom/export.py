@@ -60,7 +60,7 @@ def read_roster(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def _latest(rows: Iterable[Row], assignment: str | None) -> dict[str, Row]:
+def latest(rows: Iterable[Row], assignment: str | None) -> dict[str, Row]:
     """One row per student (the gradebook's newest for the assignment)."""
     found: dict[str, Row] = {}
     for row in rows:
@@ -69,11 +69,21 @@ def _latest(rows: Iterable[Row], assignment: str | None) -> dict[str, Row]:
     return found
 
 
+def roster_ids(roster: list[dict[str, str]]) -> list[str]:
+    """gradkit's student ids, in the roster's order."""
+    return [entry["student"].strip() for entry in roster]
+
+
+def posted_grade(row: Row | None) -> str:
+    """What the LMS gets for a student: the score, or "" with no submission (left ungraded)."""
+    return "" if row is None else f"{row.score:g}"
+
+
 def export(rows: Iterable[Row], roster: list[dict[str, str]], to: str, *,
            column: str, assignment: str | None = None) -> Export:
     """The import file's text for `to`, with who is missing on either side."""
-    graded = _latest(rows, assignment)
-    listed = [r["student"].strip() for r in roster]
+    graded = latest(rows, assignment)
+    listed = roster_ids(roster)
     result = Export("", missing=[s for s in listed if s not in graded],
                     unknown=sorted(set(graded) - set(listed)),
                     ungradable=[s for s in listed if s in graded and graded[s].problem])
@@ -82,8 +92,7 @@ def export(rows: Iterable[Row], roster: list[dict[str, str]], to: str, *,
     possible = max((row.max_score for row in graded.values()), default=0.0)
 
     def score(student: str) -> str:
-        row = graded.get(student)
-        return "" if row is None else f"{row.score:g}"
+        return posted_grade(graded.get(student))
 
     if to == "canvas":
         writer.writerow([*CANVAS_COLUMNS, column])

@@ -2,7 +2,9 @@
 
 Reads OUTDIR's gradebook (what `gradkit grade --out OUTDIR` wrote) and writes the file the LMS
 imports (`graders/classroom/export.py`), then lists the roster's students with no submission
-and the submissions the roster does not know, so nobody is dropped silently.
+and the submissions the roster does not know, so nobody is dropped silently. With `--upload`
+(Canvas only) the same grades are also posted to the Canvas assignment through canvasapi, with
+the token read from $CANVAS_API_TOKEN, never from the command line where `ps` would show it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,28 @@ def add_parser(subparsers) -> None:
                              "Canvas matches an existing column by 'Name (id)')")
     parser.add_argument("--assignment", default=None,
                         help="export only this assignment's rows (a mixed batch)")
+    canvas = parser.add_argument_group("posting to Canvas (needs gradkit[lms])")
+    canvas.add_argument("--upload", action="store_true",
+                        help="also post the grades to Canvas (token from $CANVAS_API_TOKEN)")
+    canvas.add_argument("--canvas-url", metavar="URL",
+                        help="the Canvas site, e.g. https://canvas.example.edu")
+    canvas.add_argument("--course", type=int, metavar="ID", help="the Canvas course id")
+    canvas.add_argument("--canvas-assignment", type=int, metavar="ID",
+                        help="the Canvas assignment id (in its URL: .../assignments/ID)")
     parser.set_defaults(run=run)
+
+
+def _check_upload(args: argparse.Namespace) -> None:
+    if not args.upload:
+        return
+    if args.to != "canvas":
+        raise UsageError("--upload posts to Canvas: use it with --to canvas")
+    missing = [flag for flag, value in (("--canvas-url", args.canvas_url),
+                                        ("--course", args.course),
+                                        ("--canvas-assignment", args.canvas_assignment))
+               if value is None]
+    if missing:
+        raise UsageError(f"--upload needs {', '.join(missing)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from graders.classroom.export import RosterError, export, read_roster
     from graders.classroom.gradebook import Gradebook
 
+    _check_upload(args)
     if not (args.outdir / "gradebook.sqlite").is_file():
         raise UsageError(f"{args.outdir}: no gradebook.sqlite; run gradkit grade ... --out "
                          f"{args.outdir} first")
@@ -61,4 +85,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"not gradable: {student} (exported as 0; see grades.csv for why)")
     for student in done.unknown:
         print(f"not in the roster: {student} (a submission; not exported)")
+    if args.upload:
+        _post(args, rows, roster, target)
     return 0
+
+
+def _post(args: argparse.Namespace, rows: list, roster: list[dict[str, str]],
+          target: Path) -> None:
+    """Post to Canvas; a refusal is one line (exit 2) after the import file is written."""
+    import os
+
+    from graders.classroom.canvas_upload import TOKEN_VARIABLE, UploadError, grade_data, upload
+    from graders.classroom.export import latest
+
+    plan = grade_data(rows, roster, args.assignment)
+    try:
+        done = upload(plan, url=args.canvas_url, token=os.environ.get(TOKEN_VARIABLE, ""),
+                      course=args.course, assignment=args.canvas_assignment)
+    except UploadError as error:
+        raise UsageError(f"{error} ({target} was written)") from None
+    print(f"posted {len(done.posted)} grades to Canvas assignment {done.assignment_name!r} "
+          f"({done.state})")
+    for student in done.not_posted:
+        print(f"not posted: {student} (no submission; the Canvas grade is left as it is)")
+    for student in done.no_canvas_id:
+        print(f"not posted: {student} (no canvas_id in the roster)")
+    possible = max((row.max_score for row in latest(rows, args.assignment).values()),
+                   default=0.0)
+    if done.points_possible is not None and float(done.points_possible) != possible:
+        print(f"note: the Canvas assignment is out of {float(done.points_possible):g} points, "
+              f"gradkit's out of {possible:g}; grades were posted as points")

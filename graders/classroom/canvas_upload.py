@@ -1,0 +1,115 @@
+"""Post a batch's grades straight into a Canvas assignment, through `canvasapi`.
+
+The same grades as the Canvas import file (`export.py`), sent with one bulk update: Canvas's
+"update grades" endpoint takes every student's posted grade at once and works through them as
+a background job, which this module waits for, so "uploaded" means Canvas says it is done.
+Students are matched by the roster's `canvas_id` (Canvas's user id). A roster student with no
+submission is not posted (their Canvas grade is left as it is) and is listed; a student
+without a `canvas_id` is listed too. Nothing is posted when the assignment cannot be found or
+the token is refused, and every such failure is one line naming what to fix.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from graders.classroom.export import latest, posted_grade, roster_ids
+from graders.classroom.gradebook import Row
+
+TOKEN_VARIABLE = "CANVAS_API_TOKEN"
+DONE_STATES = ("completed", "failed")
+
+
+class UploadError(RuntimeError):
+    """The upload could not be made or Canvas refused it; the message says what to fix."""
+
+
+@dataclass
+class Upload:
+    posted: dict[str, str] = field(default_factory=dict)  # Canvas user id -> posted grade
+    not_posted: list[str] = field(default_factory=list)  # roster students with no submission
+    no_canvas_id: list[str] = field(default_factory=list)  # graded, but no canvas_id to post to
+    assignment_name: str = ""
+    points_possible: float | None = None
+    state: str = ""
+
+
+def grade_data(rows: Iterable[Row], roster: list[dict[str, str]],
+               assignment: str | None = None) -> Upload:
+    """What would be posted: Canvas user id -> grade, and who cannot be posted and why."""
+    graded = latest(rows, assignment)
+    plan = Upload()
+    for entry, student in zip(roster, roster_ids(roster), strict=True):
+        grade = posted_grade(graded.get(student))
+        canvas_id = (entry.get("canvas_id") or "").strip()
+        if grade == "":
+            plan.not_posted.append(student)
+        elif not canvas_id:
+            plan.no_canvas_id.append(student)
+        else:
+            plan.posted[canvas_id] = grade
+    return plan
+
+
+def _canvas_error(error: Exception, what: str) -> UploadError:
+    from canvasapi import exceptions
+
+    reasons = {exceptions.InvalidAccessToken: f"the token in {TOKEN_VARIABLE} was refused",
+               exceptions.Unauthorized: "the token may not change grades in this course",
+               exceptions.Forbidden: "the token may not change grades in this course",
+               exceptions.ResourceDoesNotExist: f"{what} does not exist"}
+    for kind, reason in reasons.items():
+        if isinstance(error, kind):
+            return UploadError(f"Canvas: {reason}")
+    return UploadError(f"Canvas refused {what}: {str(error).strip() or type(error).__name__}")
+
+
+def upload(plan: Upload, *, url: str, token: str, course: int, assignment: int,
+           timeout: float = 120.0, sleep: Callable[[float], None] = time.sleep) -> Upload:
+    """Post `plan.posted` to the assignment and wait until Canvas has applied it."""
+    try:
+        from canvasapi import Canvas
+        from canvasapi.exceptions import CanvasException
+    except ImportError:
+        raise UploadError("the Canvas upload needs canvasapi: pip install 'gradkit[lms]'") \
+            from None
+    import requests
+
+    if not token:
+        raise UploadError(f"no Canvas token: set {TOKEN_VARIABLE} (Account > Settings > "
+                          "New Access Token)")
+    if "/api/v1" in url:
+        raise UploadError(f"--canvas-url {url}: give the site's address, without /api/v1")
+    what = f"course {course}, assignment {assignment}"
+    try:
+        with warnings.catch_warnings():  # canvasapi's advice on http:// URLs; a choice here
+            warnings.simplefilter("ignore", UserWarning)
+            site = Canvas(url.rstrip("/"), token)
+        target = site.get_course(course).get_assignment(assignment)
+        plan.assignment_name = getattr(target, "name", "")
+        plan.points_possible = getattr(target, "points_possible", None)
+        if not plan.posted:
+            plan.state = "nothing to post"
+            return plan
+        progress = target.submissions_bulk_update(
+            grade_data={user: {"posted_grade": grade} for user, grade in plan.posted.items()})
+        deadline, pause = time.monotonic() + timeout, 0.5
+        while getattr(progress, "workflow_state", "") not in DONE_STATES:
+            if time.monotonic() > deadline:
+                raise UploadError(f"Canvas had not finished the upload after {timeout:g} s; "
+                                  "check the assignment's grades in Canvas")
+            sleep(pause)
+            pause = min(pause * 2, 5.0)
+            progress = progress.query()
+    except CanvasException as error:
+        raise _canvas_error(error, what) from None
+    except requests.RequestException as error:
+        raise UploadError(f"cannot reach Canvas at {url}: {type(error).__name__}") from None
+    plan.state = progress.workflow_state
+    if plan.state == "failed":
+        message = getattr(progress, "message", None) or "no reason given"
+        raise UploadError(f"Canvas could not apply the grades: {message}")
+    return plan
