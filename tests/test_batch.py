@@ -124,6 +124,24 @@ def test_a_rerun_grades_only_what_changed(tmp_path):
     assert float(_csv(out / "grades.csv")["bob"]["exp"]) < 2
 
 
+def test_a_rerun_without_config_keeps_the_config_the_grades_were_made_with(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ada.py").write_text(_honest("ada"))
+    config = tmp_path / "heavy.toml"
+    config.write_text('name = "heavy"\n[points]\nexp = 4\n')
+    out = tmp_path / "out"
+    first = _grade([str(subs), "--out", str(out), "--config", str(config), "--no-progress"])
+    assert first.returncode == 0, first.stderr
+    again = _grade([str(subs), "--out", str(out), "--no-progress"])
+    assert again.returncode == 0, again.stderr
+    assert "0 graded" in again.stdout and "1 unchanged" in again.stdout, again.stdout
+    assert "grading with the config" in again.stderr and "(heavy)" in again.stderr
+    assert float(_csv(out / "grades.csv")["ada"]["exp"]) == 4
+    fresh = _grade([str(subs), "--out", str(tmp_path / "fresh"), "--no-progress"])
+    assert "grading with the config" not in fresh.stderr
+
+
 def test_the_same_file_twice_gets_the_same_score_and_seed(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()

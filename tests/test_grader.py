@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -191,6 +192,18 @@ def test_cli_version_and_help():
     helptext = subprocess.run([sys.executable, "-m", "graders", "--help"],
                               capture_output=True, text=True)
     assert "grade" in helptext.stdout
+
+
+def test_output_piped_to_a_reader_that_left_ends_quietly():
+    """`gradkit ops | head -1`: the reader's end is closed before gradkit writes a byte."""
+    read, write = os.pipe()
+    child = subprocess.Popen([sys.executable, "-m", "graders", "ops"], stdout=write,
+                             stderr=subprocess.PIPE, text=True)
+    os.close(write)
+    os.close(read)
+    _out, errors = child.communicate(timeout=120)
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+    assert child.returncode == 141  # what a shell reports for a writer stopped by SIGPIPE
 
 
 def test_hidden_checks_show_students_only_a_verdict(tmp_path):

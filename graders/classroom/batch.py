@@ -174,6 +174,14 @@ def run(paths: list[str | Path], options: Options) -> Report:
     return report
 
 
+def stored_config(book: Gradebook) -> Assignment | None:
+    """The config the gradebook's grades were made with (a batch's `--config`, or an applied
+    regrade's); None for grades made by each file's own detection."""
+    stored = book.setting("config")
+    return assignments.from_data(json.loads(stored), "the gradebook's config") if stored \
+        else None
+
+
 def publish(rows: list[Row], assignment: Assignment | None, outdir: Path,
             isolation: str) -> None:
     """grades.csv, summary.md/json and summary.html, all from the gradebook's rows."""

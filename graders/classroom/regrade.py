@@ -58,9 +58,7 @@ def _assignment(row: Row, path: Path, config: Assignment | None) -> Assignment:
 def _config(book: Gradebook, given: str | None) -> Assignment | None:
     if given:
         return assignments.resolve(given)
-    stored = book.setting("config")
-    return assignments.from_data(json.loads(stored), "the gradebook's config") if stored \
-        else None
+    return batch.stored_config(book)
 
 
 def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,

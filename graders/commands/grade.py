@@ -144,6 +144,28 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     return status
 
 
+def _stored_config(out: Path):
+    """The config OUTDIR's grades were made with (`--config`, or an applied regrade's), so a
+    rerun without `--config` keeps those grades instead of grading everything back with
+    auto-detection; None for an OUTDIR graded without one."""
+    from graders.classroom.batch import stored_config
+    from graders.classroom.gradebook import Gradebook
+    from graders.spec.assignments import ConfigError
+
+    if not (out / "gradebook.sqlite").is_file():
+        return None
+    try:
+        with Gradebook(out) as book:
+            config = stored_config(book)
+    except (ConfigError, ValueError) as error:
+        raise UsageError(f"{out}: {error}; give --config to grade with another") from None
+    if config is None:
+        return None
+    print(f"gradkit grade: grading with the config {out}'s grades were made with "
+          f"({config.name}); --config changes it", file=sys.stderr)
+    return config
+
+
 def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
     from graders.classroom import batch, discover, executors
     if args.jobs < 1:
@@ -163,7 +185,7 @@ def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
         raise UsageError(f"--out {out}: exists and is not a folder")
     settings = batch.Options(
         outdir=out, jobs=args.jobs, limits=options.limits(args),
-        assignment=options.assignment(args),
+        assignment=options.assignment(args) or _stored_config(out),
         strong=False if args.weak_isolation else None, shard=args.shard,
         executor=args.executor, scheduler=args.scheduler,
         nbgrader_assignment=args.assignment,

@@ -28,6 +28,7 @@ from types import MappingProxyType
 from graders.spec import clusters, declared, optable
 from graders.spec.declared import DeclarationError
 from graders.spec.optable import Assignment
+from graders.spec.settings import unknown_setting
 
 BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
 KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites", "op",
@@ -85,10 +86,9 @@ def from_data(data: object, path: str | Path) -> Assignment:
     """An assignment from a config table; `path` names where it came from in errors."""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings")
-    unknown = set(data) - KEYS
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting {sorted(unknown)[0]!r}; "
-                          f"known: {', '.join(sorted(KEYS))}")
+    refusal = unknown_setting(data, KEYS, path)
+    if refusal:
+        raise ConfigError(refusal)
     base_name = data.get("base", optable.BACKPROP.name)
     if base_name not in BUILTIN:
         raise ConfigError(f"{path}: base {base_name!r} is not a built-in assignment "

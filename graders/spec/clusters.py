@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from graders.spec.optable import NamedCluster, OpSpec
+from graders.spec.settings import unknown_setting
 
 CLUSTER_ID = re.compile(r"([a-z][a-z0-9_]{0,30}):([0-9a-f]{8})")
 KEYS = {"message", "title", "key", "x", "y"}
@@ -54,10 +55,9 @@ def _one(name: str, data: Any, where: str, op: Callable[[str], OpSpec],
         raise ClusterError(f"{where}: op {key!r} is not graded by this assignment")
     if not isinstance(data, dict):
         raise ClusterError(f"{where}: expected a table with message (and title, key, x, y)")
-    unknown = sorted(set(data) - KEYS)
-    if unknown:
-        raise ClusterError(f"{where}: unknown setting {unknown[0]!r}; known: "
-                           f"{', '.join(sorted(KEYS))}")
+    refusal = unknown_setting(data, KEYS, where)
+    if refusal:
+        raise ClusterError(refusal)
     message = data.get("message")
     if not isinstance(message, str) or not message.strip():
         raise ClusterError(f"{where}: message is missing (what every member is told)")

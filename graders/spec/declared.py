@@ -31,6 +31,7 @@ from types import MappingProxyType
 from typing import Any
 
 from graders.spec.optable import Domain, Mistake, OpSpec
+from graders.spec.settings import unknown_setting
 
 VALUE_SYMBOLS = ("x", "y")  # the op's `Value` inputs
 NUMBER_SYMBOLS = ("c", "k")  # plain-number operands
@@ -154,10 +155,9 @@ def op_from_data(key: str, data: Any, where: str, task: str) -> OpSpec:
         raise DeclarationError(f"{where}: an op key is lower_case letters, digits and _")
     if not isinstance(data, dict):
         raise DeclarationError(f"{where}: expected a table with build, value and points")
-    unknown = sorted(set(data) - OP_KEYS)
-    if unknown:
-        raise DeclarationError(f"{where}: unknown setting {unknown[0]!r}; known: "
-                               f"{', '.join(sorted(OP_KEYS))}")
+    refusal = unknown_setting(data, OP_KEYS, where)
+    if refusal:
+        raise DeclarationError(refusal)
     for field in ("build", "value"):
         if not isinstance(data.get(field), str) or not data[field].strip():
             raise DeclarationError(f"{where}: {field} is missing (a text expression)")
