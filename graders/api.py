@@ -65,8 +65,8 @@ def unscored(path: str | Path, assignment: Assignment, reason: str, *,
 def check_assignment(assignment: Assignment) -> Assignment:
     """Derive a config's declared ops and draw one plan, so a formula sympy cannot use or a
     domain with no usable point is refused when the config is read, not mid-batch. Raises
-    ConfigError naming the file and the op."""
-    if assignment.declared:
+    ConfigError naming the file and the op (or the named cluster whose formula it is)."""
+    if assignment.declared or any(cluster.grads for cluster in assignment.clusters):
         try:
             oracle.for_assignment(assignment)
             probes.plan(assignment, 0)

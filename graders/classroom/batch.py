@@ -135,8 +135,9 @@ def run(paths: list[str | Path], options: Options) -> Report:
             grader = seeds.grader_id(assignment, options.limits, isolation)
             if book.current(sub.student, sub.assignment, digest, grader):
                 report.unchanged += 1  # graded before the store existed: keep a copy now
-                _keep_copy(stored_copy(outdir, digest, sub.path),
-                           {"hash": digest, "path": str(sub.path)})
+                if not sub.problem:
+                    _keep_copy(stored_copy(outdir, digest, sub.path),
+                               {"hash": digest, "path": str(sub.path)})
                 continue
             job = {"student": sub.student, "nbgrader": sub.assignment, "path": str(sub.path),
                    "hash": digest, "grader": grader, "seed": book.seed_for(digest, grader),
@@ -146,9 +147,10 @@ def run(paths: list[str | Path], options: Options) -> Report:
         progress = _progress(options.progress)
         with progress:
             task = progress.add_task("grading", total=len(jobs) + len(known), rate="")
-            for job, problem in known:
+            for job, problem in known:  # decided before grading: nothing to regrade, no copy
                 _store(book, results_dir, job,
-                       unscored_outcome(job["path"], job["assignment"], problem), report)
+                       unscored_outcome(job["path"], job["assignment"], problem), report,
+                       keep_copy=False)
                 progress.advance(task)
             for job, outcome in _execute(options, [job for job, _ in jobs]):
                 if "error" in outcome:
@@ -169,6 +171,8 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 progress.update(task, rate=f"{speed:.1f}/s" if speed else "")
         if options.assignment is not None:  # what `gradkit regrade` grades with again
             book.set_setting("config", json.dumps(assignments.to_data(options.assignment)))
+        book.set_setting("grading", json.dumps({"limits": asdict(options.limits),
+                                                "strong": options.strong}))
         rows = list(book.rows())
     publish(rows, options.assignment, outdir, isolation)
     return report
@@ -180,6 +184,13 @@ def stored_config(book: Gradebook) -> Assignment | None:
     stored = book.setting("config")
     return assignments.from_data(json.loads(stored), "the gradebook's config") if stored \
         else None
+
+
+def stored_grading(book: Gradebook) -> tuple[Limits, bool | None]:
+    """The limits and isolation choice the last batch graded with (defaults before the
+    gradebook recorded them): a regrade grades under the same ones."""
+    stored = json.loads(book.setting("grading") or "{}")
+    return Limits(**stored.get("limits", {})), stored.get("strong")
 
 
 def publish(rows: list[Row], assignment: Assignment | None, outdir: Path,
@@ -200,13 +211,18 @@ def stored_copy(outdir: Path, digest: str, path: str | Path) -> Path:
 
 
 def _assignment_for(sub: discover.Submission, options: Options) -> Assignment:
-    """--config if given; else the nbgrader folder's name, else what the file's grade cells say."""
-    if options.assignment is not None:
-        return options.assignment
-    if sub.assignment in assignments.BUILTIN:
-        return assignments.BUILTIN[sub.assignment]
+    return assignment_for(sub.assignment, sub.path, options.assignment)
+
+
+def assignment_for(folder: str, path: Path, config: Assignment | None) -> Assignment:
+    """The config if given; else the nbgrader folder's name, else what the file's grade cells
+    say."""
+    if config is not None:
+        return config
+    if folder in assignments.BUILTIN:
+        return assignments.BUILTIN[folder]
     try:
-        return api.detect(load(sub.path))
+        return api.detect(load(path))
     except SubmissionError:
         return BACKPROP  # graded as unusable either way
 
@@ -225,7 +241,7 @@ def _execute(options: Options, jobs: list[dict]):
 
 
 def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
-           report: Report) -> None:
+           report: Report, keep_copy: bool = True) -> None:
     """Results file first, then the gradebook row: the row is the commit point."""
     target = results_dir / results_name(job["student"], job["nbgrader"])
     data = outcome["gradescope"]
@@ -233,7 +249,8 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
         {"student": job["student"], "seed": job["seed"], "content_hash": job["hash"],
          "grader": job["grader"]})
     write_json_atomic(target, data)
-    _keep_copy(stored_copy(results_dir.parent, job["hash"], job["path"]), job)
+    if keep_copy:
+        _keep_copy(stored_copy(results_dir.parent, job["hash"], job["path"]), job)
     book.record(Row(job["student"], job["nbgrader"], job["path"], job["hash"], job["grader"],
                     job["seed"], outcome["score"], outcome["max_score"], outcome["problem"],
                     str(target), outcome["seconds"], outcome["ops"]))

@@ -275,16 +275,26 @@ class Gradebook:
             "SELECT number, note FROM generations WHERE state='staged'").fetchone()
         return (found[0], found[1], self._load(found[0])) if found else None
 
+    def _note_with_config(self) -> str:
+        """The current generation's note, with the config its grades were made with now (a
+        batch run with another --config since the note was written changes it): what a
+        restore of this generation grades with again."""
+        note = json.loads(self.setting("note") or "{}")
+        config = self.setting("config")
+        note["config"] = json.loads(config) if config else None
+        return json.dumps(note, sort_keys=True)
+
     def make_current(self, number: int, results_text: Callable[[Row], str | None]) -> None:
         """Keep the current grades as their generation, then make generation `number` (staged
-        or kept) the grades, in one transaction; `results_text` reads a row's results file."""
+        or kept) the grades, with the config its note records, in one transaction;
+        `results_text` reads a row's results file."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             current = self.generation()
             new = self._load(number)
             if not new and number != current:
                 raise KeyError(number)
-            self._save(current, "kept", self.setting("note") or "",
+            self._save(current, "kept", self._note_with_config(),
                        [(row, results_text(row)) for row in self.rows()])
             self.db.execute("DELETE FROM grades")
             self.db.execute("DELETE FROM op_results")
@@ -295,6 +305,8 @@ class Gradebook:
             self.db.execute("UPDATE generations SET state='kept' WHERE number=?", (number,))
             self.set_setting("generation", str(number))
             self.set_setting("note", note)
+            config = json.loads(note).get("config") if note else None
+            self.set_setting("config", json.dumps(config) if config else "")
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

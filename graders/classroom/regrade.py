@@ -16,6 +16,7 @@ grader or config changed.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +25,9 @@ from graders import __version__, api
 from graders.atomic import write_json_atomic
 from graders.classroom import batch, executors, seeds
 from graders.classroom.gradebook import Gradebook, Row
-from graders.model import Limits
-from graders.run.loader import SubmissionError, load
 from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
-from graders.spec.optable import BACKPROP, Assignment
+from graders.spec.optable import Assignment
 
 
 class RegradeError(ValueError):
@@ -44,43 +43,38 @@ class Change:
     ops: list[tuple[str, str, str, str]] = field(default_factory=list)  # op, old, new, why
 
 
-def _assignment(row: Row, path: Path, config: Assignment | None) -> Assignment:
-    if config is not None:
-        return config
-    if row.assignment in assignments.BUILTIN:
-        return assignments.BUILTIN[row.assignment]
-    try:
-        return api.detect(load(path))
-    except SubmissionError:
-        return BACKPROP
-
-
 def _config(book: Gradebook, given: str | None) -> Assignment | None:
     if given:
-        return assignments.resolve(given)
+        return api.check_assignment(assignments.resolve(given))
     return batch.stored_config(book)
 
 
-def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,
-                limits: Limits | None = None) -> list[tuple[Row, str | None]]:
-    """Every current row graded again from its stored copy, with its recorded seed; rows with
-    no stored copy (never readable) are kept as they are."""
-    limits = limits or Limits()
-    isolation = planned_isolation(None)
+def _results_file(outdir: Path, row: Row) -> Path | None:
+    """Where the row's results file is now: under OUTDIR/results, wherever OUTDIR has moved."""
+    return outdir / "results" / Path(row.results_file).name if row.results_file else None
+
+
+def grade_again(outdir: Path, config: Assignment | None,
+                jobs: int = 1) -> tuple[list[tuple[Row, str | None]], list[Row]]:
+    """Every current row graded again from its stored copy, with its recorded seed and the
+    batch's limits and isolation; and the rows with no stored copy (never readable, decided
+    before grading, or graded before OUTDIR kept copies), which are kept as they are."""
     with Gradebook(outdir) as book:
         rows = list(book.rows())
+        limits, strong = batch.stored_grading(book)
+    isolation = planned_isolation(strong)
     planned, kept = [], []
     for row in rows:
         copy = batch.stored_copy(outdir, row.content_hash, row.path)
         if not copy.exists():
             kept.append(row)
             continue
-        assignment = _assignment(row, copy, config)
+        assignment = batch.assignment_for(row.assignment, copy, config)
         planned.append({"student": row.student, "nbgrader": row.assignment,
                         "path": str(copy), "original": row.path, "hash": row.content_hash,
                         "grader": seeds.grader_id(assignment, limits, isolation),
                         "seed": row.seed, "assignment": assignment,
-                        "limits": {**limits.__dict__}, "strong": None})
+                        "limits": {**limits.__dict__}, "strong": strong})
     run = executors.inline if jobs <= 1 else (
         lambda fn, items: executors.local(fn, items, jobs))
     out: list[tuple[Row, str | None]] = []
@@ -99,10 +93,8 @@ def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,
                         outcome["problem"], str(target), outcome["seconds"], outcome["ops"]),
                     json.dumps(data)))
     for row in kept:
-        results = Path(row.results_file).read_text() if row.results_file and \
-            Path(row.results_file).exists() else None
-        out.append((row, results))
-    return sorted(out, key=lambda pair: (pair[0].student, pair[0].assignment))
+        out.append((row, _results_text(outdir, row)))
+    return sorted(out, key=lambda pair: (pair[0].student, pair[0].assignment)), kept
 
 
 def _why(old: dict | None, new: dict | None) -> str:
@@ -145,13 +137,17 @@ def diff(old_rows: list[Row], new_rows: list[Row]) -> list[Change]:
     return changes
 
 
-def write_diff(outdir: Path, changes: list[Change], total: int, number: int) -> list[str]:
+def write_diff(outdir: Path, changes: list[Change], total: int, number: int,
+               kept: list[Row] = ()) -> list[str]:
     """OUTDIR/regrade/diff.md and diff.csv; returns the lines printed."""
     folder = outdir / "regrade"
     folder.mkdir(exist_ok=True)
     scored = [c for c in changes if c.old != c.new]
     lines = [f"regrade (generation {number}, staged): {len(scored)} of {total} students change "
              f"score, {len(changes) - len(scored)} more change only an op's maximum or feedback"]
+    if kept:
+        lines.append(f"  not regraded (no stored copy, kept as they are): {len(kept)}: " +
+                     ", ".join(row.student for row in kept))
     for c in changes:
         who = f"{c.student}" + (f" ({c.assignment})" if c.assignment else "")
         lines.append(f"  {who}: {c.old:g} -> {c.new:g}")
@@ -170,60 +166,65 @@ def write_diff(outdir: Path, changes: list[Change], total: int, number: int) -> 
     return lines
 
 
-def _publish(outdir: Path, book: Gradebook, number: int, config: Assignment | None) -> None:
+def _publish(outdir: Path, book: Gradebook, number: int) -> None:
     results = book.results_of(number)
     rows = list(book.rows())
     for row in rows:
         text = results.get((row.student, row.assignment))
         if text and row.results_file:
-            write_json_atomic(Path(row.results_file), json.loads(text))
-    batch.publish(rows, config, outdir, planned_isolation(None))
+            write_json_atomic(_results_file(outdir, row), json.loads(text))
+    batch.publish(rows, batch.stored_config(book), outdir,
+                  planned_isolation(batch.stored_grading(book)[1]))
 
 
-def _config_of(note: str | None) -> Assignment | None:
-    data = json.loads(note).get("config") if note else None
-    return assignments.from_data(data, "the gradebook's config") if data else None
-
-
-def _remember(book: Gradebook, config: Assignment | None) -> None:
-    """The config the current grades were made with: what the next `gradkit grade` and
-    `gradkit regrade` of OUTDIR use when given none."""
-    book.set_setting("config", json.dumps(assignments.to_data(config)) if config else "")
-
-
-def _results_text(row: Row) -> str | None:
-    path = Path(row.results_file) if row.results_file else None
+def _results_text(outdir: Path, row: Row) -> str | None:
+    path = _results_file(outdir, row)
     return path.read_text() if path and path.exists() else None
+
+
+def _rows_digest(rows: list[Row]) -> str:
+    """Which grades a regrade was staged against: a batch run since then (a late submission)
+    makes the staged generation stale, so `--apply` regrades instead of dropping the row."""
+    text = json.dumps(sorted([r.student, r.assignment, r.content_hash, r.grader, r.seed]
+                             for r in rows))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _gradebook(outdir: Path) -> Gradebook:
+    if not (outdir / "gradebook.sqlite").exists():
+        raise RegradeError(f"{outdir}: no gradebook here; grade a class into it first")
+    return Gradebook(outdir)
 
 
 def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
             jobs: int = 1) -> list[str]:
     """Stage a regrade (and apply it with `apply`); returns the lines to print."""
-    if not (outdir / "gradebook.sqlite").exists():
-        raise RegradeError(f"{outdir}: no gradebook here; grade a class into it first")
-    with Gradebook(outdir) as book:
+    with _gradebook(outdir) as book:
         config = _config(book, config_spec)
         old_rows = list(book.rows())
         note = json.dumps({"config": assignments.to_data(config) if config else None,
-                           "grader": __version__, "from": book.generation()}, sort_keys=True)
+                           "grader": __version__, "from": book.generation(),
+                           "rows": _rows_digest(old_rows)}, sort_keys=True)
         staged = book.staged()
+    if not old_rows:
+        raise RegradeError(f"{outdir}: no grades to regrade yet")
+    kept: list[Row] = []
     if apply and staged and staged[1] == note:  # reviewed as staged: apply exactly that
         number, new_rows = staged[0], [row for row, _ in staged[2]]
     else:
-        graded = grade_again(outdir, config, jobs)
+        graded, kept = grade_again(outdir, config, jobs)
         with Gradebook(outdir) as book:
             number = book.stage(graded, note)
         new_rows = [row for row, _ in graded]
-    lines = write_diff(outdir, diff(old_rows, new_rows), len(old_rows), number)
+    lines = write_diff(outdir, diff(old_rows, new_rows), len(old_rows), number, kept)
     if not apply:
         return [*lines, f"nothing in {outdir} changed yet: `gradkit regrade {outdir}"
                         f"{' --config ' + config_spec if config_spec else ''} --apply` makes "
                         f"generation {number} current"]
     with Gradebook(outdir) as book:
         previous = book.generation()
-        book.make_current(number, _results_text)
-        _remember(book, config)
-        _publish(outdir, book, number, config)
+        book.make_current(number, lambda row: _results_text(outdir, row))
+        _publish(outdir, book, number)
     lines[0] = lines[0].replace("staged", "applied")
     return [*lines, f"generation {number} is current; the grades before are generation "
                     f"{previous}: `gradkit regrade {outdir} --restore {previous}` brings them "
@@ -231,22 +232,20 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
 
 
 def restore(outdir: Path, number: int) -> list[str]:
-    with Gradebook(outdir) as book:
+    with _gradebook(outdir) as book:
         kept = {n for n, state, *_ in book.generations() if state == "kept"}
         if number not in kept or number == book.generation():
             others = sorted(kept - {book.generation()})
             raise RegradeError(f"{outdir}: no kept generation {number} to restore (kept: "
                                f"{', '.join(map(str, others)) or 'none'})")
         previous = book.generation()
-        book.make_current(number, _results_text)
-        config = _config_of(book.setting("note"))
-        _remember(book, config)
-        _publish(outdir, book, number, config)
+        book.make_current(number, lambda row: _results_text(outdir, row))
+        _publish(outdir, book, number)
     return [f"generation {number} is current again; generation {previous} is kept"]
 
 
 def listing(outdir: Path) -> list[str]:
-    with Gradebook(outdir) as book:
+    with _gradebook(outdir) as book:
         current = book.generation()
         found = book.generations()
     lines = [f"current: generation {current}"]

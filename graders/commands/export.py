@@ -72,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
         with Gradebook(args.outdir) as book:
             rows = list(book.rows())
         names = sorted({row.assignment for row in rows})
+        if len(names) > 1 and args.assignment is None:  # one grade column per import file
+            raise UsageError(f"{args.outdir} has grades for {len(names)} assignments "
+                             f"({', '.join(names)}): export one at a time with --assignment "
+                             "NAME")
+        if args.assignment is not None and args.assignment not in names:
+            raise UsageError(f"--assignment {args.assignment}: {args.outdir} has no grades "
+                             f"for it (it has {', '.join(n or 'unnamed' for n in names)})")
         column = args.column or args.assignment or ", ".join(names) or "gradkit"
         done = export(rows, roster, args.to, column=column, assignment=args.assignment)
     except RosterError as error:

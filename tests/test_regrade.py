@@ -1,0 +1,142 @@
+"""`gradkit regrade` on a small class, as an instructor runs it: what a restore brings back, what
+an apply may never drop, and what a regrade must grade under (issue 16's review)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from graders.classroom.gradebook import Gradebook
+from tests.conftest import gradkit
+from tests.corpus import BASE, as_notebook, mutant
+
+HEAVY = 'name = "heavy"\n[points]\nexp = 4\n'
+LIGHT = 'name = "light"\n[points]\nexp = 1\n'
+
+
+def _grades(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "grades.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def _ok(*args: str):
+    done = gradkit(*args)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> dict[str, Path]:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ada.py").write_text(BASE.read_text())
+    (subs / "bob.py").write_text(mutant("tanh_missing_square").source())
+    for name, text in (("heavy", HEAVY), ("light", LIGHT)):
+        (tmp_path / f"{name}.toml").write_text(text)
+    return {"subs": subs, "out": tmp_path / "out", "heavy": tmp_path / "heavy.toml",
+            "light": tmp_path / "light.toml"}
+
+
+def test_a_restore_brings_back_the_config_the_restored_grades_were_made_with(course):
+    subs, out = str(course["subs"]), course["out"]
+    _ok("grade", subs, "--out", str(out), "--config", str(course["heavy"]), "--no-progress")
+    assert _grades(out)["ada"]["exp"] == "4"
+    _ok("regrade", str(out), "--config", str(course["light"]), "--apply")
+    assert _grades(out)["ada"]["exp"] == "1"
+    _ok("regrade", str(out), "--restore", "1")
+    assert _grades(out)["ada"]["exp"] == "4"
+    again = _ok("grade", subs, "--out", str(out), "--no-progress")
+    assert "(heavy)" in again.stderr and "2 unchanged" in again.stdout, again.stdout
+    back = _ok("regrade", str(out), "--restore", "2")  # and the light grades come back too
+    assert "generation 2 is current again" in back.stdout
+    assert _grades(out)["ada"]["exp"] == "1"
+
+
+def test_an_apply_never_drops_a_grade_recorded_after_the_regrade_was_staged(course):
+    subs, out = course["subs"], course["out"]
+    _ok("grade", str(subs), "--out", str(out), "--config", str(course["heavy"]),
+        "--no-progress")
+    _ok("regrade", str(out), "--config", str(course["light"]))  # staged, reviewed later
+    (subs / "cy.py").write_text(BASE.read_text() + "\n# late\n")
+    late = _ok("grade", str(subs), "--out", str(out), "--no-progress")
+    assert "1 graded" in late.stdout
+    applied = _ok("regrade", str(out), "--config", str(course["light"]), "--apply")
+    assert "3 students" in applied.stdout.splitlines()[0], applied.stdout
+    grades = _grades(out)
+    assert set(grades) == {"ada", "bob", "cy"} and grades["cy"]["exp"] == "1"
+
+
+def test_a_regrade_grades_under_the_limits_the_batch_used(course):
+    subs, out = str(course["subs"]), course["out"]
+    _ok("grade", subs, "--out", str(out), "--op-timeout", "20", "--no-progress")
+    with Gradebook(out) as book:
+        before = {row.student: row.grader for row in book.rows()}
+    _ok("regrade", str(out), "--apply")
+    with Gradebook(out) as book:
+        assert {row.student: row.grader for row in book.rows()} == before
+    again = _ok("grade", subs, "--out", str(out), "--op-timeout", "20", "--no-progress")
+    assert "2 unchanged" in again.stdout, again.stdout
+
+
+def test_a_row_decided_before_grading_is_not_regraded_and_is_listed(course):
+    two = course["subs"] / "two"
+    two.mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        (two / name).write_text(as_notebook(BASE.read_text()))
+    out = course["out"]
+    _ok("grade", str(course["subs"]), "--out", str(out), "--no-progress")
+    assert "candidate files" in _grades(out)["two"]["problem"]
+    staged = _ok("regrade", str(out))
+    assert "0 of 3 students change score" in staged.stdout
+    assert "not regraded (no stored copy, kept as they are): 1: two" in staged.stdout
+
+
+@pytest.mark.parametrize("flags", [(), ("--list",), ("--restore", "1")])
+def test_a_regrade_of_a_folder_with_no_grades_is_one_line_and_creates_nothing(tmp_path,
+                                                                              flags):
+    missing = tmp_path / "typo"
+    done = gradkit("regrade", str(missing), *flags)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "no gradebook here" in done.stderr and not missing.exists()
+
+
+def test_naming_a_cluster_changes_what_members_read_and_no_probe_point(course, tmp_path):
+    subs, out = str(course["subs"]), course["out"]
+    _ok("grade", subs, "--out", str(out), "--no-progress")
+    with Gradebook(out) as book:
+        before = {row.student: row for row in book.rows()}
+    tanh = next(op for op in before["bob"].ops if op["op"] == "tanh")
+    config = tmp_path / "named.toml"
+    config.write_text(f'base = "backprop"\n[cluster."{tanh["cluster"]}"]\n'
+                      'message = "Square the tanh: 1 - t**2."\n')
+    named = _ok("grade", subs, "--out", str(out), "--config", str(config), "--no-progress")
+    assert "2 graded" in named.stdout  # the new wording reaches the members on this run
+    with Gradebook(out) as book:
+        after = {row.student: row for row in book.rows()}
+    assert {s: r.seed for s, r in after.items()} == {s: r.seed for s, r in before.items()}
+    assert {s: r.score for s, r in after.items()} == {s: r.score for s, r in before.items()}
+    results = json.loads((out / "results" / "bob.json").read_text())
+    assert "Square the tanh" in json.dumps(results)
+
+
+def test_exporting_a_batch_of_two_assignments_asks_which(tmp_path):
+    for assignment in ("backprop", "derivatives"):
+        folder = tmp_path / "course" / "submitted" / "ada" / assignment
+        folder.mkdir(parents=True)
+        (folder / f"{assignment}.ipynb").write_text(as_notebook(BASE.read_text()))
+    out = tmp_path / "out"
+    _ok("grade", str(tmp_path / "course"), "--out", str(out), "--no-progress")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,name,canvas_id\nada,Ada,1\n")
+    both = gradkit("export", str(out), "--to", "canvas", "--roster", str(roster))
+    assert both.returncode == 2 and len(both.stderr.strip().splitlines()) == 1
+    assert "2 assignments (backprop, derivatives)" in both.stderr
+    one = _ok("export", str(out), "--to", "canvas", "--roster", str(roster), "--assignment",
+              "backprop")
+    assert "column 'backprop'" in one.stdout
+    wrong = gradkit("export", str(out), "--to", "canvas", "--roster", str(roster),
+                    "--assignment", "mlp")
+    assert wrong.returncode == 2 and "no grades for it" in wrong.stderr
