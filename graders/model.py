@@ -84,6 +84,10 @@ class Case:
 REFERENCE_SUFFIX = "@reference"
 # The role of a class-wide probe point: asked of every submission, never counted for points.
 CLASS_ROLE = "class"
+# The key of the group that asks an op's class-wide points: "<op key>@class". These groups come
+# after every group that counts, so a hang or a crash at a class point costs no counted check
+# its time.
+CLASS_SUFFIX = "@class"
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 
 from graders.judge import tasks
 from graders.model import CLASS_ROLE as CLASS
-from graders.model import REFERENCE_SUFFIX, Case, Group
+from graders.model import CLASS_SUFFIX, REFERENCE_SUFFIX, Case, Group
 from graders.spec import optable
 from graders.spec.optable import Assignment, Domain, OpSpec
 
@@ -192,8 +192,10 @@ def class_cases(spec: OpSpec) -> list[Case]:
                  case.values) for case in cases]
 
 
-def _with_class_cases(spec: OpSpec, group: Group) -> Group:
-    return Group(group.key, [*group.cases, *class_cases(spec)], group.method, group.library)
+def class_group(spec: OpSpec, group: Group) -> Group | None:
+    """The op's class-wide points as a group of their own, asked like `group`."""
+    cases = class_cases(spec)
+    return Group(spec.key + CLASS_SUFFIX, cases, group.method, group.library) if cases else None
 
 
 Planner = Callable[[OpSpec, random.Random, int], Group]
@@ -226,7 +228,8 @@ def with_reference_primitives(spec: OpSpec, group: Group) -> Group | None:
     """`group`'s checks again with the grader's rules standing in for the student's ops it
     uses: a composite right this way has correct code of its own; the lecture's example,
     also walked by the grader, fails only for ops already failing their own checks. Asked
-    after every other group, so no rule is in the child while the ops themselves are checked."""
+    after every op's own group, so no rule is in the child while the ops themselves are
+    checked (each case restores the student's methods when it ends)."""
     if spec.kind == "reference":
         from graders.judge.scoring import program_ops
 
@@ -244,19 +247,16 @@ def with_reference_primitives(spec: OpSpec, group: Group) -> Group | None:
 
 
 def plan(assignment: Assignment, seed: int) -> list[Group]:
-    """Every group of checks for an assignment, drawn from one seeded generator (and each op's
-    class-wide points, from their own: a submission's points do not change with them); then, for
-    each op built from others, its checks with reference primitives (when the assignment
-    credits composites)."""
+    """Every group of checks for an assignment, drawn from one seeded generator; then, for each
+    op built from others, its checks with reference primitives (when the assignment credits
+    composites); last, each op's class-wide points (from their own generators: a submission's
+    points do not change with them), after everything that counts."""
     rng = random.Random(seed)
-    groups = []
-    for key in assignment.ops:
-        spec = assignment.op(key)
-        groups.append(_with_class_cases(spec, PLANNERS[spec.kind](spec, rng,
-                                                                  assignment.probes_per_op)))
+    specs = [assignment.op(key) for key in assignment.ops]
+    own = [PLANNERS[spec.kind](spec, rng, assignment.probes_per_op) for spec in specs]
+    extra: list[Group | None] = []
     if assignment.credit_composites:
-        specs = [assignment.op(g.key) for g in groups]
-        extra = [with_reference_primitives(spec, g) for spec, g in zip(specs, groups, strict=True)
-                 if spec.kind == "reference" or (spec.kind == "op" and spec.built_from)]
-        groups += [g for g in extra if g is not None]
-    return groups
+        extra += [with_reference_primitives(spec, g) for spec, g in zip(specs, own, strict=True)
+                  if spec.kind == "reference" or (spec.kind == "op" and spec.built_from)]
+    extra += [class_group(spec, g) for spec, g in zip(specs, own, strict=True)]
+    return own + [g for g in extra if g is not None]

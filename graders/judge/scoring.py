@@ -20,6 +20,7 @@ from graders.judge import clusters, diagnosis, graphs, tasks
 from graders.judge.oracle import OpOracle, Oracle
 from graders.model import (
     CLASS_ROLE,
+    CLASS_SUFFIX,
     FD_ATOL,
     FD_RTOL,
     REFERENCE_SUFFIX,
@@ -256,8 +257,10 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
     results = []
     references = {g.key.removesuffix(REFERENCE_SUFFIX): g for g in groups
                   if g.key.endswith(REFERENCE_SUFFIX)}
+    shared = {g.key.removesuffix(CLASS_SUFFIX): g for g in groups
+              if g.key.endswith(CLASS_SUFFIX)}
     for group in groups:
-        if group.key.endswith(REFERENCE_SUFFIX):
+        if group.key.endswith((REFERENCE_SUFFIX, CLASS_SUFFIX)):
             continue
         spec = assignment.op(group.key)
         points = assignment.points_for(group.key)
@@ -275,13 +278,12 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         result.hidden = result.key in assignment.hidden
         results.append(result)
     _link_root_causes(results, assignment)
-    by_key = {group.key: group for group in groups}
     for result in results:
         if result.key in references and result.root_cause:
             _verify_root_cause(result, references[result.key], outcome, oracle, assignment)
         ran = [check.name for check in result.subchecks] != ["runs"]  # not "not defined"
-        if not result.passed and ran and result.key in by_key:
-            clusters.assign(result, assignment.op(result.key), by_key[result.key], outcome,
+        if not result.passed and ran and result.key in shared:
+            clusters.assign(result, assignment.op(result.key), shared[result.key], outcome,
                             oracle.ops.get(result.key), assignment)
     return results
 
