@@ -78,6 +78,12 @@ class Case:
     def message(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, **self.payload}
 
+    def shown_inputs(self) -> dict[str, float]:
+        """What a report names as an op check's inputs: the Values and the plain-number
+        operands (pow's k, a declared op's c); without them it cannot be reproduced by hand."""
+        numbers = {name: self.values[name] for name in ("c", "k") if name in self.values}
+        return {**self.payload["leaves"], **numbers}
+
 
 # The key of a group that asks an op's checks again with the grader's rules for the ops it uses
 # (judge/probes.py plans it, judge/scoring.py reads it): "<op key>@reference".

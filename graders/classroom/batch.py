@@ -240,20 +240,31 @@ def _execute(options: Options, jobs: list[dict]):
     return executors.local(grade_job, jobs, options.jobs)
 
 
-def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
-           report: Report, keep_copy: bool = True) -> None:
-    """Results file first, then the gradebook row: the row is the commit point."""
-    target = results_dir / results_name(job["student"], job["nbgrader"])
+def results_data(job: dict, outcome: dict) -> dict:
+    """The results file: Gradescope's results.json, with who, which file and which seed."""
     data = outcome["gradescope"]
     data.setdefault("extra_data", {}).update(
         {"student": job["student"], "seed": job["seed"], "content_hash": job["hash"],
          "grader": job["grader"]})
-    write_json_atomic(target, data)
+    return data
+
+
+def row_of(job: dict, outcome: dict, target: Path) -> Row:
+    """The gradebook row of a graded job; `original` is the file's path when a stored copy of
+    it was graded (a regrade)."""
+    return Row(job["student"], job["nbgrader"], job.get("original", job["path"]), job["hash"],
+               job["grader"], job["seed"], outcome["score"], outcome["max_score"],
+               outcome["problem"], str(target), outcome["seconds"], outcome["ops"])
+
+
+def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
+           report: Report, keep_copy: bool = True) -> None:
+    """Results file first, then the gradebook row: the row is the commit point."""
+    target = results_dir / results_name(job["student"], job["nbgrader"])
+    write_json_atomic(target, results_data(job, outcome))
     if keep_copy:
         _keep_copy(stored_copy(results_dir.parent, job["hash"], job["path"]), job)
-    book.record(Row(job["student"], job["nbgrader"], job["path"], job["hash"], job["grader"],
-                    job["seed"], outcome["score"], outcome["max_score"], outcome["problem"],
-                    str(target), outcome["seconds"], outcome["ops"]))
+    book.record(row_of(job, outcome, target))
     if job["grader"].endswith("!error"):
         pass
     elif outcome["problem"]:

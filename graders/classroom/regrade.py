@@ -83,15 +83,9 @@ def grade_again(outdir: Path, config: Assignment | None,
         if "error" in outcome:
             outcome = batch.unscored_outcome(job["original"], job["assignment"],
                                              f"the grader failed ({outcome['error']})")
-        data = outcome["gradescope"]
-        data.setdefault("extra_data", {}).update(
-            {"student": job["student"], "seed": job["seed"], "content_hash": job["hash"],
-             "grader": job["grader"]})
         target = results_dir / batch.results_name(job["student"], job["nbgrader"])
-        out.append((Row(job["student"], job["nbgrader"], job["original"], job["hash"],
-                        job["grader"], job["seed"], outcome["score"], outcome["max_score"],
-                        outcome["problem"], str(target), outcome["seconds"], outcome["ops"]),
-                    json.dumps(data)))
+        out.append((batch.row_of(job, outcome, target),
+                    json.dumps(batch.results_data(job, outcome))))
     for row in kept:
         out.append((row, _results_text(outdir, row)))
     return sorted(out, key=lambda pair: (pair[0].student, pair[0].assignment)), kept

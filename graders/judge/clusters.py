@@ -64,7 +64,7 @@ def _answers(spec: OpSpec, case: Case, record: Any) -> list[str]:
 
 
 def _inputs(case: Case) -> str:
-    shown = {**case.payload["leaves"], **{n: v for n, v in case.values.items() if n in "ck"}}
+    shown = case.shown_inputs()
     before = ", ".join(f"{name}.grad before {g:g}" for name, g in case.payload["pre"].items()
                        if g)
     text = ", ".join(f"{name}={value:.4g}" for name, value in shown.items())

@@ -41,17 +41,10 @@ from graders.spec.optable import Assignment, OpSpec
 OP_WEIGHTS = {check.key: check.weight for check in optable.OP_SUBCHECKS}
 
 
-def _shown_inputs(case: Case) -> dict[str, float]:
-    """What a failing probe names as its inputs: the Values and the plain-number operands
-    (pow's k, a declared op's c): without them the probe cannot be reproduced by hand."""
-    numbers = {name: case.values[name] for name in ("c", "k") if name in case.values}
-    return {**case.payload["leaves"], **numbers}
-
-
 def _error_probe(case: Case, record: Record | None, error: str,
                  inputs: dict[str, float] | None = None) -> Probe:
     upstream = case.payload.get("upstream") if case.kind == "op" else None
-    return Probe(case.id, None, _shown_inputs(case) if inputs is None else inputs,
+    return Probe(case.id, None, case.shown_inputs() if inputs is None else inputs,
                  upstream, None, None, None, error=error,
                  where=record.where if record else None, answered=record is not None)
 
@@ -75,7 +68,7 @@ def _check_forward(result: OpResult, case: Case, record: Record, oracle: OpOracl
     expected = (oracle.reuse_value if reuse else oracle.value)(**case.values)
     if close(record.out, expected):
         return True
-    result.failures.append(Probe(case.id, "out", _shown_inputs(case), None, None,
+    result.failures.append(Probe(case.id, "out", case.shown_inputs(), None, None,
                                  expected, record.out))
     return False
 
@@ -90,7 +83,7 @@ def _check_gradient(result: OpResult, case: Case, record: Record, oracle: OpOrac
     got = record.grads.get(name)
     if close(got, expected, scale=abs(g) + abs(u * local)):
         return True
-    probe = Probe(case.id, name, _shown_inputs(case), u, g, expected, got)
+    probe = Probe(case.id, name, case.shown_inputs(), u, g, expected, got)
     if name in record.fd and name in case.payload.get("fd", {}):
         plus, minus = record.fd[name]
         probe.finite_difference = u * (plus - minus) / (2 * case.payload["fd"][name]) + g
