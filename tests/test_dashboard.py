@@ -62,7 +62,16 @@ def test_the_dashboard_numbers_are_the_gradebooks(graded_class: Path) -> None:
     assert "<th>for example</th>" in page
     counts = [int(n) for n in re.findall(r"</code></td><td>(\d+)</td>", page)]
     assert counts and max(counts) >= 2
-    assert "isolation" in page and "grader" in page and "seeds" in page
+    from graders import __version__
+    from graders.classroom.gradebook import Gradebook
+
+    with Gradebook(graded_class) as book:
+        seeds = sorted({row.seed for row in book.rows() if row.seed is not None})
+    run = page.split("<h2>Run</h2>", 1)[1]
+    assert f"grader {__version__};" in run and f"seeds {seeds[0]}, {seeds[1]}," in run
+    from graders.run.sandbox import planned_isolation
+
+    assert f"isolation {planned_isolation(None)};" in run, run
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
