@@ -67,6 +67,10 @@ def test_an_apply_never_drops_a_grade_recorded_after_the_regrade_was_staged(cour
     assert "3 students" in applied.stdout.splitlines()[0], applied.stdout
     grades = _grades(out)
     assert set(grades) == {"ada", "bob", "cy"} and grades["cy"]["exp"] == "1"
+    roster = out.parent / "roster.csv"
+    roster.write_text("student,name,canvas_id\nada,Ada,1\nbob,Bob,2\ncy,Cy,3\n")
+    exported = _ok("export", str(out), "--to", "canvas", "--roster", str(roster))
+    assert "column 'light'" in exported.stdout  # named after the config the grades are from
 
 
 def test_a_regrade_grades_under_the_limits_the_batch_used(course):

@@ -60,8 +60,10 @@ def _check_upload(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from graders.atomic import write_text_atomic
+    from graders.classroom.batch import stored_config
     from graders.classroom.export import RosterError, export, read_roster
     from graders.classroom.gradebook import Gradebook
+    from graders.spec.assignments import ConfigError
 
     _check_upload(args)
     if not (args.outdir / "gradebook.sqlite").is_file():
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         roster = read_roster(args.roster)
         with Gradebook(args.outdir) as book:
             rows = list(book.rows())
+            config = stored_config(book)
         names = sorted({row.assignment for row in rows})
         if len(names) > 1 and args.assignment is None:  # one grade column per import file
             raise UsageError(f"{args.outdir} has grades for {len(names)} assignments "
@@ -79,9 +82,10 @@ def run(args: argparse.Namespace) -> int:
         if args.assignment is not None and args.assignment not in names:
             raise UsageError(f"--assignment {args.assignment}: {args.outdir} has no grades "
                              f"for it (it has {', '.join(n or 'unnamed' for n in names)})")
-        column = args.column or args.assignment or ", ".join(names) or "gradkit"
+        column = (args.column or args.assignment or ", ".join(n for n in names if n)
+                  or (config.name if config else "gradkit"))
         done = export(rows, roster, args.to, column=column, assignment=args.assignment)
-    except RosterError as error:
+    except (RosterError, ConfigError) as error:
         raise UsageError(str(error)) from None
     target = args.out or args.outdir / f"grades-{args.to}.csv"
     write_text_atomic(target, done.text)
