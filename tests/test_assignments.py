@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graders.api import grade
 from graders.spec import optable
-from graders.spec.assignments import ConfigError, resolve
+from graders.spec.assignments import ConfigError, from_data, resolve, to_data
 from tests import corpus
 
 
@@ -66,3 +68,39 @@ def test_op_timeout_option_is_honoured(tmp_path):
     exp = next(t for t in json.loads(results.read_text())["tests"]
                if t["name"].startswith("exp"))
     assert exp["score"] == 0 and "after 1 s without an answer" in exp["output"]
+
+
+# --- a config survives being stored (the gradebook, an autograder zip) ----------------------
+
+_BINARY_OPS = [key for key in optable.BACKPROP.ops
+               if optable.BACKPROP.op(key).kind == "op"
+               and set(optable.BACKPROP.op(key).inputs) >= {"x", "y"}]
+
+
+@st.composite
+def _named_clusters(draw) -> dict:
+    tables = {}
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(_BINARY_OPS))
+        cluster_id = f"{op}:{draw(st.integers(0, 16**8 - 1)):08x}"
+        table = {"message": draw(st.text("abc +-*/1.", min_size=1, max_size=20)).strip()
+                 or "m"}
+        if draw(st.booleans()):
+            table["title"] = "adds one"
+        for symbol in draw(st.sets(st.sampled_from(["x", "y"]))):
+            table[symbol] = draw(st.sampled_from(["g + u*(y + 1)", "g + u*x", "g"]))
+        tables[cluster_id] = table
+    return tables
+
+
+@settings(max_examples=40, deadline=None)
+@given(clusters=_named_clusters())
+def test_named_clusters_come_back_the_same_from_a_stored_config(clusters):
+    assignment = from_data({"base": "backprop", "cluster": clusters}, "course.toml")
+    stored = json.loads(json.dumps(to_data(assignment)))  # as the gradebook keeps it
+    again = from_data(stored, "the gradebook's config")
+    assert {c.id for c in again.clusters} == set(clusters)
+    assert to_data(again) == to_data(assignment)
+    assert {c.id: dict(c.grads) for c in again.clusters} == {
+        cluster_id: {s: t for s, t in table.items() if s in ("x", "y")}
+        for cluster_id, table in clusters.items()}

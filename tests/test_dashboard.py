@@ -217,3 +217,16 @@ def test_upload_needs_canvas_and_says_which_flags_are_missing(graded_class, tmp_
                    "--upload", "--course", "7")
     assert bare.returncode == 2
     assert "--upload needs --canvas-url, --canvas-assignment" in bare.stderr
+    forgot = gradkit("export", str(graded_class), "--to", "canvas", "--roster", str(roster),
+                     "--canvas-url", "https://canvas.example.edu")
+    assert forgot.returncode == 2 and "--canvas-url is for posting to Canvas: add --upload" \
+        in forgot.stderr
+
+
+def test_a_canvas_gradebook_used_as_the_roster_says_which_column_to_add(graded_class,
+                                                                      tmp_path):
+    roster = tmp_path / "canvas-export.csv"
+    roster.write_text("Student,ID,SIS User ID\nAnn Lee,101,S101\n")
+    done = gradkit("export", str(graded_class), "--to", "canvas", "--roster", str(roster))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "add a lower-case 'student' column" in done.stderr

@@ -98,6 +98,20 @@ def test_a_row_decided_before_grading_is_not_regraded_and_is_listed(course):
     assert "not regraded (no stored copy, kept as they are): 1: two" in staged.stdout
 
 
+def test_a_regrade_names_the_file_the_student_submitted_not_its_stored_copy(course):
+    broken = course["subs"] / "zed.py"
+    broken.write_text(BASE.read_text().replace("def __add__(self, other):",
+                                               "def __add__(self, other)", 1))
+    out = course["out"]
+    _ok("grade", str(course["subs"]), "--out", str(out), "--no-progress")
+    before = _grades(out)["zed"]["problem"]
+    assert str(broken) in before and "SyntaxError" in before
+    applied = _ok("regrade", str(out), "--apply")
+    assert "0 of 3 students change score, 0 more" in applied.stdout, applied.stdout
+    assert _grades(out)["zed"]["problem"] == before
+    assert "store" not in (out / "results" / "zed.json").read_text()
+
+
 @pytest.mark.parametrize("flags", [(), ("--list",), ("--restore", "1")])
 def test_a_regrade_of_a_folder_with_no_grades_is_one_line_and_creates_nothing(tmp_path,
                                                                               flags):
@@ -115,9 +129,12 @@ def test_naming_a_cluster_changes_what_members_read_and_no_probe_point(course, t
     tanh = next(op for op in before["bob"].ops if op["op"] == "tanh")
     config = tmp_path / "named.toml"
     config.write_text(f'base = "backprop"\n[cluster."{tanh["cluster"]}"]\n'
-                      'message = "Square the tanh: 1 - t**2."\n')
+                      'message = "Square the tanh: 1 - t**2."\n'
+                      '[cluster."mul:0badc0de"]\nmessage = "a typo in the id"\n')
     named = _ok("grade", subs, "--out", str(out), "--config", str(config), "--no-progress")
     assert "2 graded" in named.stdout  # the new wording reaches the members on this run
+    unmatched = [line for line in named.stdout.splitlines() if "named in the config" in line]
+    assert len(unmatched) == 1 and unmatched[0].startswith("cluster mul:0badc0de:")
     with Gradebook(out) as book:
         after = {row.student: row for row in book.rows()}
     assert {s: r.seed for s, r in after.items()} == {s: r.seed for s, r in before.items()}

@@ -58,6 +58,7 @@ class Report:
     outdir: Path = Path(".")
     renamed: list[str] = field(default_factory=list)  # ids that are not the name on disk
     not_gradable: list[str] = field(default_factory=list)  # "student: reason", this run's
+    unmatched: list[str] = field(default_factory=list)  # named clusters nobody is in
 
     def line(self) -> str:
         return (f"{self.found} submissions: {self.graded} graded, {self.unchanged} unchanged "
@@ -68,7 +69,9 @@ class Report:
         """The summary line, then who could not be graded and why, and each id that had to be
         changed and why: one line each."""
         return [self.line(), *(f"not gradable: {line}" for line in self.not_gradable),
-                *(f"id {line}" for line in self.renamed)]
+                *(f"id {line}" for line in self.renamed),
+                *(f"cluster {name}: named in the config, but no submission here has it (a "
+                  "typo in the id? the dashboard lists the ids)" for name in self.unmatched)]
 
 
 def _op_rows(ops) -> list[dict]:
@@ -174,8 +177,19 @@ def run(paths: list[str | Path], options: Options) -> Report:
         book.set_setting("grading", json.dumps({"limits": asdict(options.limits),
                                                 "strong": options.strong}))
         rows = list(book.rows())
+    report.unmatched = unmatched_clusters(rows, options.assignment)
     publish(rows, options.assignment, outdir, isolation)
     return report
+
+
+def unmatched_clusters(rows: list[Row], assignment: Assignment | None) -> list[str]:
+    """The config's named clusters that no row is in, by id or by the formula's diagnosis."""
+    if assignment is None:
+        return []
+    seen = {(op["op"], value) for row in rows for op in row.ops
+            for value in (op.get("cluster"), op.get("diagnosis")) if value}
+    return [c.id for c in assignment.clusters
+            if (c.op, c.id) not in seen and (c.op, c.key) not in seen]
 
 
 def stored_config(book: Gradebook) -> Assignment | None:

@@ -26,9 +26,11 @@ h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 .chart { flex: 1 1 24rem; min-width: 0; background: #fff; border: 1px solid #e3e6ec; }
 .chart svg { width: 100%; height: auto; display: block; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { text-align: left; vertical-align: top; padding: .35rem .6rem;
-         border-bottom: 1px solid #e3e6ec; overflow-wrap: anywhere; }
+         border-bottom: 1px solid #e3e6ec; overflow-wrap: break-word; }
+td code { white-space: nowrap; }
 th { background: #f0f2f6; }
 .muted { color: #5b6472; }
 """
@@ -113,17 +115,34 @@ def clusters(rows: list[Row]) -> list[Cluster]:
     return sorted(found.values(), key=lambda c: (-len(c.members), c.op, c.id))
 
 
+MEMBERS_SHOWN = 6
+
+
+def _members(names: list[str]) -> str:
+    shown = ", ".join(names[:MEMBERS_SHOWN])
+    return shown + (f" and {len(names) - MEMBERS_SHOWN} more" if len(names) > MEMBERS_SHOWN
+                    else "")
+
+
 def _cluster_rows(found: list[Cluster]) -> str:
     return "".join(
         f"<tr><td>{esc(c.op)}</td><td><code>{esc(c.id)}</code></td><td>{len(c.members)}</td>"
         f"<td>{f'<code>{esc(c.named)}</code>' if c.named else 'not in the catalogue'}</td>"
-        f"<td>{esc(c.evidence)}</td><td>{esc(c.members[0])}</td></tr>" for c in found)
+        f"<td>{esc(c.evidence)}</td><td>{esc(_members(c.members))}</td></tr>" for c in found)
+
+
+def _table(headers: tuple[str, ...], body: str) -> str:
+    """A table that scrolls sideways on its own on a narrow screen, not the page with it."""
+    head = "".join(f"<th>{esc(name)}</th>" for name in headers)
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}'
+            "</tbody></table></div>")
 
 
 NAMING = ('<p class="muted">Name a cluster once in the assignment config and every member '
-          'reads your message on the next run: <code>[cluster."ID"]</code> with '
-          '<code>message = "..."</code> (and optionally <code>x = "formula"</code>, what the '
-          "wrong x.grad equals in sympy, with g and u as in declared mistakes).</p>")
+          'reads your message when you grade again with <code>--config</code>: '
+          '<code>[cluster."ID"]</code> with <code>message = "..."</code>, and optionally '
+          '<code>x = "g + u*(y + 1)"</code>: what the wrong x.grad ends as, in sympy, where g '
+          "is x.grad before and u is the output's grad (docs/batch.md).</p>")
 
 
 def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
@@ -150,20 +169,16 @@ def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
         f"<title>gradkit class summary</title><style>{STYLE}</style></head><body>"
         f"<h1>Class summary: {len(rows)} submissions, {len(ungradable)} not gradable</h1>"
         f'<div class="charts">{figure_html}</div>'
-        "<h2>Ops</h2><table><thead><tr><th>op</th><th>pass rate</th><th>mean points</th>"
-        f"</tr></thead><tbody>{op_rows}</tbody></table>"
-        "<h2>Most common mistakes</h2>"
-        + (("<table><thead><tr><th>op</th><th>mistake</th><th>submissions</th>"
-            f"<th>for example</th></tr></thead><tbody>{mistake_rows}</tbody></table>")
+        "<h2>Ops</h2>" + _table(("op", "pass rate", "mean points"), op_rows)
+        + "<h2>Most common mistakes</h2>"
+        + (_table(("op", "mistake", "submissions", "for example"), mistake_rows)
            if mistake_rows else '<p class="muted">no diagnosed mistakes</p>')
         + "<h2>Wrong answers the class shares</h2>"
-        + ((NAMING + "<table><thead><tr><th>op</th><th>cluster</th><th>submissions</th>"
-            "<th>mistake</th><th>one wrong number</th><th>for example</th></tr></thead>"
-            f"<tbody>{_cluster_rows(shared)}</tbody></table>") if shared
+        + ((NAMING + _table(("op", "cluster", "submissions", "mistake", "one wrong number",
+                             "students"), _cluster_rows(shared))) if shared
            else '<p class="muted">no wrong answers to group</p>')
         + "<h2>Not gradable</h2>"
-        + ((f"<table><thead><tr><th>student</th><th>why</th></tr></thead><tbody>"
-            f"{problem_rows}</tbody></table>") if problem_rows
+        + (_table(("student", "why"), problem_rows) if problem_rows
            else '<p class="muted">every submission was graded</p>')
         + f'<h2>Run</h2><p class="muted">isolation {esc(isolation)}; grader {esc(grader)}; '
         f"seeds {esc(seed_text or 'none')}</p></body></html>\n")

@@ -47,8 +47,12 @@ def read_roster(path: Path) -> list[dict[str, str]]:
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise RosterError(f"{path}: cannot read the roster: {error}") from None
     if not rows or "student" not in rows[0]:
+        hint = ""
+        if rows and "Student" in rows[0]:
+            hint = ("; Canvas's 'Student' column is a name: add a lower-case 'student' column "
+                    "with gradkit's ids")
         raise RosterError(f"{path}: the roster needs a 'student' column (gradkit's ids) and "
-                          "a row per student")
+                          f"a row per student{hint}")
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
         student = (row.get("student") or "").strip()

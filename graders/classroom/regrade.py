@@ -25,6 +25,7 @@ from graders import __version__, api
 from graders.atomic import write_json_atomic
 from graders.classroom import batch, executors, seeds
 from graders.classroom.gradebook import Gradebook, Row
+from graders.report import encode
 from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
 from graders.spec.optable import Assignment
@@ -47,6 +48,15 @@ def _config(book: Gradebook, given: str | None) -> Assignment | None:
     if given:
         return api.check_assignment(assignments.resolve(given))
     return batch.stored_config(book)
+
+
+def _as_submitted(outcome: dict, copy: str, original: str) -> dict:
+    """The outcome naming the file the student submitted, not the stored copy graded (a
+    syntax error says "carol.ipynb: cell 3", as the first grading did)."""
+    text = json.dumps(outcome)
+    for form in (str, encode.markdown, encode.html_text):  # as the reports write a path
+        text = text.replace(json.dumps(form(copy))[1:-1], json.dumps(form(original))[1:-1])
+    return json.loads(text)
 
 
 def _results_file(outdir: Path, row: Row) -> Path | None:
@@ -80,6 +90,7 @@ def grade_again(outdir: Path, config: Assignment | None,
     out: list[tuple[Row, str | None]] = []
     results_dir = outdir / "results"
     for job, outcome in run(batch.grade_job, planned):
+        outcome = _as_submitted(outcome, job["path"], job["original"])
         if "error" in outcome:
             outcome = batch.unscored_outcome(job["original"], job["assignment"],
                                              f"the grader failed ({outcome['error']})")
@@ -232,10 +243,21 @@ def restore(outdir: Path, number: int) -> list[str]:
             others = sorted(kept - {book.generation()})
             raise RegradeError(f"{outdir}: no kept generation {number} to restore (kept: "
                                f"{', '.join(map(str, others)) or 'none'})")
+        note = next(note for n, _state, _made, note in book.generations() if n == number)
+        _config_of(note)  # unusable: refuse now, before anything changes
         previous = book.generation()
         book.make_current(number, lambda row: _results_text(outdir, row))
         _publish(outdir, book, number)
     return [f"generation {number} is current again; generation {previous} is kept"]
+
+
+def _config_of(note: str) -> Assignment | None:
+    """The config a kept generation's note records (what its grades were made with)."""
+    data = json.loads(note).get("config") if note else None
+    try:
+        return assignments.from_data(data, "the kept generation's config") if data else None
+    except assignments.ConfigError as error:
+        raise RegradeError(f"{error}; nothing was changed") from None
 
 
 def listing(outdir: Path) -> list[str]:
@@ -243,6 +265,6 @@ def listing(outdir: Path) -> list[str]:
         current = book.generation()
         found = book.generations()
     lines = [f"current: generation {current}"]
-    lines += [f"  {n}: {state}{' (current)' if n == current else ''}, made {made}"
+    lines += [f"  {n}: {state}{' (current)' if n == current else ''}, saved {made}"
               for n, state, made, _ in found]
     return lines

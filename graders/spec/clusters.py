@@ -68,15 +68,16 @@ def _one(name: str, data: Any, where: str, op: Callable[[str], OpSpec],
     if not KEY.fullmatch(mistake_key):
         raise ClusterError(f"{where}: key = {mistake_key!r}: lower_case letters, digits and _")
     spec = op(key)
-    grads = {name: data[name] for name in ("x", "y") if name in data}
-    for name, text in grads.items():
+    grads = {symbol: data[symbol] for symbol in ("x", "y") if symbol in data}
+    for symbol, text in grads.items():
         if spec.kind != "op":
             raise ClusterError(f"{where}: {key} has no gradient formula to give; name it by "
                                "its message only")
-        if name not in spec.inputs:
-            raise ClusterError(f"{where}: {name} = {text!r}: {key} has no Value input {name}")
+        if symbol not in spec.inputs:
+            raise ClusterError(f"{where}: {symbol} = {text!r}: {key} has no Value input "
+                               f"{symbol}")
         if not isinstance(text, str) or not text.strip():
-            raise ClusterError(f"{where}: {name} must be a sympy expression as text")
+            raise ClusterError(f"{where}: {symbol} must be a sympy expression as text")
     return NamedCluster(id=name, op=key, message=message.strip(),
                         title=str(data.get("title", "")).strip(), key=mistake_key,
                         grads=MappingProxyType(grads), origin=where)
