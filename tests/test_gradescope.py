@@ -16,7 +16,7 @@ import pytest
 
 from graders.report.gradescope import validate
 from tests.conftest import gradkit
-from tests.corpus import as_notebook, mutant
+from tests.corpus import BASE, as_notebook, mutant
 
 
 def _gradkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -155,3 +155,33 @@ def test_every_course_assignment_builds_and_grades_in_gradescope(tmp_path, assig
     assert [test["name"].split(":")[0] for test in results["tests"]] == [
         item.key for item in course.tasks(assignment)]
     assert results["score"] == results["extra_data"]["max_score"] > 0
+
+
+def test_a_config_with_a_named_formula_cluster_grades_in_gradescope(tmp_path, grader_venv):
+    (tmp_path / "course.toml").write_text(
+        'name = "week4"\nops = ["add", "mul", "backward"]\n'
+        '[cluster."mul:0123abcd"]\nmessage = "Drop the +1."\nx = "g + u*(y + 1)"\n')
+    done = _gradkit("gradescope", "build", "course.toml", "--out", "a.zip", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    plus_one = BASE.read_text().replace("self.grad += other.data * out.grad",
+                                        "self.grad += (other.data + 1) * out.grad", 1)
+    assert plus_one != BASE.read_text()
+    root = _layout(tmp_path, tmp_path / "a.zip", {"backprop.ipynb": as_notebook(plus_one)})
+    results = _run_autograder(root, grader_venv)
+    tests = {test["name"].split(":")[0]: test for test in results["tests"]}
+    assert list(tests) == ["add", "mul", "backward"]
+    assert tests["add"]["status"] == "passed" and tests["mul"]["status"] == "failed"
+    assert "Drop the +1." in tests["mul"]["output"]  # the formula matched at the own points
+
+
+def test_an_autograder_that_cannot_read_its_config_says_so_in_results(tmp_path,
+                                                                      autograder_zip,
+                                                                      grader_venv):
+    root = _layout(tmp_path, autograder_zip, {"backprop.ipynb": as_notebook(BASE.read_text())})
+    config = root / "source" / "gradkit.json"
+    data = json.loads(config.read_text())
+    data["assignment"]["colour"] = "red"
+    config.write_text(json.dumps(data))
+    results = _run_autograder(root, grader_venv)
+    assert results["score"] == 0 and "Please tell your instructor" in results["output"]
+    assert "unknown setting 'colour'" in results["extra_data"]["autograder_error"]

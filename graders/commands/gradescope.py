@@ -193,6 +193,10 @@ def test_zip(archive: Path, submission: Path, venv: Path | None = None) -> int:
             print(f"results.json: missing or not JSON ({error})")
             return 1
     problems = validate(data)
+    failed = (data.get("extra_data") or {}).get("autograder_error") \
+        if isinstance(data, dict) else None
+    if failed:  # a valid file, but every student would get 0 and this message
+        problems.append(f"the autograder failed, not the submission: {failed}")
     for problem in problems:
         print(f"results.json: {problem}")
     if problems:
@@ -243,7 +247,8 @@ def run_autograder(root: Path) -> int:
     except Exception as error:  # the student still gets a result and a readable reason
         data = {"score": 0, "output": f"The autograder failed: {type(error).__name__}: "
                                       f"{error}. Please tell your instructor.",
-                "tests": [], "visibility": "visible"}
+                "tests": [], "visibility": "visible",
+                "extra_data": {"autograder_error": f"{type(error).__name__}: {error}"}}
     write_json_atomic(target, data)
     print(f"gradkit: score {data['score']:g}; wrote {target}")
     return 0
