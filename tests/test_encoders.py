@@ -180,5 +180,7 @@ def test_the_graders_own_names_render_as_code_not_backticks():
     sentence = "correct given a correct `mul`: fix `mul` (task 2.2)"
     assert "`" not in MD.render(encode.markdown_with_code(sentence)).replace("<code>", "")
     assert "<code>mul</code>" in MD.render(encode.markdown_with_code(sentence))
+    rendered = MD.render(encode.markdown_with_code(sentence))
+    assert "a correct <code>mul</code>: fix <code>mul</code> (task 2.2)" in rendered, rendered
     assert encode.html_with_code(sentence).count("<code>mul</code>") == 2
     assert "`" not in encode.html_with_code(sentence)

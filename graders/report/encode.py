@@ -62,8 +62,17 @@ def markdown_with_code(text: object) -> str:
     """The grader's own sentences, whose `names` are code: each span a code span, the rest
     inline text (never for the child's text, which may hold backticks of its own)."""
     parts = str(text).split("`")
-    return "".join(markdown_code(part) if index % 2 else markdown(part)
+    return "".join(markdown_code(part) if index % 2 else _spaced(part)
                    for index, part in enumerate(parts))
+
+
+def _spaced(part: str) -> str:
+    """`markdown(part)` keeping one space where `part` begins or ends with one: the words
+    either side of a code span stay apart ("a `b` c", not "a`b`c")."""
+    if not part.strip():
+        return " " if part else ""
+    return (" " if part[0].isspace() else "") + markdown(part) + (
+        " " if part[-1].isspace() else "")
 
 
 def html_with_code(text: object) -> str:
