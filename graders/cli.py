@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _main(argv)
+        status = _main(argv)
+        sys.stdout.flush()  # a buffered stdout meets a closed pipe here, not at exit
+        return status
     except BrokenPipeError:
         # The reader went away (`gradkit ops | head`): stop quietly, as cat and grep do. Point
         # stdout at devnull so the interpreter's final flush does not raise again.

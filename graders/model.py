@@ -96,6 +96,15 @@ CLASS_ROLE = "class"
 CLASS_SUFFIX = "@class"
 
 
+def not_asked(group: Group, group_errors: dict[str, str]) -> str | None:
+    """Why an op's class-wide group is not asked at all: its own group already hung or
+    crashed (asking again would only cost the time and a restart a second time)."""
+    if not group.key.endswith(CLASS_SUFFIX):
+        return None
+    own = group_errors.get(group.key.removesuffix(CLASS_SUFFIX))
+    return f"not asked: the op's own checks ended with: {own}" if own else None
+
+
 @dataclass
 class Group:
     """The checks of one op, sent to the child together; a crash or hang costs this group."""

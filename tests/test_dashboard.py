@@ -230,3 +230,39 @@ def test_a_canvas_gradebook_used_as_the_roster_says_which_column_to_add(graded_c
     done = gradkit("export", str(graded_class), "--to", "canvas", "--roster", str(roster))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "add a lower-case 'student' column" in done.stderr
+
+
+@pytest.mark.parametrize(("canvas_id", "says"), [
+    ("102", "canvas_id 102 is also m0's"),
+    ("101.0", "canvas_id '101.0' is not a Canvas user id"),
+])
+def test_a_roster_whose_canvas_ids_would_misplace_grades_is_refused(graded_class, tmp_path,
+                                                                    canvas_id, says):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER.replace("zed,Zed Q,103,", f"zed,Zed Q,{canvas_id},"))
+    with running(CanvasStub()) as stub:
+        done = gradkit("export", str(graded_class), "--to", "canvas", "--roster", str(roster),
+                       "--upload", "--canvas-url", stub.url, "--course", str(stub.course),
+                       "--canvas-assignment", str(stub.assignment),
+                       env={**os.environ, "CANVAS_API_TOKEN": TOKEN})
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "roster line 4" in done.stderr and says in done.stderr, done.stderr
+    assert stub.updates == []
+
+
+def test_a_large_class_is_posted_in_bulk_updates_canvas_takes(monkeypatch):
+    from graders.classroom import canvas_upload
+    from graders.classroom.gradebook import Row
+
+    monkeypatch.setattr(canvas_upload, "CHUNK", 2)
+    rows = [Row(f"s{i}", "", f"s{i}.py", "h", "g", 1, float(i), 10.0, None, "", 0.0, [])
+            for i in range(5)]
+    roster = [{"student": f"s{i}", "canvas_id": str(200 + i)} for i in range(5)]
+    with running(CanvasStub()) as stub:
+        done = canvas_upload.upload(canvas_upload.grade_data(rows, roster), url=stub.url,
+                                    token=TOKEN, course=stub.course,
+                                    assignment=stub.assignment, sleep=lambda _s: None)
+    assert [len(update) for update in stub.updates] == [2, 2, 1]
+    assert {k: v for u in stub.updates for k, v in u.items()} == {
+        str(200 + i): f"{i:g}" for i in range(5)}
+    assert done.state == "completed"

@@ -197,13 +197,29 @@ def test_cli_version_and_help():
 def test_output_piped_to_a_reader_that_left_ends_quietly():
     """`gradkit ops | head -1`: the reader's end is closed before gradkit writes a byte."""
     read, write = os.pipe()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered
     child = subprocess.Popen([sys.executable, "-m", "graders", "ops"], stdout=write,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, env=env)
     os.close(write)
     os.close(read)
     _out, errors = child.communicate(timeout=120)
     assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
     assert child.returncode == 141  # what a shell reports for a writer stopped by SIGPIPE
+
+
+def test_an_op_that_hangs_at_its_own_points_is_not_asked_at_the_class_points(tmp_path):
+    from graders.model import Limits
+
+    hangs = corpus.BASE.read_text().replace(
+        "            self.grad += (1 - t**2) * out.grad",
+        "            while True:\n                pass", 1)
+    assert hangs != corpus.BASE.read_text()
+    path = tmp_path / "hangs.py"
+    path.write_text(hangs)
+    result = grade(path, seed=3, limits=Limits(group_seconds=2))
+    tanh = next(op for op in result.ops if op.key == "tanh")
+    assert tanh.points == 0 and tanh.cluster is None  # nothing answered at the class points
+    assert lost(result) - {"tanh", "reference_example"} == set()
 
 
 def test_hidden_checks_show_students_only_a_verdict(tmp_path):

@@ -161,3 +161,65 @@ def test_exporting_a_batch_of_two_assignments_asks_which(tmp_path):
     wrong = gradkit("export", str(out), "--to", "canvas", "--roster", str(roster),
                     "--assignment", "mlp")
     assert wrong.returncode == 2 and "no grades for it" in wrong.stderr
+
+
+def test_an_apply_interrupted_after_the_gradebook_changed_is_finished_by_the_next_command(
+        course, monkeypatch):
+    from graders.classroom import batch, regrade
+
+    out = course["out"]
+    _ok("grade", str(course["subs"]), "--out", str(out), "--config", str(course["heavy"]),
+        "--no-progress")
+    real = batch.publish
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the files are written
+
+    monkeypatch.setattr(batch, "publish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        regrade.regrade(out, str(course["light"]), apply=True)
+    assert _grades(out)["ada"]["exp"] == "4"  # the files still show the old grades
+    monkeypatch.setattr(batch, "publish", real)
+    listed = _ok("regrade", str(out), "--list")
+    assert "current: generation 2" in listed.stdout
+    assert _grades(out)["ada"]["exp"] == "1"  # written now, from the gradebook
+    with Gradebook(out) as book:
+        assert not book.setting("publish_pending")
+
+
+def test_an_apply_refuses_when_grades_are_recorded_while_it_regrades(course, monkeypatch):
+    from graders.classroom import batch, regrade
+
+    subs, out = course["subs"], course["out"]
+    _ok("grade", str(subs), "--out", str(out), "--no-progress")
+    real = regrade.grade_again
+
+    def with_a_late_grade(*args, **kwargs):
+        graded = real(*args, **kwargs)
+        (subs / "cy.py").write_text(BASE.read_text() + "\n# late\n")
+        batch.run([subs], batch.Options(outdir=out, progress=False))  # a TA, meanwhile
+        return graded
+
+    monkeypatch.setattr(regrade, "grade_again", with_a_late_grade)
+    with pytest.raises(regrade.RegradeError, match="while the regrade ran; nothing was"):
+        regrade.regrade(out, str(course["light"]), apply=True)
+    assert set(_grades(out)) == {"ada", "bob", "cy"}
+    with Gradebook(out) as book:
+        assert book.generation() == 1
+
+
+def test_a_stored_config_is_not_used_for_another_nbgrader_assignment(tmp_path, course):
+    for assignment in ("backprop", "derivatives"):
+        folder = tmp_path / "nb" / "submitted" / "ada" / assignment
+        folder.mkdir(parents=True)
+        (folder / f"{assignment}.ipynb").write_text(as_notebook(BASE.read_text()))
+    out = tmp_path / "nbout"
+    _ok("grade", str(tmp_path / "nb"), "--out", str(out), "--assignment", "backprop",
+        "--config", str(course["heavy"]), "--no-progress")
+    same = _ok("grade", str(tmp_path / "nb"), "--out", str(out), "--assignment", "backprop",
+               "--no-progress")
+    assert "(heavy)" in same.stderr and "1 unchanged" in same.stdout
+    other = _ok("grade", str(tmp_path / "nb"), "--out", str(out), "--assignment",
+                "derivatives", "--no-progress")
+    assert "grading with the config" not in other.stderr
+    assert "1 graded" in other.stdout

@@ -20,7 +20,7 @@ from pathlib import Path
 from graders import __version__, api
 from graders.atomic import write_json_atomic
 from graders.classroom import dashboard, discover, executors, seeds, summary
-from graders.classroom.gradebook import Gradebook, Row, content_hash
+from graders.classroom.gradebook import PUBLISH_PENDING, Gradebook, Row, content_hash
 from graders.model import Limits
 from graders.report.encode import csv_cell
 from graders.report.gradescope import gradescope
@@ -130,6 +130,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
     report = Report(found=len(subs), outdir=outdir,
                     renamed=[f"{sub.student}: {sub.renamed}" for sub in subs if sub.renamed])
     with Gradebook(outdir) as book:
+        finish_publishing(outdir, book)
         jobs, known = [], []
         isolation = planned_isolation(options.strong)
         for sub in subs:
@@ -174,6 +175,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 progress.update(task, rate=f"{speed:.1f}/s" if speed else "")
         if options.assignment is not None:  # what `gradkit regrade` grades with again
             book.set_setting("config", json.dumps(assignments.to_data(options.assignment)))
+            book.set_setting("config_for", options.nbgrader_assignment or "")
         book.set_setting("grading", json.dumps({"limits": asdict(options.limits),
                                                 "strong": options.strong}))
         rows = list(book.rows())
@@ -192,9 +194,15 @@ def unmatched_clusters(rows: list[Row], assignment: Assignment | None) -> list[s
             if (c.op, c.id) not in seen and (c.op, c.key) not in seen]
 
 
-def stored_config(book: Gradebook) -> Assignment | None:
+def stored_config(book: Gradebook, nbgrader_assignment: str | None = None,
+                  ) -> Assignment | None:
     """The config the gradebook's grades were made with (a batch's `--config`, or an applied
-    regrade's); None for grades made by each file's own detection."""
+    regrade's); None for grades made by each file's own detection, or when the config was given
+    for another nbgrader assignment than `nbgrader_assignment` (week 4's config is no answer
+    key for week 5's notebooks)."""
+    if nbgrader_assignment is not None and \
+            (book.setting("config_for") or "") != nbgrader_assignment:
+        return None
     stored = book.setting("config")
     return assignments.from_data(json.loads(stored), "the gradebook's config") if stored \
         else None
@@ -205,6 +213,31 @@ def stored_grading(book: Gradebook) -> tuple[Limits, bool | None]:
     gradebook recorded them): a regrade grades under the same ones."""
     stored = json.loads(book.setting("grading") or "{}")
     return Limits(**stored.get("limits", {})), stored.get("strong")
+
+
+def results_file(outdir: Path, row: Row) -> Path | None:
+    """Where the row's results file is now: under OUTDIR/results, wherever OUTDIR has moved."""
+    return outdir / "results" / Path(row.results_file).name if row.results_file else None
+
+
+def publish_generation(outdir: Path, book: Gradebook) -> None:
+    """Write the files of the generation a regrade's apply or restore made current (results
+    files from the gradebook's copy of their text, grades.csv, the summaries); until they are
+    written, the gradebook marks them pending, and the next grade or regrade writes them."""
+    results = book.results_of(book.generation())
+    rows = list(book.rows())
+    for row in rows:
+        text = results.get((row.student, row.assignment))
+        if text and row.results_file:
+            write_json_atomic(results_file(outdir, row), json.loads(text))
+    publish(rows, stored_config(book), outdir, planned_isolation(stored_grading(book)[1]))
+    book.set_setting(PUBLISH_PENDING, "")
+
+
+def finish_publishing(outdir: Path, book: Gradebook) -> None:
+    """Finish an apply or restore that was interrupted after the gradebook changed."""
+    if book.setting(PUBLISH_PENDING):
+        publish_generation(outdir, book)
 
 
 def publish(rows: list[Row], assignment: Assignment | None, outdir: Path,

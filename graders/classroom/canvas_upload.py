@@ -11,6 +11,7 @@ the token is refused, and every such failure is one line naming what to fix.
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -20,6 +21,8 @@ from graders.classroom.export import latest, posted_grade, roster_ids
 from graders.classroom.gradebook import Row
 
 TOKEN_VARIABLE = "CANVAS_API_TOKEN"
+CANVAS_USER = re.compile(r"\d{1,20}|sis_user_id:[\w.@+-]{1,100}")
+CHUNK = 500  # grades per bulk update: a request Canvas takes for any class size
 DONE_STATES = ("completed", "failed")
 
 
@@ -42,9 +45,19 @@ def grade_data(rows: Iterable[Row], roster: list[dict[str, str]],
     """What would be posted: Canvas user id -> grade, and who cannot be posted and why."""
     graded = latest(rows, assignment)
     plan = Upload()
-    for entry, student in zip(roster, roster_ids(roster), strict=True):
-        grade = posted_grade(graded.get(student))
+    owners: dict[str, str] = {}
+    for line, (entry, student) in enumerate(zip(roster, roster_ids(roster), strict=True),
+                                            start=2):
         canvas_id = (entry.get("canvas_id") or "").strip()
+        if canvas_id and not CANVAS_USER.fullmatch(canvas_id):
+            raise UploadError(f"roster line {line}: canvas_id {canvas_id[:40]!r} is not a "
+                              "Canvas user id (digits, or sis_user_id:...)")
+        if canvas_id in owners:
+            raise UploadError(f"roster line {line}: canvas_id {canvas_id} is also "
+                              f"{owners[canvas_id]}'s; each student needs their own")
+        if canvas_id:
+            owners[canvas_id] = student
+        grade = posted_grade(graded.get(student))
         if grade == "":
             plan.not_posted.append(student)
         elif not canvas_id:
@@ -57,14 +70,16 @@ def grade_data(rows: Iterable[Row], roster: list[dict[str, str]],
 def _canvas_error(error: Exception, what: str) -> UploadError:
     from canvasapi import exceptions
 
-    reasons = {exceptions.InvalidAccessToken: f"the token in {TOKEN_VARIABLE} was refused",
+    reasons = {exceptions.RateLimitExceeded: "too many requests for now; try again later",
+               exceptions.InvalidAccessToken: f"the token in {TOKEN_VARIABLE} was refused",
                exceptions.Unauthorized: "the token may not change grades in this course",
                exceptions.Forbidden: "the token may not change grades in this course",
                exceptions.ResourceDoesNotExist: f"{what} does not exist"}
     for kind, reason in reasons.items():
         if isinstance(error, kind):
             return UploadError(f"Canvas: {reason}")
-    return UploadError(f"Canvas refused {what}: {str(error).strip() or type(error).__name__}")
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return UploadError(f"Canvas refused {what}: {first}")
 
 
 def upload(plan: Upload, *, url: str, token: str, course: int, assignment: int,
@@ -94,22 +109,31 @@ def upload(plan: Upload, *, url: str, token: str, course: int, assignment: int,
         if not plan.posted:
             plan.state = "nothing to post"
             return plan
-        progress = target.submissions_bulk_update(
-            grade_data={user: {"posted_grade": grade} for user, grade in plan.posted.items()})
-        deadline, pause = time.monotonic() + timeout, 0.5
-        while getattr(progress, "workflow_state", "") not in DONE_STATES:
-            if time.monotonic() > deadline:
-                raise UploadError(f"Canvas had not finished the upload after {timeout:g} s; "
-                                  "check the assignment's grades in Canvas")
-            sleep(pause)
-            pause = min(pause * 2, 5.0)
-            progress = progress.query()
+        users = list(plan.posted)
+        for start in range(0, len(users), CHUNK):
+            chunk = users[start:start + CHUNK]
+            progress = target.submissions_bulk_update(
+                grade_data={user: {"posted_grade": plan.posted[user]} for user in chunk})
+            _wait(progress, timeout, sleep, done=start)
+            plan.state = progress.workflow_state
     except CanvasException as error:
         raise _canvas_error(error, what) from None
     except requests.RequestException as error:
         raise UploadError(f"cannot reach Canvas at {url}: {type(error).__name__}") from None
-    plan.state = progress.workflow_state
-    if plan.state == "failed":
-        message = getattr(progress, "message", None) or "no reason given"
-        raise UploadError(f"Canvas could not apply the grades: {message}")
     return plan
+
+
+def _wait(progress, timeout: float, sleep: Callable[[float], None], done: int) -> None:
+    """Until Canvas's job for one bulk update has finished; refuses a failed one."""
+    deadline, pause = time.monotonic() + timeout, 0.5
+    while getattr(progress, "workflow_state", "") not in DONE_STATES:
+        if time.monotonic() > deadline:
+            raise UploadError(f"Canvas had not finished the upload after {timeout:g} s; "
+                              "check the assignment's grades in Canvas")
+        sleep(pause)
+        pause = min(pause * 2, 5.0)
+        progress.query()
+    if progress.workflow_state == "failed":
+        message = getattr(progress, "message", None) or "no reason given"
+        posted = f" ({done} grades before it were posted)" if done else ""
+        raise UploadError(f"Canvas could not apply the grades: {message}{posted}")

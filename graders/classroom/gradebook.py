@@ -81,6 +81,13 @@ CREATE TABLE IF NOT EXISTS gradings (
 """
 
 
+PUBLISH_PENDING = "publish_pending"  # meta: a generation made current whose files are unwritten
+
+
+class StaleGrades(RuntimeError):
+    """The grades changed under a regrade being applied; nothing was changed."""
+
+
 @dataclass
 class Row:
     """One student's grade as the gradebook keeps it."""
@@ -284,12 +291,24 @@ class Gradebook:
         note["config"] = json.loads(config) if config else None
         return json.dumps(note, sort_keys=True)
 
-    def make_current(self, number: int, results_text: Callable[[Row], str | None]) -> None:
+    def digest(self) -> str:
+        """Which grades the tables hold now (who, which file, graded how, with which seed): a
+        regrade staged against one digest is not applied over another."""
+        text = json.dumps(sorted([r.student, r.assignment, r.content_hash, r.grader, r.seed]
+                                 for r in self.rows()))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def make_current(self, number: int, results_text: Callable[[Row], str | None],
+                     expected: str | None = None) -> None:
         """Keep the current grades as their generation, then make generation `number` (staged
         or kept) the grades, with the config its note records, in one transaction;
-        `results_text` reads a row's results file."""
+        `results_text` reads a row's results file. With `expected` (a `digest()`), refuses if
+        the grades changed since (a batch ran meanwhile) instead of dropping its rows."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            if expected is not None and self.digest() != expected:
+                raise StaleGrades("grades were recorded in this OUTDIR while the regrade ran; "
+                                  "nothing was changed: run the regrade again")
             current = self.generation()
             new = self._load(number)
             if not new and number != current:
@@ -304,6 +323,7 @@ class Gradebook:
                                    (number,)).fetchone()[0]
             self.db.execute("UPDATE generations SET state='kept' WHERE number=?", (number,))
             self.set_setting("generation", str(number))
+            self.set_setting(PUBLISH_PENDING, str(number))  # cleared once its files are written
             self.set_setting("note", note)
             config = json.loads(note).get("config") if note else None
             self.set_setting("config", json.dumps(config) if config else "")

@@ -16,15 +16,13 @@ grader or config changed.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders import __version__, api
-from graders.atomic import write_json_atomic
 from graders.classroom import batch, executors, seeds
-from graders.classroom.gradebook import Gradebook, Row
+from graders.classroom.gradebook import Gradebook, Row, StaleGrades
 from graders.report import encode
 from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
@@ -57,11 +55,6 @@ def _as_submitted(outcome: dict, copy: str, original: str) -> dict:
     for form in (str, encode.markdown, encode.html_text):  # as the reports write a path
         text = text.replace(json.dumps(form(copy))[1:-1], json.dumps(form(original))[1:-1])
     return json.loads(text)
-
-
-def _results_file(outdir: Path, row: Row) -> Path | None:
-    """Where the row's results file is now: under OUTDIR/results, wherever OUTDIR has moved."""
-    return outdir / "results" / Path(row.results_file).name if row.results_file else None
 
 
 def grade_again(outdir: Path, config: Assignment | None,
@@ -171,34 +164,18 @@ def write_diff(outdir: Path, changes: list[Change], total: int, number: int,
     return lines
 
 
-def _publish(outdir: Path, book: Gradebook, number: int) -> None:
-    results = book.results_of(number)
-    rows = list(book.rows())
-    for row in rows:
-        text = results.get((row.student, row.assignment))
-        if text and row.results_file:
-            write_json_atomic(_results_file(outdir, row), json.loads(text))
-    batch.publish(rows, batch.stored_config(book), outdir,
-                  planned_isolation(batch.stored_grading(book)[1]))
-
-
 def _results_text(outdir: Path, row: Row) -> str | None:
-    path = _results_file(outdir, row)
+    path = batch.results_file(outdir, row)
     return path.read_text() if path and path.exists() else None
 
 
-def _rows_digest(rows: list[Row]) -> str:
-    """Which grades a regrade was staged against: a batch run since then (a late submission)
-    makes the staged generation stale, so `--apply` regrades instead of dropping the row."""
-    text = json.dumps(sorted([r.student, r.assignment, r.content_hash, r.grader, r.seed]
-                             for r in rows))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def _gradebook(outdir: Path) -> Gradebook:
+    """OUTDIR's gradebook, with an interrupted apply or restore's files finished first."""
     if not (outdir / "gradebook.sqlite").exists():
         raise RegradeError(f"{outdir}: no gradebook here; grade a class into it first")
-    return Gradebook(outdir)
+    book = Gradebook(outdir)
+    batch.finish_publishing(outdir, book)
+    return book
 
 
 def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
@@ -209,7 +186,7 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
         old_rows = list(book.rows())
         note = json.dumps({"config": assignments.to_data(config) if config else None,
                            "grader": __version__, "from": book.generation(),
-                           "rows": _rows_digest(old_rows)}, sort_keys=True)
+                           "rows": book.digest()}, sort_keys=True)
         staged = book.staged()
     if not old_rows:
         raise RegradeError(f"{outdir}: no grades to regrade yet")
@@ -228,8 +205,12 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
                         f"generation {number} current"]
     with Gradebook(outdir) as book:
         previous = book.generation()
-        book.make_current(number, lambda row: _results_text(outdir, row))
-        _publish(outdir, book, number)
+        try:
+            book.make_current(number, lambda row: _results_text(outdir, row),
+                              expected=json.loads(note)["rows"])
+        except StaleGrades as error:
+            raise RegradeError(f"{outdir}: {error}") from None
+        batch.publish_generation(outdir, book)
     lines[0] = lines[0].replace("staged", "applied")
     return [*lines, f"generation {number} is current; the grades before are generation "
                     f"{previous}: `gradkit regrade {outdir} --restore {previous}` brings them "
@@ -247,7 +228,7 @@ def restore(outdir: Path, number: int) -> list[str]:
         _config_of(note)  # unusable: refuse now, before anything changes
         previous = book.generation()
         book.make_current(number, lambda row: _results_text(outdir, row))
-        _publish(outdir, book, number)
+        batch.publish_generation(outdir, book)
     return [f"generation {number} is current again; generation {previous} is kept"]
 
 

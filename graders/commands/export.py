@@ -115,8 +115,8 @@ def _post(args: argparse.Namespace, rows: list, roster: list[dict[str, str]],
     from graders.classroom.canvas_upload import TOKEN_VARIABLE, UploadError, grade_data, upload
     from graders.classroom.export import latest
 
-    plan = grade_data(rows, roster, args.assignment)
     try:
+        plan = grade_data(rows, roster, args.assignment)
         done = upload(plan, url=args.canvas_url, token=os.environ.get(TOKEN_VARIABLE, ""),
                       course=args.course, assignment=args.canvas_assignment)
     except UploadError as error:

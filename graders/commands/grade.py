@@ -144,10 +144,11 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     return status
 
 
-def _stored_config(out: Path):
+def _stored_config(out: Path, nbgrader_assignment: str):
     """The config OUTDIR's grades were made with (`--config`, or an applied regrade's), so a
     rerun without `--config` keeps those grades instead of grading everything back with
-    auto-detection; None for an OUTDIR graded without one."""
+    auto-detection; None for an OUTDIR graded without one, or with one for another
+    `--assignment` of an nbgrader course."""
     from graders.classroom.batch import stored_config
     from graders.classroom.gradebook import Gradebook
     from graders.spec.assignments import ConfigError
@@ -156,7 +157,7 @@ def _stored_config(out: Path):
         return None
     try:
         with Gradebook(out) as book:
-            config = stored_config(book)
+            config = stored_config(book, nbgrader_assignment)
     except (ConfigError, ValueError) as error:
         raise UsageError(f"{out}: {error}; give --config to grade with another") from None
     if config is None:
@@ -185,7 +186,7 @@ def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
         raise UsageError(f"--out {out}: exists and is not a folder")
     settings = batch.Options(
         outdir=out, jobs=args.jobs, limits=options.limits(args),
-        assignment=options.assignment(args) or _stored_config(out),
+        assignment=options.assignment(args) or _stored_config(out, args.assignment or ""),
         strong=False if args.weak_isolation else None, shard=args.shard,
         executor=args.executor, scheduler=args.scheduler,
         nbgrader_assignment=args.assignment,

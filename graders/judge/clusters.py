@@ -123,8 +123,8 @@ def signature(spec: OpSpec, group: Group, outcome: Outcome,
     points; None when it has none or is right at every one of them (it is wrong only at its
     own points: no behaviour to group by)."""
     cases = [case for case in group.cases if case.role == CLASS]
-    if not cases:
-        return None
+    if not any(case.id in outcome.records for case in cases):
+        return None  # never asked, or no answer came back: nothing to group by
     group_error = outcome.group_errors.get(group.key)
     parts, evidence = [], None
     for case in cases:

@@ -22,7 +22,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 
-from graders.model import Group, Limits, Loaded, Outcome, Record
+from graders.model import Group, Limits, Loaded, Outcome, Record, not_asked
 from graders.run import harness
 from graders.spec.optable import METHODS
 
@@ -91,6 +91,10 @@ def run(namespace: dict, groups: list[Group], *, group_seconds: float = GROUP_SE
         limit = sys.getrecursionlimit()
         try:
             for group in groups:
+                skip = not_asked(group, outcome.group_errors)
+                if skip:
+                    outcome.group_errors[group.key] = skip
+                    continue
                 got: dict[str, Record] = {}
                 try:
                     with _time_limit(group_seconds):

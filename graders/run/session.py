@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from graders.model import Group, Limits, Loaded, Outcome, Record
+from graders.model import Group, Limits, Loaded, Outcome, Record, not_asked
 from graders.run.loader import Program
 from graders.run.sandbox import Child, ChildGone, ChildTimeout
 from graders.spec.optable import METHODS
@@ -254,7 +254,12 @@ def run(program: Program, groups: list[Group], limits: Limits,
                     continue
                 if started == STOP:
                     break
-            _ask_group(state, state.pending.pop(0))
+            group = state.pending.pop(0)
+            skip = not_asked(group, state.outcome.group_errors)
+            if skip:
+                state.outcome.group_errors[group.key] = skip
+                continue
+            _ask_group(state, group)
     finally:
         _quit(state)
     return state.outcome
