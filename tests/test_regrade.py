@@ -223,3 +223,15 @@ def test_a_stored_config_is_not_used_for_another_nbgrader_assignment(tmp_path, c
                 "derivatives", "--no-progress")
     assert "grading with the config" not in other.stderr
     assert "1 graded" in other.stdout
+
+
+def test_a_restore_names_the_students_graded_since_the_restored_grades(course):
+    subs, out = course["subs"], course["out"]
+    _ok("grade", str(subs), "--out", str(out), "--no-progress")
+    _ok("regrade", str(out), "--config", str(course["light"]), "--apply")
+    (subs / "cy.py").write_text(BASE.read_text() + "\n# late\n")
+    _ok("grade", str(subs), "--out", str(out), "--no-progress")
+    restored = _ok("regrade", str(out), "--restore", "1")
+    assert "not in generation 1 (graded since; their grades are in generation 2): cy" \
+        in restored.stdout, restored.stdout
+    assert set(_grades(out)) == {"ada", "bob"}

@@ -212,7 +212,9 @@ def stored_grading(book: Gradebook) -> tuple[Limits, bool | None]:
     """The limits and isolation choice the last batch graded with (defaults before the
     gradebook recorded them): a regrade grades under the same ones."""
     stored = json.loads(book.setting("grading") or "{}")
-    return Limits(**stored.get("limits", {})), stored.get("strong")
+    known = {name: value for name, value in stored.get("limits", {}).items()
+             if name in Limits.__dataclass_fields__}  # a limit a later version dropped
+    return Limits(**known), stored.get("strong")
 
 
 def results_file(outdir: Path, row: Row) -> Path | None:

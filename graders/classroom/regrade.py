@@ -193,6 +193,8 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
     kept: list[Row] = []
     if apply and staged and staged[1] == note:  # reviewed as staged: apply exactly that
         number, new_rows = staged[0], [row for row, _ in staged[2]]
+        kept = [row for row in old_rows if not batch.stored_copy(
+            outdir, row.content_hash, row.path).exists()]
     else:
         graded, kept = grade_again(outdir, config, jobs)
         with Gradebook(outdir) as book:
@@ -227,9 +229,16 @@ def restore(outdir: Path, number: int) -> list[str]:
         note = next(note for n, _state, _made, note in book.generations() if n == number)
         _config_of(note)  # unusable: refuse now, before anything changes
         previous = book.generation()
+        now = {(row.student, row.assignment) for row in book.rows()}
         book.make_current(number, lambda row: _results_text(outdir, row))
         batch.publish_generation(outdir, book)
-    return [f"generation {number} is current again; generation {previous} is kept"]
+        back = {(row.student, row.assignment) for row in book.rows()}
+    lines = [f"generation {number} is current again; generation {previous} is kept"]
+    since = sorted(student for student, _ in now - back)
+    if since:  # graded after generation `number` was made: its grades are as they were then
+        lines.append(f"  not in generation {number} (graded since; their grades are in "
+                     f"generation {previous}): {', '.join(since)}")
+    return lines
 
 
 def _config_of(note: str) -> Assignment | None:
