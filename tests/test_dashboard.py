@@ -266,3 +266,29 @@ def test_a_large_class_is_posted_in_bulk_updates_canvas_takes(monkeypatch):
     assert {k: v for u in stub.updates for k, v in u.items()} == {
         str(200 + i): f"{i:g}" for i in range(5)}
     assert done.state == "completed"
+
+
+def test_a_canvas_site_that_never_answers_is_an_error_not_a_hang(monkeypatch):
+    import socket
+    import threading
+
+    from graders.classroom import canvas_upload
+
+    monkeypatch.setattr(canvas_upload, "REQUEST_SECONDS", 0.5)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never replies
+    raised: list[Exception] = []
+
+    def post() -> None:
+        try:
+            canvas_upload.upload(canvas_upload.Upload(posted={"101": "3"}),
+                                 url=f"http://127.0.0.1:{silent.getsockname()[1]}",
+                                 token=TOKEN, course=77, assignment=4242)
+        except canvas_upload.UploadError as error:
+            raised.append(error)
+
+    worker = threading.Thread(target=post, daemon=True)
+    worker.start()
+    worker.join(60)  # without a request timeout this never ends: the test fails, not hangs
+    silent.close()
+    assert not worker.is_alive() and len(raised) == 1
+    assert re.search(r"cannot reach Canvas at .*Timeout", str(raised[0])), raised

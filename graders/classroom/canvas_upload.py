@@ -23,6 +23,7 @@ from graders.classroom.gradebook import Row
 TOKEN_VARIABLE = "CANVAS_API_TOKEN"
 CANVAS_USER = re.compile(r"\d{1,20}|sis_user_id:[\w.@+-]{1,100}")
 CHUNK = 500  # grades per bulk update: a request Canvas takes for any class size
+REQUEST_SECONDS = 60.0  # one HTTP request; a site that accepts and never answers is an error
 DONE_STATES = ("completed", "failed")
 
 
@@ -82,6 +83,21 @@ def _canvas_error(error: Exception, what: str) -> UploadError:
     return UploadError(f"Canvas refused {what}: {first}")
 
 
+def _limit_each_request(site) -> None:
+    """canvasapi sends requests with no timeout; give its session's requests one."""
+    import requests.adapters
+
+    class Limited(requests.adapters.HTTPAdapter):
+        def send(self, request, **kwargs):
+            kwargs["timeout"] = kwargs.get("timeout") or REQUEST_SECONDS
+            return super().send(request, **kwargs)
+
+    session = getattr(getattr(site, "_Canvas__requester", None), "_session", None)
+    if session is not None:  # canvasapi's own, private: without it, requests are unlimited
+        for scheme in ("https://", "http://"):
+            session.mount(scheme, Limited())
+
+
 def upload(plan: Upload, *, url: str, token: str, course: int, assignment: int,
            timeout: float = 120.0, sleep: Callable[[float], None] = time.sleep) -> Upload:
     """Post `plan.posted` to the assignment and wait until Canvas has applied it."""
@@ -103,6 +119,7 @@ def upload(plan: Upload, *, url: str, token: str, course: int, assignment: int,
         with warnings.catch_warnings():  # canvasapi's advice on http:// URLs; a choice here
             warnings.simplefilter("ignore", UserWarning)
             site = Canvas(url.rstrip("/"), token)
+        _limit_each_request(site)
         target = site.get_course(course).get_assignment(assignment)
         plan.assignment_name = getattr(target, "name", "")
         plan.points_possible = getattr(target, "points_possible", None)
