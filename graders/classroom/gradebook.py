@@ -84,6 +84,14 @@ CREATE TABLE IF NOT EXISTS gradings (
 PUBLISH_PENDING = "publish_pending"  # meta: a generation made current whose files are unwritten
 
 
+def rows_digest(rows: list[Row]) -> str:
+    """Which grades `rows` are (who, which file, graded how, with which seed): a regrade staged
+    against one digest is not applied over another."""
+    text = json.dumps(sorted([r.student, r.assignment, r.content_hash, r.grader, r.seed]
+                             for r in rows))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 class StaleGrades(RuntimeError):
     """The grades changed under a regrade being applied; nothing was changed."""
 
@@ -291,22 +299,16 @@ class Gradebook:
         note["config"] = json.loads(config) if config else None
         return json.dumps(note, sort_keys=True)
 
-    def digest(self) -> str:
-        """Which grades the tables hold now (who, which file, graded how, with which seed): a
-        regrade staged against one digest is not applied over another."""
-        text = json.dumps(sorted([r.student, r.assignment, r.content_hash, r.grader, r.seed]
-                                 for r in self.rows()))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
     def make_current(self, number: int, results_text: Callable[[Row], str | None],
                      expected: str | None = None) -> None:
         """Keep the current grades as their generation, then make generation `number` (staged
         or kept) the grades, with the config its note records, in one transaction;
-        `results_text` reads a row's results file. With `expected` (a `digest()`), refuses if
+        `results_text` reads a row's results file. With `expected` (a `rows_digest`), refuses if
         the grades changed since (a batch ran meanwhile) instead of dropping its rows."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            if expected is not None and self.digest() != expected:
+            rows = list(self.rows())
+            if expected is not None and rows_digest(rows) != expected:
                 raise StaleGrades("grades were recorded in this OUTDIR while the regrade ran; "
                                   "nothing was changed: run the regrade again")
             current = self.generation()
@@ -314,7 +316,7 @@ class Gradebook:
             if not new and number != current:
                 raise KeyError(number)
             self._save(current, "kept", self._note_with_config(),
-                       [(row, results_text(row)) for row in self.rows()])
+                       [(row, results_text(row)) for row in rows])
             self.db.execute("DELETE FROM grades")
             self.db.execute("DELETE FROM op_results")
             for row, _ in new:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from graders import __version__, api
 from graders.classroom import batch, executors, seeds
-from graders.classroom.gradebook import Gradebook, Row, StaleGrades
+from graders.classroom.gradebook import Gradebook, Row, StaleGrades, rows_digest
 from graders.report import encode
 from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
@@ -57,6 +57,10 @@ def _as_submitted(outcome: dict, copy: str, original: str) -> dict:
     return json.loads(text)
 
 
+def _has_copy(outdir: Path, row: Row) -> bool:
+    return batch.stored_copy(outdir, row.content_hash, row.path).exists()
+
+
 def grade_again(outdir: Path, config: Assignment | None,
                 jobs: int = 1) -> tuple[list[tuple[Row, str | None]], list[Row]]:
     """Every current row graded again from its stored copy, with its recorded seed and the
@@ -68,10 +72,10 @@ def grade_again(outdir: Path, config: Assignment | None,
     isolation = planned_isolation(strong)
     planned, kept = [], []
     for row in rows:
-        copy = batch.stored_copy(outdir, row.content_hash, row.path)
-        if not copy.exists():
+        if not _has_copy(outdir, row):
             kept.append(row)
             continue
+        copy = batch.stored_copy(outdir, row.content_hash, row.path)
         assignment = batch.assignment_for(row.assignment, copy, config)
         planned.append({"student": row.student, "nbgrader": row.assignment,
                         "path": str(copy), "original": row.path, "hash": row.content_hash,
@@ -184,17 +188,17 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
     with _gradebook(outdir) as book:
         config = _config(book, config_spec)
         old_rows = list(book.rows())
+        graded_from = rows_digest(old_rows)
         note = json.dumps({"config": assignments.to_data(config) if config else None,
                            "grader": __version__, "from": book.generation(),
-                           "rows": book.digest()}, sort_keys=True)
+                           "rows": graded_from}, sort_keys=True)
         staged = book.staged()
     if not old_rows:
         raise RegradeError(f"{outdir}: no grades to regrade yet")
     kept: list[Row] = []
     if apply and staged and staged[1] == note:  # reviewed as staged: apply exactly that
         number, new_rows = staged[0], [row for row, _ in staged[2]]
-        kept = [row for row in old_rows if not batch.stored_copy(
-            outdir, row.content_hash, row.path).exists()]
+        kept = [row for row in old_rows if not _has_copy(outdir, row)]
     else:
         graded, kept = grade_again(outdir, config, jobs)
         with Gradebook(outdir) as book:
@@ -209,7 +213,7 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
         previous = book.generation()
         try:
             book.make_current(number, lambda row: _results_text(outdir, row),
-                              expected=json.loads(note)["rows"])
+                              expected=graded_from)
         except StaleGrades as error:
             raise RegradeError(f"{outdir}: {error}") from None
         batch.publish_generation(outdir, book)
@@ -221,13 +225,12 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
 
 def restore(outdir: Path, number: int) -> list[str]:
     with _gradebook(outdir) as book:
-        kept = {n for n, state, *_ in book.generations() if state == "kept"}
+        kept = {n: note for n, state, _made, note in book.generations() if state == "kept"}
         if number not in kept or number == book.generation():
-            others = sorted(kept - {book.generation()})
+            others = sorted(set(kept) - {book.generation()})
             raise RegradeError(f"{outdir}: no kept generation {number} to restore (kept: "
                                f"{', '.join(map(str, others)) or 'none'})")
-        note = next(note for n, _state, _made, note in book.generations() if n == number)
-        _config_of(note)  # unusable: refuse now, before anything changes
+        _config_of(kept[number])  # unusable: refuse now, before anything changes
         previous = book.generation()
         now = {(row.student, row.assignment) for row in book.rows()}
         book.make_current(number, lambda row: _results_text(outdir, row))

@@ -46,20 +46,16 @@ def add_parser(subparsers) -> None:
 
 
 def _check_upload(args: argparse.Namespace) -> None:
+    canvas = {"--canvas-url": args.canvas_url, "--course": args.course,
+              "--canvas-assignment": args.canvas_assignment}
     if not args.upload:
-        given = [flag for flag, value in (("--canvas-url", args.canvas_url),
-                                          ("--course", args.course),
-                                          ("--canvas-assignment", args.canvas_assignment))
-                 if value is not None]
+        given = [flag for flag, value in canvas.items() if value is not None]
         if given:
             raise UsageError(f"{given[0]} is for posting to Canvas: add --upload")
         return
     if args.to != "canvas":
         raise UsageError("--upload posts to Canvas: use it with --to canvas")
-    missing = [flag for flag, value in (("--canvas-url", args.canvas_url),
-                                        ("--course", args.course),
-                                        ("--canvas-assignment", args.canvas_assignment))
-               if value is None]
+    missing = [flag for flag, value in canvas.items() if value is None]
     if missing:
         raise UsageError(f"--upload needs {', '.join(missing)}")
 

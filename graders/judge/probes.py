@@ -241,8 +241,7 @@ def with_reference_primitives(spec: OpSpec, group: Group) -> Group | None:
     if not rules:
         return None
     cases = [Case(case.id.replace("/", REFERENCE_SUFFIX + "/", 1), case.kind, case.role,
-                  {**case.payload, **extra}, case.values) for case in group.cases
-             if case.role != CLASS]
+                  {**case.payload, **extra}, case.values) for case in group.cases]
     return Group(spec.key + REFERENCE_SUFFIX, cases, group.method, group.library)
 
 

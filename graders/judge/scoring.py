@@ -19,7 +19,6 @@ from typing import Any
 from graders.judge import clusters, diagnosis, graphs, tasks
 from graders.judge.oracle import OpOracle, Oracle
 from graders.model import (
-    CLASS_ROLE,
     CLASS_SUFFIX,
     FD_ATOL,
     FD_RTOL,
@@ -47,11 +46,6 @@ def _error_probe(case: Case, record: Record | None, error: str,
     return Probe(case.id, None, case.shown_inputs() if inputs is None else inputs,
                  upstream, None, None, None, error=error,
                  where=record.where if record else None, answered=record is not None)
-
-
-def _own(group: Group) -> list[Case]:
-    """The group's checks that count: not its class-wide points (graders/judge/clusters.py)."""
-    return [case for case in group.cases if case.role != CLASS_ROLE]
 
 
 def _points(max_points: float, subchecks: list[SubCheck]) -> float:
@@ -106,7 +100,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         passed["reuse"] = True
     observed: dict[str, list[tuple[Case, Any]]] = {}
     reuse_changes = False  # does any reuse probe expect the gradient to change at all?
-    for case in _own(group):
+    for case in group.cases:
         record = outcome.records.get(case.id)
         role = "gradient" if case.role == "upstream_zero" else case.role
         error = answer_error(record, group_error)
@@ -177,7 +171,7 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     group_error = outcome.group_errors.get(group.key)
     checks = {check.key: check for check in optable.BACKWARD_GRAPHS}
     unanswered = 0
-    cases = _own(group)
+    cases = group.cases
     for case in cases:
         record = outcome.records.get(case.id)
         error = answer_error(record, group_error)
