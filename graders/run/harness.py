@@ -225,7 +225,7 @@ REFUSED_EVENTS = frozenset({
     "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.settrace", "sys.setprofile",
     "sys._current_frames", "sys._current_exceptions", "code.__new__",
     "sys.monitoring.register_callback", "cpython.run_command", "cpython.run_file",
-    "cpython._PySys_ClearAuditHooks", "sys.remote_exec",
+    "cpython._PySys_ClearAuditHooks", "sys.remote_exec", "marshal.load",
 })
 WRITING_EVENTS = frozenset({
     "os.chmod", "os.chown", "os.mkdir", "os.mkfifo", "os.mknod", "os.remove", "os.rmdir",
@@ -270,7 +270,8 @@ def _inside(path, roots, packages=PACKAGE_FOLDERS, frozen=frozenset):
 
 
 def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), files_left=None,
-           own_pid=0, protected=(), native=(), loaded=frozenset(),
+           own_pid=0, protected=(), native=(), loaded=frozenset(), last_pyc=(None,),
+           verified=None,
            refused_modules=REFUSED_MODULES, normal=_normal, inside=_inside, cwd=os.getcwd,
            type_=type, int_=int, str_=str, len_=len, nxt=next, stat_=os.stat, is_dir=S_ISDIR,
            oserror=OSError,
@@ -300,6 +301,13 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         return
     if event in refused_events:
         raise denied(f"{event} is not allowed while grading")
+    if event == "marshal.loads":
+        # Code from bytes is how the LOAD_CONST memory exploits get in: only the code of a
+        # standard-library .pyc import just opened may be unmarshalled, and the guard checks
+        # the bytes against that file itself (whoever called, whatever was patched).
+        if not verified(args[0], last_pyc[0]):
+            raise denied("marshal.loads is not allowed while grading")
+        return
     if event == "open":
         path, mode, flags = args
         if type_(path) is int_:
@@ -307,6 +315,10 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         where = normal(path, cwd)
         if where in devices:
             return
+        if where is not None and where.endswith(".pyc"):
+            if not inside(where, native) or inside(where, writable):
+                raise denied(f"reading compiled code {path!r} is not allowed while grading")
+            last_pyc[0] = where
         writing = (type_(mode) is str_ and ("w" in mode or "a" in mode or "x" in mode
                                              or "+" in mode)) or \
             (type_(flags) is int_ and flags & write_flags)
@@ -349,6 +361,25 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
                 raise denied("changing the grader's guard is not allowed")
 
 
+def _same_code(data, path, read_file=os.open, read=os.read, close=os.close,
+               rdonly=os.O_RDONLY, bytes_=bytes, str_=str, type_=type):
+    """`data` is the code part of the .pyc at `path` (after its 16-byte header), read anew
+    here: import unmarshals exactly that, and nothing else may be unmarshalled."""
+    if type_(path) is not str_:
+        return False
+    fd = read_file(path, rdonly)
+    try:
+        chunks = []
+        while True:
+            chunk = read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        close(fd)
+    return bytes_(data) == b"".join(chunks)[16:]
+
+
 GUARD_DEFAULTS = _guard.__defaults__
 
 
@@ -374,7 +405,7 @@ def install_guard(program_dir, writable):
     loaded = frozenset(name for name in sys.modules if name != "__main__")
     settings = ((scratch,), (*stdlib, program_dir, scratch, "/usr/share/zoneinfo"),
                 frozenset(allowed), itertools.count(int(writable["files"]), -1), os.getpid(),
-                (_guard, _normal, _inside), stdlib, loaded)
+                (_guard, _normal, _inside, _same_code), stdlib, loaded, [None], _same_code)
     _guard.__defaults__ = settings + GUARD_DEFAULTS[len(settings):]
     sys.addaudithook(_guard)
 

@@ -27,15 +27,18 @@ from functools import cache
 from pathlib import Path
 
 from graders.model import Limits
-from graders.run import accounts, cgroups
+from graders.run import accounts, cgroups, wall
 
 HARNESS = Path(__file__).with_name("harness.py")
 MAX_RECORD = 1 << 20
 SANDBOX_UID = 65534  # who the child is inside bubblewrap's user namespace: nobody, not root
 SHM_BYTES = 1 << 20
 # The harness's audit-hook guard (files, imports, processes, sockets) is always on; tests of the
-# walls below it (namespaces, cgroups, the uid sweep) turn it off to reach them.
+# walls below it (namespaces, cgroups, the uid sweep, Landlock and seccomp) turn it off to reach
+# them. WALL (Landlock + seccomp without bubblewrap) is on wherever the kernel has it; tests of
+# the guard-only path turn it off.
 GUARD = True
+WALL = True
 
 
 class ChildGone(Exception):
@@ -82,11 +85,27 @@ def planned_isolation(strong: bool | None) -> str:
     grader id, so grades made under weaker containment are regraded once it is stronger."""
     if strong is not False and bwrap_path():
         mode = "bubblewrap"
-    elif os.geteuid() != 0:
-        mode = "weak-user"
     else:
-        mode = "weak-root" if accounts.unreachable(child_python()) else "weak-uid"
+        prefix = "landlock" if walled() else "weak"
+        if os.geteuid() != 0:
+            mode = f"{prefix}-user"
+        else:
+            mode = f"{prefix}-root" if accounts.unreachable(child_python()) else f"{prefix}-uid"
     return mode + ("+guard" if GUARD else "")
+
+
+def walled() -> bool:
+    """A child without bubblewrap gets the Landlock + seccomp wall here."""
+    return WALL and wall.unavailable() is None
+
+
+def no_wall_reason(strong: bool | None) -> str | None:
+    """Why a child started now would have no OS wall under the guard, or None if it has one."""
+    if strong is not False and bwrap_path():
+        return None
+    if not WALL:
+        return "the OS wall was turned off"
+    return wall.unavailable()
 
 
 def child_python() -> str:
@@ -108,7 +127,7 @@ def _processes_of(uid: int) -> int:
 
 
 def _preexec(limits: Limits, cgroup_procs: tuple[bytes, ...], nproc: int | None,
-             uid: int | None):
+             uid: int | None, barrier: wall.Wall | None):
     """What the forked child does before exec: join the run's cgroup, set its rlimits, and
     (a root grader without bubblewrap) become the run's own unprivileged uid.
 
@@ -134,10 +153,14 @@ def _preexec(limits: Limits, cgroup_procs: tuple[bytes, ...], nproc: int | None,
             resource.setrlimit(name, (value, value))
         if nproc is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        if uid is not None:  # last: joining the cgroup and the limits need root
+        if barrier is not None:  # while still the grader's user: it can open every rule's path
+            barrier.restrict_files(stays_root=uid is None and os.geteuid() == 0)
+        if uid is not None:  # after the cgroup and the limits, which need root
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+        if barrier is not None:
+            barrier.restrict_calls()
 
     return apply
 
@@ -237,13 +260,15 @@ class Child:
         self.library = library
         self.workdir = Path(tempfile.mkdtemp(prefix="gradkit-"))
         bwrap = bwrap_path() if strong is not False else None
-        self.isolation = "bubblewrap" if bwrap else "weak"
+        walls = bwrap is None and walled()
+        self.isolation = "bubblewrap" if bwrap else "landlock" if walls else "weak"
         python = child_python()
-        self.account, self.account_problem = self._claim_account(bwrap, python)
+        self.account, self.account_problem = self._claim_account(bwrap, python, walls)
         scratch = "/tmp" if bwrap else str(self.workdir / "scratch")
         program = {**program, "guard": GUARD, "writable": {
             "path": scratch, "files": max(1, limits.tmp_bytes // limits.file_bytes)}}
         self._prepare_workdir(program, bwrap is None)
+        self.barrier = wall.Wall(python, (str(self.workdir),), scratch) if walls else None
         self.cgroup, self.cgroup_problem = cgroups.create(limits.memory_bytes, limits.processes)
         nproc = None
         if self.account is not None:
@@ -282,12 +307,15 @@ class Child:
         self._records_open = True
 
     @staticmethod
-    def _claim_account(bwrap: str | None, python: str) -> tuple[accounts.Account | None,
-                                                                str | None]:
+    def _claim_account(bwrap: str | None, python: str, walled: bool
+                       ) -> tuple[accounts.Account | None, str | None]:
         """A root grader's weak child runs as a uid of its own; say why when it cannot."""
         if bwrap or os.geteuid() != 0:
             return None, None  # bubblewrap's namespaces contain it; a user's child is theirs
         reason = accounts.unreachable(python)
+        if reason and walled:
+            return None, (f"student code ran as uid 0 with every capability dropped, under "
+                          f"Landlock and seccomp: {reason}")
         if reason:
             return None, f"student code ran as root: {reason}"
         account = accounts.claim()
@@ -321,7 +349,7 @@ class Child:
             stderr=subprocess.STDOUT,
             pass_fds=(plan_read, result_write),
             start_new_session=True,
-            preexec_fn=_preexec(self.limits, cgroup_procs, nproc, uid),
+            preexec_fn=_preexec(self.limits, cgroup_procs, nproc, uid, self.barrier),
             cwd=scratch if not bwrap else None,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TMPDIR": scratch},
         )
