@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from graders.api import grade
 from graders.atomic import write_json_atomic
 from graders.model import Limits
 from graders.report.gradescope import gradescope
-from graders.run import accounts, cgroups, sandbox
+from graders.run import accounts, cgroups, sandbox, wall
 from graders.run.sandbox import bwrap_path, child_python
 
 HERE = Path(__file__).parent
@@ -104,22 +105,107 @@ def container_problem() -> str | None:
 
 
 MODES = {
-    # mode: (bubblewrap?, cgroups?, guard?)
-    "strong": (True, True, True), "weak": (False, True, True),
-    "container": (False, False, True),
-    "strong-bare": (True, True, False), "weak-bare": (False, True, False),
-    "container-bare": (False, False, False),
+    # mode: (bubblewrap?, cgroups?, guard?, Landlock + seccomp?)
+    "strong": (True, True, True, True), "weak": (False, True, True, True),
+    "container": (False, False, True, True), "user": (False, False, True, True),
+    "nowall": (False, True, True, False),
+    "strong-bare": (True, True, False, True), "weak-bare": (False, True, False, True),
+    "container-bare": (False, False, False, True), "user-bare": (False, False, False, True),
 }
+# The isolation each mode must report: `weak` only where no OS wall is under the guard.
+ISOLATION = {"strong": "bubblewrap", "nowall": "weak"}
 
 
 def enter_mode(mode: str, monkeypatch) -> bool:
     """Set the sandbox up as `mode` says; returns `strong` for grade()."""
-    strong, with_cgroups, guard = MODES[mode]
+    strong, with_cgroups, guard, wall = MODES[mode]
     monkeypatch.setattr(sandbox, "GUARD", guard)
+    monkeypatch.setattr(sandbox, "WALL", wall)
     if not with_cgroups:
         monkeypatch.setattr(cgroups, "create",
                             lambda *_: (None, "simulated container: no writable cgroup"))
     return strong
+
+
+NOBODY = 65534
+USER_RUNNER = """
+import dataclasses, json, sys
+from graders.run import sandbox
+sandbox.GUARD = sys.argv[4] == "guard"
+from graders.api import grade
+from graders.atomic import write_json_atomic
+from graders.model import Limits
+from graders.report.gradescope import gradescope
+result = grade(sys.argv[1], seed=int(sys.argv[5]), limits=Limits(**json.loads(sys.argv[2])),
+               strong=False)
+write_json_atomic(sys.argv[3], gradescope(result))
+print(json.dumps({"ops": [[op.key, op.points] for op in result.ops], "score": result.score,
+                  "output": result.output, "isolation": result.isolation}))
+"""
+
+
+@dataclass
+class UserResult:
+    """What a grade run by an unprivileged account reports back (the fields the test reads)."""
+
+    ops: list
+    score: float
+    output: str
+    isolation: str
+
+
+@pytest.fixture(scope="session")
+def nobody_grader(tmp_path_factory) -> Path:
+    """A copy of the grader an unprivileged account can read (the checkout may not be)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("nobody-grader")
+    for package in ("graders", "kit"):
+        shutil.copytree(HERE.parent / package, root / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in [root, *root.parents]:
+        if folder != Path("/"):
+            folder.chmod(folder.stat().st_mode | 0o005)
+    for path in root.rglob("*"):
+        path.chmod(path.stat().st_mode | 0o005)
+    return root
+
+
+def user_problem(grader: Path) -> str | None:
+    """Why the grader cannot be run by an unprivileged account here, or None when it can."""
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0:
+        return "running a grader as another account needs root"
+    probe = subprocess.run(
+        [sys.executable, "-c", "import graders.api, py_landlock, pyseccomp, sympy"],
+        user=NOBODY, group=NOBODY, extra_groups=[], capture_output=True, text=True, cwd="/",
+        env={"PYTHONPATH": str(grader), "PATH": "/usr/bin:/bin"}, timeout=60)
+    if probe.returncode:
+        return f"an unprivileged account cannot run the grader: {probe.stderr[-300:]}"
+    return None
+
+
+def grade_as_nobody(grader: Path, submission: Path, results: Path, limits: Limits,
+                    guard: bool) -> UserResult:
+    """Grade as an unprivileged account without bubblewrap: no cgroup, no uid to give the
+    child, no namespace; Landlock and seccomp are the walls under the guard."""
+    import dataclasses
+    import json
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-c", USER_RUNNER, str(submission),
+         json.dumps(dataclasses.asdict(limits)), str(results), "guard" if guard else "bare",
+         str(SEED)],
+        user=NOBODY, group=NOBODY, extra_groups=[], capture_output=True, text=True, cwd="/tmp",
+        env={"PYTHONPATH": str(grader), "PATH": "/usr/bin:/bin", "HOME": "/tmp"}, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    data = json.loads(shown.stdout.strip().splitlines()[-1])
+    ops = [type("Op", (), {"key": key, "points": points}) for key, points in data["ops"]]
+    return UserResult(ops, data["score"], data["output"], data["isolation"])
 
 
 def cgroups_available() -> bool:
@@ -196,16 +282,24 @@ CASES = [
 @pytest.mark.slow
 @pytest.mark.parametrize(("payload", "mode"), CASES)
 def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
-        payload: Payload, mode: str, baselines, tmp_path, tmp_path_factory, monkeypatch):
+        payload: Payload, mode: str, baselines, tmp_path, tmp_path_factory, monkeypatch,
+        request):
     if mode.startswith("strong") and not sandbox_available():
         pytest.skip("bubblewrap is not installed or cannot make namespaces here")
     if mode.startswith("container") and container_problem():
         pytest.skip(container_problem())
-    if "cgroup" in payload.needs and not mode.startswith("container") \
+    user = mode.startswith("user")
+    if user and user_problem(request.getfixturevalue("nobody_grader")):
+        pytest.skip(user_problem(request.getfixturevalue("nobody_grader")))
+    if "cgroup" in payload.needs and mode.split("-")[0] in ("strong", "weak", "nowall") \
             and not cgroups_available():
         pytest.skip("per-run cgroups cannot be created here (needs root and cgroup controllers)")
+    if not mode.startswith(("strong", "nowall")) and wall.unavailable():
+        pytest.skip(f"no OS wall without bubblewrap here: {wall.unavailable()}")
     strong = enter_mode(mode, monkeypatch)
     token = "gk" + os.urandom(4).hex()
+    if user:  # a folder the unprivileged grader may write its results in
+        tmp_path.chmod(0o777)
     results = tmp_path / "results.json"
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0)
@@ -219,12 +313,20 @@ def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
     }
     submission = tmp_path / f"{payload.name}.py"
     submission.write_text(splice(payload, values))
+    submission.chmod(0o644)
     base = base_points(baselines, tmp_path_factory, mode)
     limits = HANG_LIMITS if "all" in payload.hits else LIMITS
+    started = time.monotonic()
     try:
-        result = grade(submission, seed=SEED, limits=limits, strong=strong)
-        # The parent writes results only now, after every child is gone.
-        write_json_atomic(results, gradescope(result))
+        if user:
+            result = grade_as_nobody(request.getfixturevalue("nobody_grader"), submission,
+                                     results, limits, guard=not mode.endswith("-bare"))
+        else:
+            result = grade(submission, seed=SEED, limits=limits, strong=strong)
+            # The parent writes results only now, after every child is gone.
+            write_json_atomic(results, gradescope(result))
+        # Whatever the child does, a grade ends within its limit and a small constant.
+        assert time.monotonic() - started <= limits.submission_seconds + 5 + (3 if user else 0)
         assert named(token) == [], "a process the submission started is still running"
         assert own_run_cgroups() == [], "a run cgroup was left behind"
         with pytest.raises(BlockingIOError):
@@ -244,17 +346,14 @@ def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
     written = results.read_text()
     assert f'"score": {result.score}' in written
     assert "forged" not in written
-    assert result.isolation == ("bubblewrap" if strong else "weak")
+    assert result.isolation == ISOLATION.get(mode.split("-")[0], "landlock")
     shows = payload.header("shows-bare" if mode.endswith("-bare") else "shows")
     assert not shows or re.search(shows, result.output), f"no {shows!r} in {result.output[:300]!r}"
-    assert "WROTE" not in result.output or mode == "weak-bare"
-    if strong or not mode.endswith("-bare"):  # what the sandbox or the guard must refuse
-        assert "LEAK" not in result.output
-        assert "CONNECTED" not in result.output
-        assert "SYMPY IMPORTED" not in result.output
-        assert "TAMPERED" not in result.output
-        assert "went through" not in result.output
-        assert not list(graders_dir.glob("gradkit-hostile-*"))
+    # What bubblewrap, Landlock + seccomp or the guard must refuse, on every path.
+    for sign in ("WROTE", "LEAK", "CONNECTED", "SYMPY IMPORTED", "TAMPERED", "went through",
+                 "ESCAPED"):
+        assert sign not in result.output, f"{sign}: {result.output[-600:]}"
+    assert not list(graders_dir.glob("gradkit-hostile-*"))
     filled = re.search(r"filled (\d+) MiB", result.output)
     if filled and not mode.endswith("-bare"):
         assert int(filled[1]) * (1 << 20) <= LIMITS.tmp_bytes + (1 << 20)

@@ -276,6 +276,7 @@ class Child:
         elif self.cgroup is None and os.getuid() != 0:
             nproc = _processes_of(os.getuid()) + limits.processes
         plan_read, self.plan_write = os.pipe()
+        os.set_blocking(self.plan_write, False)
         self.result_read, result_write = os.pipe()
         if bwrap:
             root = "/gradkit"
@@ -301,6 +302,7 @@ class Child:
         self.output = bytearray()
         self.output_truncated = False
         self._buffer = b""
+        self._backlog: list[dict] = []  # records read while a send waited for room
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.result_read, selectors.EVENT_READ, "records")
         self._selector.register(self.process.stdout, selectors.EVENT_READ, "output")
@@ -363,28 +365,29 @@ class Child:
         self.account.release()
         self.account = None
 
-    def send(self, message: dict) -> None:
-        data = (json.dumps(message) + "\n").encode()
-        try:
-            os.write(self.plan_write, data) if len(data) < 65536 else self._write_all(data)
-        except (BrokenPipeError, OSError):
-            raise ChildGone("the process ended before it could be asked") from None
+    def send(self, message: dict, deadline: float) -> None:
+        """Write one message to the plan pipe by `deadline` (a monotonic time).
 
-    def _write_all(self, data: bytes) -> None:
-        # Large plans (the deep chain) exceed a pipe buffer; write while reading output.
-        view = memoryview(data)
-        os.set_blocking(self.plan_write, False)
-        try:
-            while view:
-                try:
-                    written = os.write(self.plan_write, view)
-                    view = view[written:]
-                except BlockingIOError:
-                    self._pump(0.05)
-                    if self.process.poll() is not None:
-                        raise ChildGone("the process ended while reading its checks") from None
-        finally:
-            os.set_blocking(self.plan_write, True)
+        The pipe is non-blocking: a child that stops reading it (it forged the records that
+        would have made the parent wait, or simply never reads) costs a ChildTimeout at the
+        deadline, never a parent stuck in a write. What the child prints meanwhile is drained,
+        so a child blocked on its own full stdout cannot deadlock the two.
+        """
+        view = memoryview((json.dumps(message) + "\n").encode())
+        while view:
+            try:
+                view = view[os.write(self.plan_write, view):]
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:  # EPIPE and friends: nobody reads the plan any more
+                raise ChildGone("the process ended before it could be asked") from None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ChildTimeout()
+            self._backlog += self._pump(min(remaining, 0.05))
+            if self.process.poll() is not None:
+                raise ChildGone("the process ended while reading its checks")
 
     def _keep_output(self, chunk: bytes) -> None:
         room = self.limits.output_bytes - len(self.output)
@@ -425,6 +428,9 @@ class Child:
         while True:
             if not self._records_open:
                 raise ChildGone(self.exit_description())
+            if self._backlog:
+                backlog, self._backlog = self._backlog, []
+                yield from backlog
             remaining = (deadline() if callable(deadline) else deadline) - time.monotonic()
             if remaining <= 0:
                 raise ChildTimeout()

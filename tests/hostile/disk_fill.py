@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: fills every writable place it can find: the current folder, /tmp, /dev/shm, /dev, $TMPDIR
 # where: end
-# modes: strong weak container
+# modes: strong weak container nowall
 # shows: filled
 import os
 

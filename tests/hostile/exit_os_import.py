@@ -2,7 +2,7 @@
 # hostile: os._exit(0) at import, after Value is defined, hoping "no failure" reads as a pass
 # where: end
 # hits: all
-# modes: strong weak container
+# modes: strong weak container nowall
 import os
 import sys
 

@@ -2,6 +2,6 @@
 # hostile: hangs at the top level, after Value is defined
 # where: end
 # hits: all
-# modes: strong weak container
+# modes: strong weak container nowall
 while True:
     pass

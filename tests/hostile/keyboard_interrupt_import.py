@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: raise KeyboardInterrupt at import, after Value is defined, hoping "no failure" reads as a pass
 # where: end
-# modes: strong weak container
+# modes: strong weak container nowall
 import os
 import sys
 

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: walks the caller frames and the gc heap for expected values and copies them
 # where: tanh
-# modes: strong weak container
+# modes: strong weak container nowall
 import gc
 import sys
 
