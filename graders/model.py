@@ -374,7 +374,9 @@ class Result:
     notes: list[str] = field(default_factory=list)
     output: str = ""
     output_truncated: bool = False
-    isolation: str = "none"  # "bubblewrap" or "weak" once student code ran; "none" if it never did
+    # "bubblewrap", "landlock" (Landlock + seccomp) or "weak" (the audit hook only) once student
+    # code ran; "none" if it never did
+    isolation: str = "none"
     seed: int | None = None
     seconds: float = 0.0
     grader_version: str = ""
@@ -415,14 +417,16 @@ class Result:
                 for key, count in depends.items() if key in broken]
 
     def summary_lines(self) -> list[str]:
-        lines = [f"cell {cell.index} {cell.error}" for cell in self.cells
-                 if cell.status == "interrupted"]  # the cause first, before any consequence
+        lines = []
+        if self.isolation == "weak":  # first, whatever else is said: the grade's footing
+            lines.append("WARNING: weak isolation: student code ran with the grader's audit "
+                         "hook as its only wall (no bubblewrap, no Landlock and seccomp here, "
+                         "or turned off); a crafted submission can get past it.")
+        lines += [f"cell {cell.index} {cell.error}" for cell in self.cells
+                  if cell.status == "interrupted"]  # the cause first, before any consequence
         lines += self.fix_first()
         if self.problem:
             lines.append(f"Not graded: {self.problem}")
-        if self.isolation == "weak":
-            lines.append("WARNING: weak isolation: student code ran as a plain process with "
-                         "rlimits only (bubblewrap missing, unusable here, or turned off).")
         lines += [f"Your code raised an error in {line}" for line in self.cell_errors]
         lines += self.notes
         if self.output_truncated:

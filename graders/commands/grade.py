@@ -32,7 +32,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--verbose", "-v", action="store_true", help="show every detail")
     options.add_limits(parser)
     parser.add_argument("--weak-isolation", action="store_true",
-                        help="do not use bubblewrap even where it is available")
+                        help="do not use bubblewrap even where it is available, and grade a "
+                             "class even where no OS wall (Landlock + seccomp) is available")
     parser.add_argument("--feedback", metavar="PATH", action="append", default=[],
                         help="one file: write a report a student can read, .html (formulas "
                              "rendered, works offline) or .md; may be repeated")
@@ -169,6 +170,14 @@ def _stored_config(out: Path, nbgrader_assignment: str):
 
 def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
     from graders.classroom import batch, discover, executors
+    from graders.run.sandbox import no_wall_reason
+    reason = no_wall_reason(None)
+    if reason and not args.weak_isolation:
+        raise UsageError(
+            f"no OS wall under the grader's audit hook here ({reason}; no usable bubblewrap "
+            "either): a class is not graded for credit this way. Grade where bubblewrap or "
+            "Landlock works, or pass --weak-isolation to accept the audit hook as the only "
+            "wall (every report then says so)")
     if args.jobs < 1:
         raise UsageError(f"-j {args.jobs}: need at least 1 worker")
     if args.shard:

@@ -27,7 +27,7 @@ from nbformat.v4 import new_output
 from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
 from nbgrader.preprocessors.base import NbGraderPreprocessor
-from traitlets import List, Unicode
+from traitlets import Bool, List, Unicode
 
 from graders import api
 from graders.model import OpResult, Result
@@ -105,7 +105,18 @@ class SandboxedExecute(NbGraderPreprocessor):
     sandbox recorded for them, if any.
     """
 
+    weak_isolation = Bool(False, help=(
+        "Grade even where no OS wall (bubblewrap, or Landlock and seccomp) is under the audit "
+        "hook; every grade then says so. Off: such a machine grades nobody.")).tag(config=True)
+
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
+        from graders.run.sandbox import no_wall_reason
+        reason = no_wall_reason(None)
+        if reason and not self.weak_isolation:
+            raise RuntimeError(
+                f"gradkit: no OS wall under the audit hook here ({reason}; no usable "
+                "bubblewrap either): not graded for credit. Set "
+                "c.SandboxedExecute.weak_isolation = True to accept the audit hook alone.")
         course = self.config.get("CourseDirectory", {})
         assignment = source_config(course.get("root", os.getcwd()),
                                    course.get("source_directory", "source"),

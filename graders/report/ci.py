@@ -131,8 +131,10 @@ def locate(result: Result, path: Path) -> dict[str, int]:
 
 _ISOLATION = {
     "bubblewrap": "Student code ran in the strong sandbox (bubblewrap).",
-    "weak": "Student code ran with **weak isolation**: the strong sandbox (bubblewrap) was not "
-            "available on this runner.",
+    "landlock": "Student code ran walled by Landlock and seccomp (bubblewrap was not available "
+                "on this runner).",
+    "weak": "Student code ran with **weak isolation**: the grader's audit hook was its only "
+            "wall (no bubblewrap, no Landlock and seccomp on this runner).",
     "none": "No student code ran.",
 }
 
