@@ -88,6 +88,10 @@ def _program_without(program: Program, skipped: set[int], limits: Limits,
     return data
 
 
+class OutOfOrder(Exception):
+    """The child sent a record the protocol does not allow at this point: a forgery."""
+
+
 def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
              heard: list[dict]) -> None:
     """Answers are kept as they arrive: a group that times out half-way (a `backward()` too
@@ -98,11 +102,11 @@ def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
         kind = record.get("kind")
         if kind == "done" and record.get("group") == group.key:
             break
-        if kind in ("done", "loaded", "hello", "cell"):  # forged: the harness sends none now
+        if kind in ("loaded", "hello", "cell"):  # forged: the harness sends none of these now
             outcome.group_errors[group.key] = f"sent a {kind!r} record out of order"
             for answered in got:
                 del outcome.records[answered]
-            return
+            raise OutOfOrder()  # the rest of this child's channel is not to be trusted either
         case_id = record.get("id")
         if case_id in wanted:
             heard.append(record)
@@ -222,6 +226,14 @@ def _ask_group(run: _Run, group: Group) -> None:
             f"after {limits.group_seconds:g} s without an answer; an infinite loop or "
             "a very slow computation in this op?")
         run.drop_child()
+    except OutOfOrder:
+        run.drop_child()  # the next group gets a fresh child and a clean channel
+        if not heard and group.key not in run.retried:
+            # Forged during the previous group (it arrived after that group's "done"): ask
+            # this one again, once, of a fresh child, as for a child that died.
+            run.retried.add(group.key)
+            del outcome.group_errors[group.key]
+            run.pending.insert(0, group)
     except ChildGone as error:
         run.drop_child()
         if not heard and group.key not in run.retried:

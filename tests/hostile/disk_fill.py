@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: fills every writable place it can find: the current folder, /tmp, /dev/shm, /dev, $TMPDIR
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 # shows: filled
 import os
 

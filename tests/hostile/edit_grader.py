@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: tries to plant files in the grader's package, site-packages and the stdlib
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 # shows: refused \S+/site-packages/gradkit-hostile
 import os
 

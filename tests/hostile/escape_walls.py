@@ -2,7 +2,7 @@
 # hostile: acts as code that has already overwritten the audit hook (a crafted code object
 # does that on CPython 3.11): every OS-level way out, each printing ESCAPED if it worked
 # where: end
-# modes: weak container user weak-bare container-bare user-bare
+# modes: strong weak container user strong-bare weak-bare container-bare user-bare
 # shows: refused results
 # shows-bare: refused results
 import os
@@ -29,8 +29,12 @@ attempt("site-packages read", lambda: open("__SITE__/sympy/__init__.py").read(1)
 attempt("parent memory", lambda: open("/proc/__PARENT__/mem", "rb").read(1))
 attempt("parent environment", lambda: open("/proc/__PARENT__/environ", "rb").read(1))
 attempt("signal to the grader", lambda: os.kill(__PARENT__, 0))
-attempt("signal to everyone", lambda: os.kill(-1, 0))
-attempt("new session", lambda: os.setsid())
+# Inside bubblewrap's namespaces these reach only the sandbox itself (its PID namespace dies
+# with it), so they are attempts only where the child shares the grader's namespaces.
+SHARED = os.uname().nodename != "sandbox"
+if SHARED:
+    attempt("signal to everyone", lambda: os.kill(-1, 0))
+    attempt("new session", lambda: os.setsid())
 
 
 def daemon():
@@ -40,8 +44,9 @@ def daemon():
     os.waitpid(pid, 0)
 
 
-attempt("fork", daemon)
-attempt("exec a shell", lambda: os.execv("/bin/sh", ["sh", "-c", "true"]))
+if SHARED:
+    attempt("fork", daemon)
+    attempt("exec a shell", lambda: os.execv("/bin/sh", ["sh", "-c", "true"]))
 
 
 def leave_cgroup():

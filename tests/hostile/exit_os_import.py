@@ -2,7 +2,7 @@
 # hostile: os._exit(0) at import, after Value is defined, hoping "no failure" reads as a pass
 # where: end
 # hits: all
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 import os
 import sys
 

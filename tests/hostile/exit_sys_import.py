@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: sys.exit(0) at import, after Value is defined, hoping "no failure" reads as a pass
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 import os
 import sys
 

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: writes a full-score results.json now, from atexit, and from a detached daemon
 # where: end
-# modes: strong weak container nowall strong-bare weak-bare container-bare user-bare
+# modes: strong weak container nowall user strong-bare weak-bare container-bare user-bare
 # needs: cgroup
 # shows: could not write results: (writing \S+ is not allowed while grading|\[Errno 2\])
 import atexit

@@ -2,7 +2,7 @@
 # hostile: writes its own records on the harness's result pipe, then dies before the real ones
 # where: tanh
 # hits: tanh
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 import os
 import sys
 

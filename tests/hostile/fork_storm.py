@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: a bounded fork storm at import: 300 children that hide under a name and sleep
 # where: end
-# modes: strong weak container nowall strong-bare weak-bare container-bare user-bare
+# modes: strong weak container nowall user strong-bare weak-bare container-bare user-bare
 # needs: cgroup
 # shows: refused: No module named 'ctypes'.*\nforked 0\n
 # shows-bare: forked \d\d?\n

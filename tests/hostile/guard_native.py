@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: reaches native code around the guard: refused extensions under a dotted name, a sub-interpreter, readline's file access, shm_open, and a swap of the harness's runner for kit's reference engine
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 # shows: attempt runner swap refused
 import importlib.machinery
 import importlib.util

@@ -2,7 +2,7 @@
 # hostile: attacks the harness's guard itself (its defaults, the harness's globals, tracing, gc, /proc/self/mem, dir_fd), then imports sympy
 # where: end
 # hits: all
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 # shows: sympy still refused
 import builtins
 import os

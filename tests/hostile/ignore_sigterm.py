@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: ignores SIGTERM and SIGINT, then hangs inside exp's _backward
 # where: exp
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 import signal
 
 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: puts every site-packages folder back on sys.path and imports sympy, micrograd, the grader
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 # shows: no sympy
 import sys
 import sysconfig

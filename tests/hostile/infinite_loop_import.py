@@ -2,6 +2,6 @@
 # hostile: hangs at the top level, after Value is defined
 # where: end
 # hits: all
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 while True:
     pass

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: the gradient is a float subclass whose comparisons, arithmetic and repr all lie
 # where: tanh
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 
 
 class Liar(float):

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: a memory bomb inside exp's _backward, in this process and in forked children
 # where: exp
-# modes: strong weak container nowall strong-bare weak-bare container-bare user-bare
+# modes: strong weak container nowall user strong-bare weak-bare container-bare user-bare
 # needs: cgroup
 import os
 

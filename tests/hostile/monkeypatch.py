@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: monkeypatches math, builtins, sympy, unittest, pytest and the grader's modules
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 import builtins
 import math
 import sys

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: opens connections to the grader's loopback listener and to a package registry
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 # shows: no connection 127\.0\.0\.1
 try:
     import socket

@@ -2,7 +2,7 @@
 # hostile: sends records built to crash the parent: nested 100,000 deep, a 400-digit "out", a 5,000-digit error, then garbage
 # where: tanh
 # hits: tanh
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 import os
 import sys
 

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: prints the README's reference numbers and fake result lines instead of working
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 # shows: 645\.5773
 import json as _json
 print("24.7041")

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: reads the grader's files, the repository and the grader's memory and environment
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 # shows: refused \S+/graders/judge/oracle\.py
 import os
 

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: walks the caller frames and the gc heap for expected values and copies them
 # where: tanh
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 import gc
 import sys
 

@@ -1,7 +1,7 @@
 # ruff: noqa
 # hostile: prints 50 MB at import
 # where: end
-# modes: strong weak container nowall
+# modes: strong weak container nowall user
 import sys
 
 line = "flood " * 1000 + "\n"
