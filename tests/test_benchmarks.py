@@ -51,3 +51,13 @@ def test_the_class_view_benchmark_runs():
     done = _run("benchmarks/bench_class_view.py", "--submissions", "4", "--rounds", "1")
     assert done.returncode == 0, done.stderr
     assert "overhead:" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_isolation_benchmark_runs():
+    if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", "582f1b2^{commit}"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("the baseline commit is not in this checkout's history")
+    done = _run("benchmarks/bench_isolation.py", "--repeats", "1")
+    assert done.returncode == 0, done.stderr
+    assert "| no bubblewrap |" in done.stdout
