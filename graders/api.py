@@ -81,9 +81,28 @@ def needs_value(assignment: Assignment) -> bool:
 
 
 def detect(program: Program) -> Assignment:
-    """The assignment a submission is for, from its grade cells (nbgrader's metadata or the
-    `course.grade` calls); a file without any is graded as `backprop`, the op table."""
+    """A guess at the assignment a file is for, from its grade cells (nbgrader's metadata or
+    the `course.grade` calls); a file without any is `backprop`, the op table. Only one file
+    graded alone is guessed (and says so): everywhere else the instructor decides."""
     return assignments.for_tasks(program.task_keys()) or BACKPROP
+
+
+def guess(path: str | Path) -> Assignment:
+    """`detect` for a file on disk (`backprop` for a file that cannot be read)."""
+    try:
+        return detect(load(path))
+    except SubmissionError:
+        return BACKPROP
+
+
+def assignment_note(program: Program, assignment: Assignment) -> str | None:
+    """The note for a file whose grade cells name another assignment's tasks than the one it
+    is graded as: it is told, and graded as the instructor's assignment all the same."""
+    other = assignments.looks_like(program.task_keys(), assignment)
+    if other is None:
+        return None
+    return (f"This file looks like the {other.name} assignment; graded as {assignment.name}, "
+            "the assignment your instructor set.")
 
 
 def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assignment,
@@ -109,9 +128,10 @@ def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assig
 
 def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int | None = None,
           limits: Limits | None = None, strong: bool | None = None) -> Result:
-    """Grade one `.ipynb` or `.py` submission in the sandbox; `assignment=None` takes the one
-    its grade cells name (`detect`). Never raises for a bad submission: the returned Result
-    carries `problem` and a score of 0 instead."""
+    """Grade one `.ipynb` or `.py` submission in the sandbox as `assignment`; `None` guesses it
+    from the file's grade cells (`detect`: one file graded alone, never a batch). A file that
+    names another assignment's tasks gets `assignment_note`. Never raises for a bad
+    submission: the returned Result carries `problem` and a score of 0 instead."""
     from graders.run import session  # lazy: the sandbox is not needed by grade_class
 
     started = time.monotonic()
@@ -122,9 +142,11 @@ def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int |
         result = unscored(path, assignment or BACKPROP, str(error), seed=seed)
         result.seconds = time.monotonic() - started
         return result
+    given = assignment is not None
     assignment = assignment or detect(program)
     result = Result(submission=str(path), seed=seed, grader_version=__version__,
-                    notes=list(program.notes))
+                    notes=list(program.notes),
+                    assignment_note=assignment_note(program, assignment) if given else None)
     key = oracle.for_assignment(assignment)  # before any student code runs
     groups = probes.plan(assignment, seed)
     outcome = session.run(program, groups, limits or Limits(), strong=strong,

@@ -372,6 +372,9 @@ class Result:
     problem: str | None = None  # why the submission could not be graded at all
     cells: list[CellStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # "this file looks like the derivatives assignment; graded as backprop": the assignment is
+    # the instructor's, and a file that names another's tasks is told, never graded as it
+    assignment_note: str | None = None
     output: str = ""
     output_truncated: bool = False
     # "bubblewrap", "landlock" (Landlock + seccomp) or "weak" (the audit hook only) once student
@@ -425,6 +428,8 @@ class Result:
         lines += [f"cell {cell.index} {cell.error}" for cell in self.cells
                   if cell.status == "interrupted"]  # the cause first, before any consequence
         lines += self.fix_first()
+        if self.assignment_note:
+            lines.append(self.assignment_note)
         if self.problem:
             lines.append(f"Not graded: {self.problem}")
         lines += [f"Your code raised an error in {line}" for line in self.cell_errors]

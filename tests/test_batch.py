@@ -230,27 +230,30 @@ def test_a_batch_killed_with_sigkill_resumes_without_regrading(tmp_path):
     assert f"{before} unchanged" in done.stdout
 
 
-def test_a_mixed_batch_grades_each_notebook_as_the_assignment_it_is(tmp_path):
-    """No --config: every notebook's grade cells say which assignment it is; grades.csv has a
-    column per task of the course that appears."""
+def test_an_nbgrader_batch_grades_each_assignment_folder_as_its_assignment(tmp_path):
+    """No --config: nbgrader's assignment folder (the course's, not the student's) says which
+    built-in assignment each notebook is; grades.csv has a column per task of the course that
+    appears. (A plain folder is graded as one assignment: tests/test_hostile_assignment.py.)"""
     from graders import course
     from graders.course import authoring
 
-    subs = tmp_path / "subs"
-    subs.mkdir()
     for assignment in course.ASSIGNMENTS:
-        (subs / f"{assignment}_done.ipynb").write_text(authoring.path_for(assignment).read_text())
         released = ROOT / "assignments" / assignment / f"{assignment}.ipynb"
-        (subs / f"{assignment}_blank.ipynb").write_text(released.read_text())
+        for student, source in (("done", authoring.path_for(assignment)), ("blank", released)):
+            folder = tmp_path / "course" / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            (folder / f"{assignment}.ipynb").write_text(source.read_text())
     out = tmp_path / "out"
-    done = _grade([str(subs), "--out", str(out), "-j", "2", "--no-progress"])
+    done = _grade([str(tmp_path / "course"), "--out", str(out), "-j", "2", "--no-progress"])
     assert done.returncode == 0, done.stderr
-    rows = _csv(out / "grades.csv")
+    assert "default assignment" not in done.stdout and "note:" not in done.stdout
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {(row["student"], row["assignment"]): row for row in csv.DictReader(handle)}
     for assignment in course.ASSIGNMENTS:
         full = sum(t.points for t in course.tasks(assignment))
-        assert float(rows[f"{assignment}_done"]["total"]) == full
-        assert float(rows[f"{assignment}_done"]["max_score"]) == full
-        assert float(rows[f"{assignment}_blank"]["total"]) == 0
+        assert float(rows["done", assignment]["total"]) == full
+        assert float(rows["done", assignment]["max_score"]) == full
+        assert float(rows["blank", assignment]["total"]) == 0
     header = list(next(iter(rows.values())))
     assert header.index("slope") < header.index("add") < header.index("neuron")
 

@@ -24,10 +24,10 @@ from graders.classroom.gradebook import PUBLISH_PENDING, Gradebook, Row, content
 from graders.model import Limits
 from graders.report.encode import csv_cell
 from graders.report.gradescope import gradescope
-from graders.run.loader import SubmissionError, load, open_regular
+from graders.run.loader import SubmissionError, open_regular
 from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
-from graders.spec.optable import BACKPROP, COURSE, Assignment
+from graders.spec.optable import COURSE, Assignment
 
 
 @dataclass
@@ -41,7 +41,9 @@ class Options:
     shard: str | None = None
     executor: str = "local"  # "local" or "dask"
     scheduler: object = None  # address, or a distributed.Client (tests)
-    assignment: Assignment | None = None  # None: each submission's own (api.detect)
+    # The assignment, for every submission; None: an nbgrader folder's built-in assignment, else
+    # assignments.DEFAULT. Never the file's own say (`assignment_for`).
+    assignment: Assignment | None = None
     nbgrader_assignment: str | None = None  # only this assignment of an nbgrader layout
     progress: bool | None = None  # None: only when stderr is a terminal
 
@@ -59,6 +61,8 @@ class Report:
     renamed: list[str] = field(default_factory=list)  # ids that are not the name on disk
     not_gradable: list[str] = field(default_factory=list)  # "student: reason", this run's
     unmatched: list[str] = field(default_factory=list)  # named clusters nobody is in
+    notes: list[str] = field(default_factory=list)  # "student: this file looks like ..."
+    defaulted: str | None = None  # the default assignment's name, if a submission got it
 
     def line(self) -> str:
         return (f"{self.found} submissions: {self.graded} graded, {self.unchanged} unchanged "
@@ -68,7 +72,12 @@ class Report:
     def lines(self) -> list[str]:
         """The summary line, then who could not be graded and why, and each id that had to be
         changed and why: one line each."""
-        return [self.line(), *(f"not gradable: {line}" for line in self.not_gradable),
+        default = [] if self.defaulted is None else [
+            f"graded as {self.defaulted}, the default assignment: no --config was given, and "
+            "none is stored in OUTDIR; give --config NAME|FILE to grade another (a submission "
+            "never chooses)"]
+        return [self.line(), *default, *(f"not gradable: {line}" for line in self.not_gradable),
+                *(f"note: {line}" for line in self.notes),
                 *(f"id {line}" for line in self.renamed),
                 *(f"cluster {name}: named in the config, but no submission here has it (a "
                   "typo in the id? the dashboard lists the ids)" for name in self.unmatched)]
@@ -88,7 +97,7 @@ def grade_job(job: dict) -> dict:
     return {"gradescope": gradescope(result), "score": result.score,
             "max_score": result.max_score, "problem": result.problem,
             "seconds": result.seconds, "ops": _op_rows(result.ops),
-            "isolation": result.isolation}
+            "isolation": result.isolation, "note": result.assignment_note}
 
 
 def unscored_outcome(path: str, assignment: Assignment, reason: str) -> dict:
@@ -135,7 +144,9 @@ def run(paths: list[str | Path], options: Options) -> Report:
         isolation = planned_isolation(options.strong)
         for sub in subs:
             digest = content_hash(sub.path)
-            assignment = _assignment_for(sub, options)
+            assignment = assignment_for(sub.assignment, options.assignment)
+            if options.assignment is None and sub.assignment not in assignments.BUILTIN:
+                report.defaulted = assignment.name
             grader = seeds.grader_id(assignment, options.limits, isolation)
             if book.current(sub.student, sub.assignment, digest, grader):
                 report.unchanged += 1  # graded before the store existed: keep a copy now
@@ -259,21 +270,25 @@ def stored_copy(outdir: Path, digest: str, path: str | Path) -> Path:
     return Path(outdir) / STORE / f"{digest}{Path(path).suffix}"
 
 
-def _assignment_for(sub: discover.Submission, options: Options) -> Assignment:
-    return assignment_for(sub.assignment, sub.path, options.assignment)
-
-
-def assignment_for(folder: str, path: Path, config: Assignment | None) -> Assignment:
-    """The config if given; else the nbgrader folder's name, else what the file's grade cells
-    say."""
+def assignment_for(folder: str, config: Assignment | None) -> Assignment:
+    """What a batch grades a submission as, from what the instructor gave, never the file:
+    the config (`--config`, or the one OUTDIR's grades were made with); else the nbgrader
+    assignment folder's name, when it is a built-in assignment; else the default."""
     if config is not None:
         return config
-    if folder in assignments.BUILTIN:
-        return assignments.BUILTIN[folder]
-    try:
-        return api.detect(load(path))
-    except SubmissionError:
-        return BACKPROP  # graded as unusable either way
+    return assignments.BUILTIN.get(folder, assignments.DEFAULT)
+
+
+def graded_as(book: Gradebook, folder: str) -> Assignment:
+    """What the rows of one nbgrader assignment (`""`: plain files) were graded as, by the
+    batch's rule: the stored config where it was given for them, else `assignment_for`'s."""
+    applies = (book.setting("config_for") or "") in ("", folder)
+    return assignment_for(folder, stored_config(book) if applies else None)
+
+
+def max_score(assignment: Assignment) -> float:
+    """The assignment's maximum: what every submission graded as it is out of."""
+    return api.unscored("", assignment, "").max_score
 
 
 def _whole_course() -> Assignment:
@@ -303,7 +318,8 @@ def row_of(job: dict, outcome: dict, target: Path) -> Row:
     it was graded (a regrade)."""
     return Row(job["student"], job["nbgrader"], job.get("original", job["path"]), job["hash"],
                job["grader"], job["seed"], outcome["score"], outcome["max_score"],
-               outcome["problem"], str(target), outcome["seconds"], outcome["ops"])
+               outcome["problem"], str(target), outcome["seconds"], outcome["ops"],
+               outcome.get("note"))
 
 
 def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
@@ -321,6 +337,9 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
         report.not_gradable.append(f"{job['student']}: {outcome['problem']}")
     else:
         report.graded += 1
+    if outcome.get("note"):
+        note = outcome["note"]
+        report.notes.append(f"{job['student']}: {note[:1].lower()}{note[1:]}")
 
 
 def _keep_copy(copy: Path, job: dict) -> None:
@@ -343,14 +362,15 @@ def _keep_copy(copy: Path, job: dict) -> None:
 
 
 def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
-    """grades.csv: one row per student, a column of points per op, total, and the problem.
-    Every text cell goes through `csv_cell`; numbers are the grader's own."""
+    """grades.csv: one row per student, a column of points per op, total, the problem, and
+    the note (a file that looks like another assignment). Every text cell goes through
+    `csv_cell`; numbers are the grader's own."""
     present = {op["op"] for row in rows for op in row.ops}
     ops = [key for key in assignment.ops if key in present]
     ops += sorted(present - set(ops))
     with_assignment = any(row.assignment for row in rows)
     header = ["student", *(["assignment"] if with_assignment else []), *ops,
-              "total", "max_score", "problem"]
+              "total", "max_score", "problem", "note"]
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -360,5 +380,6 @@ def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
             writer.writerow([csv_cell(row.student),
                              *([csv_cell(row.assignment)] if with_assignment else []),
                              *(f"{points[key]:g}" if key in points else "" for key in ops),
-                             f"{row.score:g}", f"{row.max_score:g}", csv_cell(row.problem or "")])
+                             f"{row.score:g}", f"{row.max_score:g}", csv_cell(row.problem or ""),
+                             csv_cell(row.note or "")])
     temporary.replace(path)

@@ -84,8 +84,9 @@ def posted_grade(row: Row | None) -> str:
 
 
 def export(rows: Iterable[Row], roster: list[dict[str, str]], to: str, *,
-           column: str, assignment: str | None = None) -> Export:
-    """The import file's text for `to`, with who is missing on either side."""
+           column: str, possible: float, assignment: str | None = None) -> Export:
+    """The import file's text for `to`, with who is missing on either side. `possible` is the
+    assignment's maximum (Canvas's Points Possible), never read off a submission's row."""
     graded = latest(rows, assignment)
     listed = roster_ids(roster)
     result = Export("", missing=[s for s in listed if s not in graded],
@@ -93,8 +94,6 @@ def export(rows: Iterable[Row], roster: list[dict[str, str]], to: str, *,
                     ungradable=[s for s in listed if s in graded and graded[s].problem])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    possible = max((row.max_score for row in graded.values()), default=0.0)
-
     def score(student: str) -> str:
         return posted_grade(graded.get(student))
 

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS grades (
     results_file TEXT,
     seconds REAL,
     graded_at TEXT NOT NULL,
+    note TEXT,
     PRIMARY KEY (student, assignment)
 );
 CREATE TABLE IF NOT EXISTS op_results (
@@ -113,6 +114,7 @@ class Row:
     seconds: float | None = None
     # {op, points, max_points, status, diagnosis, cluster, evidence}
     ops: list[dict] = field(default_factory=list)
+    note: str | None = None  # the file looks like another assignment than it was graded as
 
 
 def content_hash(path: Path) -> str:
@@ -145,6 +147,8 @@ class Gradebook:
         for column in ("cluster", "evidence"):  # a gradebook made before clusters existed
             if column not in columns:
                 self.db.execute(f"ALTER TABLE op_results ADD COLUMN {column} TEXT")
+        if "note" not in {row[1] for row in self.db.execute("PRAGMA table_info(grades)")}:
+            self.db.execute("ALTER TABLE grades ADD COLUMN note TEXT")  # made before notes
         self._secret: bytes | None = None
 
     def close(self) -> None:
@@ -200,9 +204,9 @@ class Gradebook:
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         key = (row.student, row.assignment)
         self.db.execute(
-            "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (*key, row.path, row.content_hash, row.grader, row.seed, row.score,
-             row.max_score, row.problem, row.results_file, row.seconds, now))
+             row.max_score, row.problem, row.results_file, row.seconds, now, row.note))
         self.db.execute("DELETE FROM op_results WHERE student=? AND assignment=?", key)
         self.db.executemany(
             "INSERT INTO op_results (student, assignment, op, points, max_points, status, "
@@ -225,9 +229,9 @@ class Gradebook:
                  "diagnosis": diagnosis, "cluster": cluster, "evidence": evidence})
         for record in self.db.execute(
                 "SELECT student, assignment, path, content_hash, grader, seed, score, "
-                "max_score, problem, results_file, seconds FROM grades "
+                "max_score, problem, results_file, seconds, note FROM grades "
                 "ORDER BY student, assignment"):
-            row = Row(*record)
+            row = Row(*record[:-1], note=record[-1])
             row.ops = ops.get((row.student, row.assignment), [])
             yield row
 

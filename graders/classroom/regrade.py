@@ -76,7 +76,7 @@ def grade_again(outdir: Path, config: Assignment | None,
             kept.append(row)
             continue
         copy = batch.stored_copy(outdir, row.content_hash, row.path)
-        assignment = batch.assignment_for(row.assignment, copy, config)
+        assignment = batch.assignment_for(row.assignment, config)
         planned.append({"student": row.student, "nbgrader": row.assignment,
                         "path": str(copy), "original": row.path, "hash": row.content_hash,
                         "grader": seeds.grader_id(assignment, limits, isolation),

@@ -62,8 +62,8 @@ def _check_upload(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from graders.atomic import write_text_atomic
-    from graders.classroom.batch import stored_config
-    from graders.classroom.export import RosterError, export, read_roster
+    from graders.classroom.batch import graded_as, max_score
+    from graders.classroom.export import RosterError, export, latest, read_roster
     from graders.classroom.gradebook import Gradebook
     from graders.spec.assignments import ConfigError
 
@@ -75,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
         roster = read_roster(args.roster)
         with Gradebook(args.outdir) as book:
             rows = list(book.rows())
-            config = stored_config(book)
-        names = sorted({row.assignment for row in rows})
+            names = sorted({row.assignment for row in rows})
+            graded = graded_as(book, args.assignment if args.assignment is not None
+                               else names[0] if len(names) == 1 else "")
         if len(names) > 1 and args.assignment is None:  # one grade column per import file
             raise UsageError(f"{args.outdir} has grades for {len(names)} assignments "
                              f"({', '.join(names)}): export one at a time with --assignment "
@@ -85,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--assignment {args.assignment}: {args.outdir} has no grades "
                              f"for it (it has {', '.join(n or 'unnamed' for n in names)})")
         column = (args.column or args.assignment or ", ".join(n for n in names if n)
-                  or (config.name if config else "gradkit"))
-        done = export(rows, roster, args.to, column=column, assignment=args.assignment)
+                  or graded.name)
+        possible = max_score(graded)
+        done = export(rows, roster, args.to, column=column, possible=possible,
+                      assignment=args.assignment)
     except (RosterError, ConfigError) as error:
         raise UsageError(str(error)) from None
     target = args.out or args.outdir / f"grades-{args.to}.csv"
@@ -98,18 +101,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"not gradable: {student} (exported as 0; see grades.csv for why)")
     for student in done.unknown:
         print(f"not in the roster: {student} (a submission; not exported)")
+    other = sorted(student for student, row in latest(rows, args.assignment).items()
+                   if row.max_score != possible)
+    if other:  # graded before the batch decided the assignment, or under another config
+        print(f"note: out of {possible:g} points ({graded.name}), but graded out of another "
+              f"maximum: {', '.join(other)}; `gradkit regrade {args.outdir}` grades them as "
+              f"{graded.name}")
     if args.upload:
-        _post(args, rows, roster, target)
+        _post(args, rows, roster, target, possible)
     return 0
 
 
 def _post(args: argparse.Namespace, rows: list, roster: list[dict[str, str]],
-          target: Path) -> None:
+          target: Path, possible: float) -> None:
     """Post to Canvas; a refusal is one line (exit 2) after the import file is written."""
     import os
 
     from graders.classroom.canvas_upload import TOKEN_VARIABLE, UploadError, grade_data, upload
-    from graders.classroom.export import latest
 
     try:
         plan = grade_data(rows, roster, args.assignment)
@@ -123,8 +131,6 @@ def _post(args: argparse.Namespace, rows: list, roster: list[dict[str, str]],
         print(f"not posted: {student} (no submission; the Canvas grade is left as it is)")
     for student in done.no_canvas_id:
         print(f"not posted: {student} (no canvas_id in the roster)")
-    possible = max((row.max_score for row in latest(rows, args.assignment).values()),
-                   default=0.0)
     if done.points_possible is not None and float(done.points_possible) != possible:
         print(f"note: the Canvas assignment is out of {float(done.points_possible):g} points, "
               f"gradkit's out of {possible:g}; grades were posted as points")

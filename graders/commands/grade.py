@@ -108,9 +108,16 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
 
         result = unscored(path, options.assignment(args) or BACKPROP, problem)
     else:
+        assignment = options.assignment(args)
+        if assignment is None:  # one file alone may be guessed, and says what was guessed
+            from graders.api import guess
+
+            assignment = guess(path)
+            print(f"gradkit grade: graded as {assignment.name}, guessed from the file's grade "
+                  "cells (backprop when it has none); --config NAME|FILE decides",
+                  file=sys.stderr)
         result = grade(path, seed=args.seed, limits=options.limits(args),
-                       assignment=options.assignment(args),
-                       strong=False if args.weak_isolation else None)
+                       assignment=assignment, strong=False if args.weak_isolation else None)
     if args.github:
         from graders.report import ci
         ci.github(result, path, environ=os.environ, stream=sys.stdout, audience=args.audience)
@@ -147,9 +154,9 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
 
 def _stored_config(out: Path, nbgrader_assignment: str):
     """The config OUTDIR's grades were made with (`--config`, or an applied regrade's), so a
-    rerun without `--config` keeps those grades instead of grading everything back with
-    auto-detection; None for an OUTDIR graded without one, or with one for another
-    `--assignment` of an nbgrader course."""
+    rerun without `--config` keeps those grades instead of grading everything back as the
+    default; None for an OUTDIR graded without one, or with one for another `--assignment` of
+    an nbgrader course."""
     from graders.classroom.batch import stored_config
     from graders.classroom.gradebook import Gradebook
     from graders.spec.assignments import ConfigError

@@ -12,8 +12,11 @@ from graders.model import Limits
 def add_config(parser: argparse.ArgumentParser, *, positional: bool = False) -> None:
     """The assignment: a built-in name or an instructor's .toml/.json config."""
     text = ("the assignment: a built-in name (derivatives, backprop, mlp) or a .toml/.json file "
-            "that sets ops, points, hidden checks (docs/assignments.md); without it, each "
-            "notebook's grade cells say which assignment it is")
+            "that sets ops, points, hidden checks (docs/assignments.md)")
+    if not positional:
+        text += ("; without it, one file is guessed from its grade cells (and says so), and a "
+                 "batch takes OUTDIR's stored config, the nbgrader assignment folder's name, or "
+                 "backprop (docs/batch.md)")
     if positional:
         parser.add_argument("config", metavar="ASSIGNMENT", help=text)
     else:
@@ -21,7 +24,7 @@ def add_config(parser: argparse.ArgumentParser, *, positional: bool = False) -> 
 
 
 def assignment(args: argparse.Namespace):
-    """The assignment --config names; None without it (each file's grade cells say)."""
+    """The assignment --config names; None without it."""
     from graders.spec.assignments import ConfigError, resolve
 
     if args.config is None:

@@ -78,7 +78,7 @@ def _verdict(op: OpResult | None, result: Result) -> tuple[float, str]:
 CONFIG_NAME = "course.toml"
 
 
-def _graded(nb: nbformat.NotebookNode, assignment: Assignment | None = None) -> Result:
+def _graded(nb: nbformat.NotebookNode, assignment: Assignment) -> Result:
     """The sandboxed grader's result for the notebook as submitted (outputs are not code)."""
     plain = copy.deepcopy(nb)
     for cell in plain.cells:
@@ -95,6 +95,19 @@ def source_config(root: str | Path, source: str, assignment_id: str) -> Assignme
     instructor's copy, never the one a student could hand in beside the notebook."""
     path = Path(root) / source / assignment_id / CONFIG_NAME
     return api.check_assignment(assignments.from_file(path)) if path.is_file() else None
+
+
+def course_assignment(root: str | Path, source: str, assignment_id: str,
+                      ) -> tuple[Assignment, bool]:
+    """What nbgrader's assignment `assignment_id` is graded as, from the course alone, never
+    from the notebook: its source folder's config; else the built-in assignment of that name;
+    else the default (and True: say so)."""
+    config = source_config(root, source, assignment_id)
+    if config is not None:
+        return config, False
+    if assignment_id in assignments.BUILTIN:
+        return assignments.BUILTIN[assignment_id], False
+    return assignments.DEFAULT, True
 
 
 class SandboxedExecute(NbGraderPreprocessor):
@@ -118,9 +131,14 @@ class SandboxedExecute(NbGraderPreprocessor):
                 "bubblewrap either): not graded for credit. Set "
                 "c.SandboxedExecute.weak_isolation = True to accept the audit hook alone.")
         course = self.config.get("CourseDirectory", {})
-        assignment = source_config(course.get("root", os.getcwd()),
-                                   course.get("source_directory", "source"),
-                                   resources.get("nbgrader", {}).get("assignment", ""))
+        name = resources.get("nbgrader", {}).get("assignment", "")
+        source = course.get("source_directory", "source")
+        assignment, defaulted = course_assignment(course.get("root", os.getcwd()), source, name)
+        if defaulted:
+            self.log.warning("gradkit: nbgrader assignment %r is not a built-in one (%s) and "
+                             "has no %s/%s/%s: graded as %s, the default", name,
+                             ", ".join(assignments.BUILTIN), source, name, CONFIG_NAME,
+                             assignment.name)
         result = _graded(nb, assignment)
         by_key = {op.key: op for op in result.ops}
         errors = {cell.index: cell for cell in result.cells if cell.status != "ok"}

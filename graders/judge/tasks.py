@@ -6,6 +6,10 @@ functions and classes in the sandbox with inputs drawn by the parent, and name w
 the child only reports numbers. The scorer derives every expected value in the parent: with
 sympy for slopes, for the network's loss and its gradient, and with the reference engine
 (`kit.engine`, `kit.nn`) for what training must do to the parameters.
+
+Every input a task is asked at (points, step sizes, start parameters, the order of the data) is
+drawn from the plan's generator, seeded like the probe points (`os.urandom`, or HMAC per
+submission in a batch): the expected numbers of one run are no answer to the next.
 """
 
 from __future__ import annotations
@@ -34,11 +38,16 @@ from graders.spec.optable import OpSpec
 # --- assignment 1: derivatives ----------------------------------------------------------------
 
 F_SOURCE = "3*x**2 - 4*x + 5"  # the lecture's f; the notebook's cell is generated from this
-F_AT = 3.0
+F_AT = 3.0  # where the notebook looks at f; slope_errors(hs) measures |slope(f, 3, h) - 14| there
 SLOPE_FUNCTIONS = ("3*x**2 - 4*x + 5", "x**3 - 2*x", "sin(x) + x/3", "exp(x/2)")
-ABC_AT = (2.0, -3.0, 10.0)
+ABC_AT = (2.0, -3.0, 10.0)  # the notebook's example point (the grader draws its own)
 ABC_SOURCE = "a*b + c"
-STEP_SIZES = tuple(10.0**-k for k in range(1, 16))
+# slope_errors is asked at one step size drawn from each decade (1e-2, 1e-1], ..., (1e-16,
+# 1e-15]: big steps where truncation rules, tiny ones where rounding does.
+STEP_DECADES = range(1, 16)
+BIG_STEPS = 4  # the steps whose error the parent predicts exactly: truncation, from sympy
+BETWEEN = (1e-10, 1e-5)  # where the error is smallest ...
+ENDS = (1e-3, 1e-14)  # ... and where it must be larger: h > 1e-3 (truncation), h <= 1e-14
 
 # --- assignment 3: the MLP --------------------------------------------------------------------
 
@@ -47,7 +56,7 @@ SMALL_XS = ((1.5, -0.5), (-1.0, 2.0))
 SMALL_YS = (1.0, -1.0)
 LECTURE_NET = (3, (4, 4, 1))
 TRAINING_STEPS, TRAINING_LR = 40, 0.05
-TRAINING_START = 3  # the seed of the training task's start parameters (see plan_training)
+TRAINING_START = 3  # the seed of the fixed start "the loss falls" is judged from (score_training)
 ZERO_GRAD_STEPS = 3
 
 
@@ -101,7 +110,7 @@ def _data(expression: str) -> str:
 def plan_slope(spec: OpSpec, rng: random.Random) -> list[Case]:
     cases = []
     for index, source in enumerate(SLOPE_FUNCTIONS):
-        at = F_AT if source == F_SOURCE else round(rng.uniform(-2, 2), 3)
+        at = round(rng.uniform(-2, 2), 3)
         cases.append(_case(spec, index, [f"f = lambda x: {_python(source)}"],
                            {"at": at, "source": source},
                            {"small": "slope(f, at, 1e-6)", "big": "slope(f, at, 0.25)"}))
@@ -109,15 +118,19 @@ def plan_slope(spec: OpSpec, rng: random.Random) -> list[Case]:
 
 
 def plan_slopes_abc(spec: OpSpec, rng: random.Random) -> list[Case]:
-    points = [ABC_AT] + [tuple(round(rng.uniform(-5, 5), 2) for _ in range(3))
-                         for _ in range(2)]
+    points = [tuple(round(rng.uniform(-5, 5), 2) for _ in range(3)) for _ in range(3)]
     return [_case(spec, index, [], {"a": a, "b": b, "c": c},
                   {"slopes": "list(slopes_abc(a, b, c, 1e-4))"})
             for index, (a, b, c) in enumerate(points)]
 
 
+def step_sizes(rng: random.Random) -> list[float]:
+    """One step size from each decade of STEP_DECADES, largest first."""
+    return [10.0 ** -(k + rng.random()) for k in STEP_DECADES]
+
+
 def plan_slope_errors(spec: OpSpec, rng: random.Random) -> list[Case]:
-    return [_case(spec, 0, [], {"hs": list(STEP_SIZES)}, {"errors": "list(slope_errors(hs))"})]
+    return [_case(spec, 0, [], {"hs": step_sizes(rng)}, {"errors": "list(slope_errors(hs))"})]
 
 
 def plan_neuron(spec: OpSpec, rng: random.Random) -> list[Case]:
@@ -149,21 +162,26 @@ def plan_loss_gradient(spec: OpSpec, rng: random.Random) -> list[Case]:
                   {"count": "len(ps)", "loss": _data("out"), "grads": "[p.grad for p in ps]"})]
 
 
-def _training_inputs(rng: random.Random, steps: int) -> dict[str, Any]:
+def _training_inputs(rng: random.Random, steps: int, shuffle: bool = True) -> dict[str, Any]:
+    """Start parameters drawn from `rng`, and the lecture's four samples in an order drawn
+    from it too (`shuffle=False`: the lecture's order)."""
     from kit.data import four_samples
 
     xs, ys = four_samples()
-    return {"values": [rng.uniform(-1, 1) for _ in range(_count(*LECTURE_NET))],
-            "xs": [list(x) for x in xs], "ys": list(ys), "steps": steps, "lr": TRAINING_LR}
+    values = [rng.uniform(-1, 1) for _ in range(_count(*LECTURE_NET))]
+    order = list(range(len(xs)))
+    if shuffle:
+        rng.shuffle(order)
+    return {"values": values, "xs": [list(xs[i]) for i in order], "ys": [ys[i] for i in order],
+            "steps": steps, "lr": TRAINING_LR}
 
 
 def plan_training(spec: OpSpec, rng: random.Random) -> list[Case]:
-    """From one fixed start: whether a flawed loop (a stale gradient) still lowers the loss
-    depends on where it starts, and a grade must not depend on the draw."""
+    """From a start and a data order drawn per run, so the losses of one run are no answer to
+    another (score_training says how the draw is kept out of the grade)."""
     program = [*_network_program(*LECTURE_NET),
                "losses = [" + _data("v") + " for v in train(model, xs, ys, steps, lr)]"]
-    return [_case(spec, 0, program, _training_inputs(random.Random(TRAINING_START),
-                                                     TRAINING_STEPS),
+    return [_case(spec, 0, program, _training_inputs(rng, TRAINING_STEPS),
                   {"count": "len(ps)", "losses": "losses"})]
 
 
@@ -216,6 +234,11 @@ def score_slopes_abc(case: Case, got: dict[str, Any]) -> list[Verdict]:
 
 
 def score_slope_errors(case: Case, got: dict[str, Any]) -> list[Verdict]:
+    """The errors at the big steps are the truncation sympy predicts; only numbers that are
+    (so computed from the steps given, not typed in) are asked where the error is smallest.
+    That is judged by what rounding cannot blur: smaller somewhere in BETWEEN than at both
+    ENDS (a single tiny step can land on a lucky rounding), and larger at the tiniest step
+    than near 1e-8."""
     sp, expr, (x,) = _sympy(F_SOURCE)
     h_sym = sp.Symbol("h", positive=True)
     truncation = sp.simplify((expr.subs(x, x + h_sym) - expr) / h_sym - sp.diff(expr, x))
@@ -225,18 +248,30 @@ def score_slope_errors(case: Case, got: dict[str, Any]) -> list[Verdict]:
         return [Verdict("one error per step size", False,
                         f"slope_errors({len(hs)} step sizes) must return {len(hs)} numbers")]
     verdicts = []
-    for h, error in zip(hs[:4], errors[:4], strict=True):
+    for h, error in zip(hs[:BIG_STEPS], errors[:BIG_STEPS], strict=True):
         exact = abs(float(truncation.subs({x: F_AT, h_sym: h})))
-        verdicts.append(Verdict(f"error at h={h:g}", _close(error, exact, 1e-3),
-                                f"at h={h:g} the error is truncation, {truncation} = "
+        # relative to the error itself (3h here): rounding adds under 1e-4 of it at these
+        # steps, and "1 + |expected|" would let a 0 pass for 3e-4
+        close = is_number(error) and abs(error - exact) <= 1e-3 * exact
+        verdicts.append(Verdict(f"error at h={h:.3g}", close,
+                                f"at h={h:.6g} the error is truncation, {truncation} = "
                                 f"{exact:.6g} (sympy), got {error!r}"))
+    shape = ("the best h lies in between", "rounding wins at the tiniest h")
+    if not all(v.passed for v in verdicts):
+        why = ("only errors measured at the step sizes given (hs) can show where the error is "
+               "smallest; return abs(slope(f, 3.0, h) - 14.0) for each h in hs")
+        return verdicts + [Verdict(label, False, why) for label in shape]
+    between = [e for h, e in zip(hs, errors, strict=True) if BETWEEN[0] <= h <= BETWEEN[1]]
+    ends = [e for h, e in zip(hs, errors, strict=True) if h > ENDS[0] or h <= ENDS[1]]
     best = hs[min(range(len(hs)), key=lambda i: errors[i])]
-    verdicts.append(Verdict("the best h lies in between", 1e-10 <= best <= 1e-5,
-                            f"your smallest error is at h={best:g}; it should be in between: "
-                            "big h truncates, tiny h loses digits to rounding"))
-    verdicts.append(Verdict("rounding wins at h=1e-15", errors[-1] > errors[7],
-                            "at h=1e-15 the error should be larger than at h=1e-8: rounding "
-                            "wins"))
+    near = min(range(len(hs)), key=lambda i: abs(math.log10(hs[i] / 1e-8)))
+    verdicts.append(Verdict(shape[0], min(between) < min(ends),
+                            f"your smallest error is at h={best:.3g}; it should be in between "
+                            f"({BETWEEN[0]:g} to {BETWEEN[1]:g}): big h truncates, tiny h loses "
+                            "digits to rounding"))
+    verdicts.append(Verdict(shape[1], errors[-1] > errors[near],
+                            f"at h={hs[-1]:.3g} the error should be larger than at "
+                            f"h={hs[near]:.3g}: rounding wins"))
     return verdicts
 
 
@@ -316,6 +351,11 @@ def score_loss_gradient(case: Case, got: dict[str, Any]) -> list[Verdict]:
 
 
 def score_training(case: Case, got: dict[str, Any]) -> list[Verdict]:
+    """Which loop the losses come from is decided at the drawn start: the lecture's loop, or
+    the lecture's bug (a stale gradient: no zeroing, task 3.5's to mark down). Whether that
+    loop makes the loss fall is judged from one fixed start, in the parent: from a few starts
+    even the right loop barely moves the loss in 40 steps (saturated tanh units), a stale one
+    from many, and a grade must not depend on the draw."""
     steps = case.values["steps"]
     losses = got.get("losses") if isinstance(got.get("losses"), list) else []
     if len(losses) != steps or not all(_close(v, 0.0, math.inf) for v in losses):
@@ -323,26 +363,34 @@ def score_training(case: Case, got: dict[str, Any]) -> list[Verdict]:
                         f"train(..., steps={steps}, ...) must return the {steps} losses as "
                         "numbers")]
     inputs = [case.values[name] for name in ("values", "xs", "ys", "steps", "lr")]
-    trained = any(all(_close(got, want, 1e-6) for got, want in zip(losses, reference,
-                                                                   strict=True))
-                  for reference in (reference_training(*inputs, zero=zero)[1]
-                                    for zero in (True, False)))
-    if not trained:  # a list of numbers that falls is not yet training
+    loop = next((zero for zero in (True, False)
+                 if all(_close(got, want, 1e-6) for got, want in zip(
+                     losses, reference_training(*inputs, zero=zero)[1], strict=True))), None)
+    if loop is None:  # a list of numbers that falls is not yet training
         return [Verdict("the losses come from training", False,
                         f"these are not the losses of training MLP{LECTURE_NET} from its "
                         "parameters: each step, compute the squared-error loss, backward(), "
                         "p.data -= lr * p.grad, and return each step's loss")]
-    falls = sum(b < a for a, b in itertools.pairwise(losses))
-    # Small steps of gradient descent lower this loss at nearly every step from any start in
-    # [-1, 1] (checked over hundreds of starts); a sign error or a stale gradient does not.
+    fixed = fixed_start_losses(steps, case.values["lr"], loop)
+    falls = sum(b < a for a, b in itertools.pairwise(fixed))
     return [
-        Verdict("the loss falls by 10%", losses[-1] < 0.9 * losses[0],
-                f"after {steps} steps at lr={case.values['lr']:g} the loss went from "
-                f"{losses[0]:.4g} to {losses[-1]:.4g}; it should fall by at least 10%"),
+        Verdict("the loss falls by 10%", fixed[-1] < 0.9 * fixed[0],
+                f"from the grader's fixed start, {steps} steps of your loop at "
+                f"lr={case.values['lr']:g} take the loss from {fixed[0]:.4g} to "
+                f"{fixed[-1]:.4g}; it should fall by at least 10%"),
         Verdict("the loss falls at nearly every step", falls >= 0.8 * (steps - 1),
-                f"the loss fell at only {falls} of {steps - 1} steps; with a small lr it "
-                "should fall at nearly every one"),
+                f"from the grader's fixed start, your loop lowers the loss at only {falls} "
+                f"of {steps - 1} steps; with a small lr it should fall at nearly every one"),
     ]
+
+
+@cache
+def fixed_start_losses(steps: int, lr: float, zero: bool) -> tuple[float, ...]:
+    """Each step's loss of the reference loop (`zero`: zeroing the grads or not) from the
+    fixed start TRAINING_START, on the four samples in the lecture's order."""
+    start = _training_inputs(random.Random(TRAINING_START), steps, shuffle=False)
+    return tuple(reference_training(start["values"], start["xs"], start["ys"], steps, lr,
+                                    zero)[1])
 
 
 def reference_training(start: list[float], xs, ys, steps: int, lr: float,

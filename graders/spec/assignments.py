@@ -31,6 +31,8 @@ from graders.spec.optable import Assignment
 from graders.spec.settings import unknown_setting
 
 BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
+# What a batch grades when nothing the instructor gave names an assignment (docs/batch.md).
+DEFAULT = optable.BACKPROP
 KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites", "op",
         "cluster"}
 
@@ -128,11 +130,21 @@ def from_data(data: object, path: str | Path) -> Assignment:
 
 
 def for_tasks(keys: tuple[str, ...] | list[str]) -> Assignment | None:
-    """The built-in assignment whose tasks a notebook's grade cells name, if any does."""
+    """The built-in assignment whose tasks a notebook's grade cells name, if any does: a guess
+    for one file graded alone, never for a batch, nbgrader, Gradescope or `--config`."""
     for assignment in BUILTIN.values():
         if any(key in assignment.ops for key in keys):
             return assignment
     return None
+
+
+def looks_like(keys: tuple[str, ...] | list[str], graded: Assignment) -> Assignment | None:
+    """The built-in assignment a file's grade cells name when none of them is a task of the
+    assignment it is graded as (a derivatives notebook in backprop week); None otherwise."""
+    if any(key in graded.ops for key in keys):
+        return None
+    other = for_tasks(keys)
+    return other if other is not None and other.name != graded.name else None
 
 
 def resolve(spec: str | None) -> Assignment:
