@@ -63,6 +63,17 @@ def unscored(path: str | Path, assignment: Assignment, reason: str, *,
                   problem=reason, ops=scoring.unscored(assignment, reason))
 
 
+def grader_failure(path: str | Path, error: str | BaseException, doing: str = "on") -> str:
+    """The one-line reason of a submission the grader itself failed on (a fault of the grader,
+    not a verdict): the file, what failed and the error, whatever text the error holds."""
+    if isinstance(error, BaseException):
+        error = f"{type(error).__name__}: {error}"
+    error = " ".join(valid_text(error).split())
+    error = error if len(error) <= 300 else error[:300] + "..."
+    return (f"{valid_text(str(path))}: the grader failed {doing} this submission ({error}); "
+            "rerun to retry, report it if it persists")
+
+
 def check_assignment(assignment: Assignment) -> Assignment:
     """Derive a config's declared ops and draw one plan, so a formula sympy cannot use or a
     domain with no usable point is refused when the config is read, not mid-batch. Raises

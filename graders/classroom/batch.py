@@ -101,15 +101,6 @@ def unscored_outcome(path: str, assignment: Assignment, reason: str) -> dict:
             "problem": reason, "seconds": 0.0, "ops": _op_rows(result.ops), "isolation": "none"}
 
 
-def grader_failure(path: str, error: str, doing: str = "on") -> str:
-    """The one-line reason of a submission the grader failed on (a fault of the grader, not a
-    verdict): the file, what failed and the error, whatever text the error holds."""
-    error = " ".join(valid_text(error).split())
-    error = error if len(error) <= 300 else error[:300] + "..."
-    return (f"{valid_text(str(path))}: the grader failed {doing} this submission ({error}); "
-            "rerun to retry, report it if it persists")
-
-
 def results_name(student: str, assignment: str) -> str:
     return f"{student}__{assignment}.json" if assignment else f"{student}.json"
 
@@ -152,7 +143,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 assignment = _assignment_for(sub, options)
             except Exception as error:  # a grader fault on this file costs its row only
                 assignment = BACKPROP
-                problem = grader_failure(sub.path, _error_text(error), "reading")
+                problem = api.grader_failure(sub.path, error, "reading")
             grader = seeds.grader_id(assignment, options.limits, isolation)
             if book.current(sub.student, sub.assignment, digest, grader):
                 report.unchanged += 1  # graded before the store existed: keep a copy now
@@ -177,7 +168,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 progress.advance(task)
             for job, outcome in _execute(options, [job for job, _ in jobs]):
                 if "error" in outcome:
-                    job, outcome = _failed(job, grader_failure(job["path"], outcome["error"]))
+                    job, outcome = _failed(job, api.grader_failure(job["path"], outcome["error"]))
                 elif outcome["isolation"] not in ("none", isolation.partition("-")[0]
                                                   .partition("+")[0]):
                     # the child got other containment than planned: keep it, regrade next run
@@ -323,10 +314,6 @@ def row_of(job: dict, outcome: dict, target: Path | None) -> Row:
 FAILED = "!error"  # the end of the grader key of a row the grader failed on: regraded next run
 
 
-def _error_text(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
-
-
 def _failed(job: dict, reason: str) -> tuple[dict, dict]:
     """The job and outcome of a submission the grader failed on: score 0 with the reason."""
     job = {**job, "grader": job["grader"].removesuffix(FAILED) + FAILED}
@@ -344,8 +331,8 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
             _keep_copy(stored_copy(results_dir.parent, job["hash"], job["path"]), job)
         book.record(row_of(job, outcome, target))
     except Exception as error:
-        job, outcome = _failed(job, grader_failure(job["path"], _error_text(error),
-                                                   "storing the grade of"))
+        reason = api.grader_failure(job["path"], error, "storing the grade of")
+        job, outcome = _failed(job, reason)
         try:
             write_json_atomic(target, results_data(job, outcome))
         except OSError:  # the same file cannot be written: the row alone carries the reason

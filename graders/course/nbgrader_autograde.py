@@ -30,11 +30,11 @@ from nbgrader.preprocessors.base import NbGraderPreprocessor
 from traitlets import List, Unicode
 
 from graders import api
-from graders.model import OpResult, Result
+from graders.model import OpResult, Result, valid_data
 from graders.report.text import explain
 from graders.run import session  # noqa: F401 - imported now, before any submission is read
 from graders.spec import assignments
-from graders.spec.optable import Assignment
+from graders.spec.optable import BACKPROP, Assignment
 
 GRADKIT = "gradkit"
 
@@ -97,6 +97,27 @@ def source_config(root: str | Path, source: str, assignment_id: str) -> Assignme
     return api.check_assignment(assignments.from_file(path)) if path.is_file() else None
 
 
+class ValidText(NbGraderPreprocessor):
+    """First in autograde's pipeline: every text of the submitted notebook made valid UTF-8
+    (`model.valid_data`). A lone surrogate escaped in its JSON (`"\\ud800"`) reads fine but
+    cannot be written back, so without this nbgrader fails that student's notebook."""
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
+        return valid_data(nb), resources
+
+
+def _failed(nb: nbformat.NotebookNode, resources: dict, assignment: Assignment | None,
+            error: Exception) -> Result:
+    """The result of a notebook the grader failed on: 0 for every task, the reason in one
+    line naming the notebook, so nbgrader still records a grade for the student."""
+    info = resources.get("nbgrader", {})
+    name = "/".join(str(info.get(key, "?")) for key in ("student", "assignment", "notebook"))
+    keys = [key for key in map(_grade_key, nb.cells) if key]
+    assignment = assignment or assignments.for_tasks(keys) or BACKPROP
+    return api.unscored(f"{name}.ipynb", assignment,
+                        api.grader_failure(f"{name}.ipynb", error))
+
+
 class SandboxedExecute(NbGraderPreprocessor):
     """In place of nbgrader's `Execute` at autograde: the sandbox runs the code, gradkit judges.
 
@@ -110,7 +131,10 @@ class SandboxedExecute(NbGraderPreprocessor):
         assignment = source_config(course.get("root", os.getcwd()),
                                    course.get("source_directory", "source"),
                                    resources.get("nbgrader", {}).get("assignment", ""))
-        result = _graded(nb, assignment)
+        try:
+            result = _graded(nb, assignment)
+        except Exception as error:  # a grader fault costs this student's grade only
+            result = _failed(nb, resources, assignment, error)
         by_key = {op.key: op for op in result.ops}
         errors = {cell.index: cell for cell in result.cells if cell.status != "ok"}
         for position, cell in enumerate(nb.cells, start=1):
