@@ -190,7 +190,7 @@ class Gradebook:
         """True if this exact file was already graded by this grader: no need to grade again."""
         row = self.db.execute(
             "SELECT 1 FROM grades WHERE student=? AND assignment=? AND content_hash=? "
-            "AND grader=?", (student, assignment, digest, grader)).fetchone()
+            "AND grader=?", _stored(student, assignment, digest, grader)).fetchone()
         return row is not None
 
     def record(self, row: Row) -> None:
@@ -205,7 +205,7 @@ class Gradebook:
 
     def _insert(self, row: Row) -> None:
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        key = (row.student, row.assignment)
+        key = _stored(row.student, row.assignment)
         self.db.execute(
             "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             _stored(*key, row.path, row.content_hash, row.grader, row.seed, row.score,
