@@ -24,7 +24,6 @@ from graders.atomic import write_json_atomic
 from graders.classroom import batch as batch_module
 from graders.classroom.gradebook import Gradebook, Row
 from graders.commands.grade import write_feedback
-from graders.course.nbgrader_autograde import SandboxedExecute, ValidText
 from graders.judge import oracle, probes, scoring
 from graders.model import Loaded, Outcome, Record, Result
 from graders.report import ci, terminal, text
@@ -225,13 +224,14 @@ def test_gradescope_writes_results_for_a_notebook_of_lone_surrogates(tmp_path):
 
 
 def test_nbgrader_writes_a_notebook_whose_json_escapes_a_lone_surrogate():
+    from traitlets.config import Config
+
+    from graders.course.nbgrader_autograde import SandboxedExecute, ValidText
+    from graders.course.nbgrader_setup import configure
+
     nb = nbformat.reads(surrogate_notebook(), as_version=4)
     nb, _ = ValidText().preprocess(nb, {})
     assert "\ufffd" in nbformat.writes(nb).encode("utf-8").decode("utf-8")
-    from traitlets.config import Config
-
-    from graders.course.nbgrader_setup import configure
-
     c = Config()
     configure(c)
     assert c.Autograde.sanitize_preprocessors[0] is ValidText
