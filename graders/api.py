@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from graders.judge import oracle, probes, scoring
-from graders.model import CellStatus, Limits, Loaded, OpResult, Outcome, Result
+from graders.model import CellStatus, Limits, Loaded, OpResult, Outcome, Result, valid_text
 from graders.run.loader import Program, SubmissionError, load
 from graders.spec import assignments
 from graders.spec.optable import BACKPROP, Assignment
@@ -58,8 +58,20 @@ def _environment_notes(loaded: Loaded) -> list[str]:
 def unscored(path: str | Path, assignment: Assignment, reason: str, *,
              seed: int | None = None) -> Result:
     """A submission that could not be graded: score 0, a row per op, the reason once."""
-    return Result(submission=str(path), seed=seed, grader_version=__version__,
+    reason = valid_text(reason)
+    return Result(submission=valid_text(str(path)), seed=seed, grader_version=__version__,
                   problem=reason, ops=scoring.unscored(assignment, reason))
+
+
+def grader_failure(path: str | Path, error: str | BaseException, doing: str = "on") -> str:
+    """The one-line reason of a submission the grader itself failed on (a fault of the grader,
+    not a verdict): the file, what failed and the error, whatever text the error holds."""
+    if isinstance(error, BaseException):
+        error = f"{type(error).__name__}: {error}"
+    error = " ".join(valid_text(error).split())
+    error = error if len(error) <= 300 else error[:300] + "..."
+    return (f"{valid_text(str(path))}: the grader failed {doing} this submission ({error}); "
+            "rerun to retry, report it if it persists")
 
 
 def check_assignment(assignment: Assignment) -> Assignment:
@@ -105,9 +117,10 @@ def assignment_note(program: Program, assignment: Assignment) -> str | None:
             "the assignment your instructor set.")
 
 
-def _judge(result: Result, path: str | Path, outcome: Outcome, assignment: Assignment,
-           groups: list, key: oracle.Oracle) -> None:
+def _judge(result: Result, outcome: Outcome, assignment: Assignment, groups: list,
+           key: oracle.Oracle) -> None:
     """Fill `result` from what the child produced: cells, notes, problem, or scored ops."""
+    path = result.submission
     result.isolation = outcome.isolation
     result.notes += outcome.notes  # containment caveats (no cgroup, unexpected interpreter)
     result.output, result.output_truncated = outcome.output, outcome.output_truncated
@@ -144,14 +157,14 @@ def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int |
         return result
     given = assignment is not None
     assignment = assignment or detect(program)
-    result = Result(submission=str(path), seed=seed, grader_version=__version__,
+    result = Result(submission=valid_text(str(path)), seed=seed, grader_version=__version__,
                     notes=list(program.notes),
                     assignment_note=assignment_note(program, assignment) if given else None)
     key = oracle.for_assignment(assignment)  # before any student code runs
     groups = probes.plan(assignment, seed)
     outcome = session.run(program, groups, limits or Limits(), strong=strong,
                           needs_value=needs_value(assignment))
-    _judge(result, path, outcome, assignment, groups, key)
+    _judge(result, outcome, assignment, groups, key)
     result.seconds = time.monotonic() - started
     return result
 

@@ -12,6 +12,7 @@ what they got, and every comparison (`close`) refuses anything but a finite int 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -119,6 +120,38 @@ class Group:
 
 
 # --- what the child said, parsed once at the boundary ----------------------------------------
+
+# A lone surrogate: what a JSON `\ud800` escape, a student's `"\ud800"` or a file name that is
+# not UTF-8 becomes in a str. UTF-8 cannot carry one, so every writer would raise on it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """`text` as UTF-8 can carry it: each lone surrogate becomes U+FFFD. Applied where text
+    from a submission enters the parent, so no report, file or database write can fail on it."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def valid_data(data: Any) -> Any:
+    """What `json.loads` made, with `valid_text` applied to every string, keys too (in place;
+    iterative, so any depth the parser accepted is fine)."""
+    if isinstance(data, str):
+        return valid_text(data)
+    stack = [data] if isinstance(data, (list, dict)) else []
+    while stack:
+        node = stack.pop()
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        if isinstance(node, dict) and any(_SURROGATE.search(key) for key, _ in items):
+            node.clear()
+            items = [(valid_text(key), value) for key, value in items]
+        for key, value in items:
+            if isinstance(value, str):
+                value = valid_text(value)
+            elif isinstance(value, (list, dict)):
+                stack.append(value)
+            node[key] = value
+    return data
+
 
 
 def _text(value: Any, default: str = "") -> str:

@@ -156,3 +156,42 @@ def test_a_rerun_under_other_containment_regrades(tmp_path):
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         graders = {row[0] for row in db.execute("SELECT grader FROM gradings")}
     assert len(graders) == 2
+
+
+@pytest.mark.slow
+def test_one_hostile_file_of_each_class_changes_no_classmates_grade(tmp_path):
+    """Issue 24's attacks in one class: an escaped-hook attempt at every OS door, the doors to
+    a crafted code object, forged records that stop reading, a lone surrogate in an exception,
+    a file that looks like another assignment. The batch finishes with a row for everyone, and
+    each honest student's row is what it is in the class without them."""
+    import json
+
+    from graders.course import authoring
+    from tests.test_hostile import PAYLOADS, splice
+
+    names = ("ann", "zed")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    honest(plain, *names)
+    _, expected = batch(plain, tmp_path / "plain-out", "--config", "backprop")
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    honest(folder, *names)
+    out = tmp_path / "out"
+    values = {"__RESULTS__": str(out / "results" / "ann.json"), "__TOKEN__": "gkbatch",
+              "__PORT__": "9", "__GRADERS__": str(Path(discover.__file__).parents[1]),
+              "__SITE__": "/nonexistent", "__PARENT__": "1", "__STDLIB__": os.__file__}
+    by_name = {payload.name: payload for payload in PAYLOADS}
+    for name in ("escape_walls", "code_objects", "forge_and_block", "fake_results"):
+        (folder / f"{name}.py").write_text(splice(by_name[name], values))
+    (folder / "surrogate.py").write_text(HONEST.replace(
+        "def tanh(self):", "def tanh(self):\n        raise ValueError('\\ud800 lone')", 1))
+    (folder / "lookalike.ipynb").write_text(authoring.path_for("derivatives").read_text())
+    _, rows = batch(folder, out, "--config", "backprop", timeout=400)
+    assert set(rows) == {*names, "escape_walls", "code_objects", "forge_and_block",
+                         "fake_results", "surrogate", "lookalike"}
+    for name in names:
+        assert rows[name] == expected[name], name
+    assert json.loads((out / "results" / "ann.json").read_text())["score"] == 25
+    assert float(rows["lookalike"]["max_score"]) == 25

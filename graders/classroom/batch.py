@@ -21,7 +21,7 @@ from graders import __version__, api
 from graders.atomic import write_json_atomic
 from graders.classroom import dashboard, discover, executors, seeds, summary
 from graders.classroom.gradebook import PUBLISH_PENDING, Gradebook, Row, content_hash
-from graders.model import Limits
+from graders.model import Limits, valid_text
 from graders.report.encode import csv_cell
 from graders.report.gradescope import gradescope
 from graders.run.loader import SubmissionError, open_regular
@@ -60,6 +60,7 @@ class Report:
     outdir: Path = Path(".")
     renamed: list[str] = field(default_factory=list)  # ids that are not the name on disk
     not_gradable: list[str] = field(default_factory=list)  # "student: reason", this run's
+    failed: list[str] = field(default_factory=list)  # "student: reason": the grader's faults
     unmatched: list[str] = field(default_factory=list)  # named clusters nobody is in
     notes: list[str] = field(default_factory=list)  # "student: this file looks like ..."
     defaulted: str | None = None  # the default assignment's name, if a submission got it
@@ -76,11 +77,13 @@ class Report:
             f"graded as {self.defaulted}, the default assignment: no --config was given, and "
             "none is stored in OUTDIR; give --config NAME|FILE to grade another (a submission "
             "never chooses)"]
-        return [self.line(), *default, *(f"not gradable: {line}" for line in self.not_gradable),
-                *(f"note: {line}" for line in self.notes),
-                *(f"id {line}" for line in self.renamed),
-                *(f"cluster {name}: named in the config, but no submission here has it (a "
-                  "typo in the id? the dashboard lists the ids)" for name in self.unmatched)]
+        return [valid_text(line) for line in (
+            self.line(), *default, *(f"not gradable: {line}" for line in self.not_gradable),
+            *(f"grader error: {line}" for line in self.failed),
+            *(f"note: {line}" for line in self.notes),
+            *(f"id {line}" for line in self.renamed),
+            *(f"cluster {name}: named in the config, but no submission here has it (a "
+              "typo in the id? the dashboard lists the ids)" for name in self.unmatched))]
 
 
 def _op_rows(ops) -> list[dict]:
@@ -144,21 +147,28 @@ def run(paths: list[str | Path], options: Options) -> Report:
         isolation = planned_isolation(options.strong)
         for sub in subs:
             digest = content_hash(sub.path)
-            assignment = assignment_for(sub.assignment, options.assignment)
+            problem = sub.problem
+            try:
+                assignment = assignment_for(sub.assignment, options.assignment)
+            except Exception as error:  # a grader fault on this file costs its row only
+                assignment = options.assignment or assignments.DEFAULT
+                problem = api.grader_failure(sub.path, error, "reading")
             if options.assignment is None and sub.assignment not in assignments.BUILTIN:
                 report.defaulted = assignment.name
             grader = seeds.grader_id(assignment, options.limits, isolation)
             if book.current(sub.student, sub.assignment, digest, grader):
                 report.unchanged += 1  # graded before the store existed: keep a copy now
-                if not sub.problem:
+                if not problem:
                     _keep_copy(stored_copy(outdir, digest, sub.path),
                                {"hash": digest, "path": str(sub.path)})
                 continue
             job = {"student": sub.student, "nbgrader": sub.assignment, "path": str(sub.path),
-                   "hash": digest, "grader": grader, "seed": book.seed_for(digest, grader),
+                   "hash": digest, "seed": book.seed_for(digest, grader),
+                   # not a verdict when the grader failed: the next run tries again
+                   "grader": grader + (FAILED if problem and not sub.problem else ""),
                    "assignment": assignment, "limits": asdict(options.limits),
                    "strong": options.strong}
-            (known if sub.problem else jobs).append((job, sub.problem))
+            (known if problem else jobs).append((job, problem))
         progress = _progress(options.progress)
         with progress:
             task = progress.add_task("grading", total=len(jobs) + len(known), rate="")
@@ -169,13 +179,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 progress.advance(task)
             for job, outcome in _execute(options, [job for job, _ in jobs]):
                 if "error" in outcome:
-                    report.errors += 1
-                    # not a verdict: a different grader key makes the next run try again
-                    job = {**job, "grader": job["grader"] + "!error"}
-                    outcome = unscored_outcome(
-                        job["path"], job["assignment"],
-                        f"{job['path']}: the grader failed on this submission "
-                        f"({outcome['error']}); rerun to retry, report it if it persists")
+                    job, outcome = _failed(job, api.grader_failure(job["path"], outcome["error"]))
                 elif outcome["isolation"] not in ("none", isolation.partition("-")[0]
                                                   .partition("+")[0]):
                     # the child got other containment than planned: keep it, regrade next run
@@ -313,25 +317,45 @@ def results_data(job: dict, outcome: dict) -> dict:
     return data
 
 
-def row_of(job: dict, outcome: dict, target: Path) -> Row:
+def row_of(job: dict, outcome: dict, target: Path | None) -> Row:
     """The gradebook row of a graded job; `original` is the file's path when a stored copy of
     it was graded (a regrade)."""
     return Row(job["student"], job["nbgrader"], job.get("original", job["path"]), job["hash"],
                job["grader"], job["seed"], outcome["score"], outcome["max_score"],
-               outcome["problem"], str(target), outcome["seconds"], outcome["ops"],
-               outcome.get("note"))
+               outcome["problem"], str(target) if target else None, outcome["seconds"],
+               outcome["ops"], outcome.get("note"))
+
+
+FAILED = "!error"  # the end of the grader key of a row the grader failed on: regraded next run
+
+
+def _failed(job: dict, reason: str) -> tuple[dict, dict]:
+    """The job and outcome of a submission the grader failed on: score 0 with the reason."""
+    job = {**job, "grader": job["grader"].removesuffix(FAILED) + FAILED}
+    return job, unscored_outcome(job["path"], job["assignment"], reason)
 
 
 def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
            report: Report, keep_copy: bool = True) -> None:
-    """Results file first, then the gradebook row: the row is the commit point."""
-    target = results_dir / results_name(job["student"], job["nbgrader"])
-    write_json_atomic(target, results_data(job, outcome))
-    if keep_copy:
-        _keep_copy(stored_copy(results_dir.parent, job["hash"], job["path"]), job)
-    book.record(row_of(job, outcome, target))
-    if job["grader"].endswith("!error"):
-        pass
+    """Results file first, then the gradebook row: the row is the commit point. Failing to
+    store one submission's grade makes that row's reason, not the end of the batch."""
+    target: Path | None = results_dir / results_name(job["student"], job["nbgrader"])
+    try:
+        write_json_atomic(target, results_data(job, outcome))
+        if keep_copy:
+            _keep_copy(stored_copy(results_dir.parent, job["hash"], job["path"]), job)
+        book.record(row_of(job, outcome, target))
+    except Exception as error:
+        reason = api.grader_failure(job["path"], error, "storing the grade of")
+        job, outcome = _failed(job, reason)
+        try:
+            write_json_atomic(target, results_data(job, outcome))
+        except OSError:  # the same file cannot be written: the row alone carries the reason
+            target = None
+        book.record(row_of(job, outcome, target))
+    if job["grader"].endswith(FAILED):
+        report.errors += 1
+        report.failed.append(f"{job['student']}: {outcome['problem']}")
     elif outcome["problem"]:
         report.ungradable += 1
         report.not_gradable.append(f"{job['student']}: {outcome['problem']}")

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from graders.model import valid_text
+
 SUFFIXES = (".ipynb", ".py")
 SKIP_PARTS = {".ipynb_checkpoints", "__pycache__", ".git", "feedback", "autograded"}
 UNSAFE_ID = re.compile(r"[^\w.@+-]+")
@@ -136,7 +138,15 @@ def discover(paths: list[str | Path], *, assignment: str | None = None) -> list[
             subs += [s for s in _nbgrader(path.parent, assignment) if s.student == path.name]
         else:
             subs += _plain(path)
-    return assign_ids(subs)
+    return assign_ids([_as_text(sub) for sub in subs])
+
+
+def _as_text(sub: Submission) -> Submission:
+    """Names on disk need not be UTF-8 (Python keeps such bytes as lone surrogates): the
+    assignment and the problem are text every writer can carry. The path stays as it is, to
+    open the file."""
+    return replace(sub, assignment=valid_text(sub.assignment),
+                   problem=valid_text(sub.problem) if sub.problem else sub.problem)
 
 
 def _tag(text: str) -> str:
@@ -169,7 +179,7 @@ def assign_ids(subs: list[Submission]) -> list[Submission]:
     for members in groups.values():
         if len(members) < 2:
             continue
-        names = ", ".join(sorted({str(named[i].path) for i in members}))
+        names = valid_text(", ".join(sorted({str(named[i].path) for i in members})))
         for index in members:
             sub = named[index]
             named[index] = replace(sub, student=f"{sub.student}~{_tag(str(sub.path))}",

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from graders.classroom import seeds
+from graders.model import valid_text
 from graders.run.loader import SubmissionError, open_regular
 
 FILENAME = "gradebook.sqlite"
@@ -91,6 +92,12 @@ def rows_digest(rows: list[Row]) -> str:
     text = json.dumps(sorted([r.student, r.assignment, r.content_hash, r.grader, r.seed]
                              for r in rows))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _stored(*values: object) -> tuple:
+    """A row's values as SQLite can store them: texts as valid UTF-8 (a file name that is not
+    UTF-8, a lone surrogate in a problem, would make it refuse the row)."""
+    return tuple(valid_text(v) if isinstance(v, str) else v for v in values)
 
 
 class StaleGrades(RuntimeError):
@@ -187,7 +194,7 @@ class Gradebook:
         """True if this exact file was already graded by this grader: no need to grade again."""
         row = self.db.execute(
             "SELECT 1 FROM grades WHERE student=? AND assignment=? AND content_hash=? "
-            "AND grader=?", (student, assignment, digest, grader)).fetchone()
+            "AND grader=?", _stored(student, assignment, digest, grader)).fetchone()
         return row is not None
 
     def record(self, row: Row) -> None:
@@ -202,17 +209,17 @@ class Gradebook:
 
     def _insert(self, row: Row) -> None:
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        key = (row.student, row.assignment)
+        key = _stored(row.student, row.assignment)
         self.db.execute(
             "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (*key, row.path, row.content_hash, row.grader, row.seed, row.score,
-             row.max_score, row.problem, row.results_file, row.seconds, now, row.note))
+            _stored(*key, row.path, row.content_hash, row.grader, row.seed, row.score,
+                    row.max_score, row.problem, row.results_file, row.seconds, now, row.note))
         self.db.execute("DELETE FROM op_results WHERE student=? AND assignment=?", key)
         self.db.executemany(
             "INSERT INTO op_results (student, assignment, op, points, max_points, status, "
             "diagnosis, cluster, evidence) VALUES (?,?,?,?,?,?,?,?,?)",
-            [(*key, op["op"], op["points"], op["max_points"], op["status"],
-              op.get("diagnosis"), op.get("cluster"), op.get("evidence"))
+            [_stored(*key, op["op"], op["points"], op["max_points"], op["status"],
+                     op.get("diagnosis"), op.get("cluster"), op.get("evidence"))
              for op in row.ops])
         self.db.execute("INSERT INTO gradings VALUES (?,?,?,?,?,?)",
                         (*key, row.content_hash, row.grader, row.score, now))

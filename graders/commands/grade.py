@@ -89,35 +89,42 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_one(args: argparse.Namespace, path: Path) -> int:
-    from graders.api import grade
+    from graders.api import grade, grader_failure
     from graders.atomic import write_json_atomic
     from graders.report.gradescope import gradescope
     from graders.report.terminal import render
 
-    problem = None
+    problem = failure = None
     if not path.exists() and not path.is_symlink():
         problem = f"{path}: no such file"
     elif path.is_dir():
         problem = (f"{path}: is a directory; give one .ipynb or .py file, "
                    "or grade the folder with --out OUTDIR")
-    if problem and not (args.github or args.junit or args.results):
+    ci_files = args.github or args.junit or args.results
+    if problem and not ci_files:
         raise UsageError(problem)
-    if problem:  # CI reads these files whatever happened: 0 points, with the reason
+    if not problem:
+        try:
+            assignment = options.assignment(args)
+            if assignment is None:  # one file alone may be guessed, and says what was guessed
+                from graders.api import guess
+
+                assignment = guess(path)
+                print(f"gradkit grade: graded as {assignment.name}, guessed from the file's "
+                      "grade cells (backprop when it has none); --config NAME|FILE decides",
+                      file=sys.stderr)
+            result = grade(path, seed=args.seed, limits=options.limits(args),
+                           assignment=assignment,
+                           strong=False if args.weak_isolation else None)
+        except Exception as error:  # a grader fault: CI still gets its files, with the reason
+            if not ci_files:
+                raise
+            failure = grader_failure(path, error)
+    if problem or failure:  # CI reads these files whatever happened: 0 points, with the reason
         from graders.api import unscored
         from graders.spec.optable import BACKPROP
 
-        result = unscored(path, options.assignment(args) or BACKPROP, problem)
-    else:
-        assignment = options.assignment(args)
-        if assignment is None:  # one file alone may be guessed, and says what was guessed
-            from graders.api import guess
-
-            assignment = guess(path)
-            print(f"gradkit grade: graded as {assignment.name}, guessed from the file's grade "
-                  "cells (backprop when it has none); --config NAME|FILE decides",
-                  file=sys.stderr)
-        result = grade(path, seed=args.seed, limits=options.limits(args),
-                       assignment=assignment, strong=False if args.weak_isolation else None)
+        result = unscored(path, options.assignment(args) or BACKPROP, problem or failure)
     if args.github:
         from graders.report import ci
         ci.github(result, path, environ=os.environ, stream=sys.stdout, audience=args.audience)
@@ -149,6 +156,9 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     if problem:
         print(f"gradkit grade: error: {problem}", file=sys.stderr)
         return 2
+    if failure:
+        print(f"gradkit grade: error: {failure}", file=sys.stderr)
+        return 1
     return status
 
 

@@ -245,13 +245,22 @@ def run_autograder(root: Path) -> int:
     try:
         data = _grade_in_layout(root)
     except Exception as error:  # the student still gets a result and a readable reason
-        data = {"score": 0, "output": f"The autograder failed: {type(error).__name__}: "
-                                      f"{error}. Please tell your instructor.",
-                "tests": [], "visibility": "visible",
-                "extra_data": {"autograder_error": f"{type(error).__name__}: {error}"}}
-    write_json_atomic(target, data)
+        data = _autograder_error(error)
+    try:
+        write_json_atomic(target, data)
+    except Exception as error:  # the grade could not be written as it is: its reason can
+        data = _autograder_error(error)
+        write_json_atomic(target, data)
     print(f"gradkit: score {data['score']:g}; wrote {target}")
     return 0
+
+
+def _autograder_error(error: Exception) -> dict:
+    """results.json when the autograder itself failed: 0, and one line the student can pass
+    on to the instructor."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    return {"score": 0, "output": f"The autograder failed: {text}. Please tell your instructor.",
+            "tests": [], "visibility": "visible", "extra_data": {"autograder_error": text}}
 
 
 def _grade_in_layout(root: Path) -> dict:

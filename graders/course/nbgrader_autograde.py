@@ -30,7 +30,7 @@ from nbgrader.preprocessors.base import NbGraderPreprocessor
 from traitlets import Bool, List, Unicode
 
 from graders import api
-from graders.model import OpResult, Result
+from graders.model import OpResult, Result, valid_data
 from graders.report.text import explain
 from graders.run import session  # noqa: F401 - imported now, before any submission is read
 from graders.spec import assignments
@@ -110,6 +110,26 @@ def course_assignment(root: str | Path, source: str, assignment_id: str,
     return assignments.DEFAULT, True
 
 
+class ValidText(NbGraderPreprocessor):
+    """First in autograde's pipeline: every text of the submitted notebook made valid UTF-8
+    (`model.valid_data`). A lone surrogate escaped in its JSON (`"\\ud800"`) reads fine but
+    cannot be written back, so without this nbgrader fails that student's notebook."""
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
+        return valid_data(nb), resources
+
+
+def _failed(nb: nbformat.NotebookNode, resources: dict, assignment: Assignment | None,
+            error: Exception) -> Result:
+    """The result of a notebook the grader failed on: 0 for every task, the reason in one
+    line naming the notebook, so nbgrader still records a grade for the student."""
+    info = resources.get("nbgrader", {})
+    name = "/".join(str(info.get(key, "?")) for key in ("student", "assignment", "notebook"))
+    assignment = assignment or assignments.DEFAULT  # the course decides, never the notebook
+    return api.unscored(f"{name}.ipynb", assignment,
+                        api.grader_failure(f"{name}.ipynb", error))
+
+
 class SandboxedExecute(NbGraderPreprocessor):
     """In place of nbgrader's `Execute` at autograde: the sandbox runs the code, gradkit judges.
 
@@ -133,13 +153,18 @@ class SandboxedExecute(NbGraderPreprocessor):
         course = self.config.get("CourseDirectory", {})
         name = resources.get("nbgrader", {}).get("assignment", "")
         source = course.get("source_directory", "source")
-        assignment, defaulted = course_assignment(course.get("root", os.getcwd()), source, name)
-        if defaulted:
-            self.log.warning("gradkit: nbgrader assignment %r is not a built-in one (%s) and "
-                             "has no %s/%s/%s: graded as %s, the default", name,
-                             ", ".join(assignments.BUILTIN), source, name, CONFIG_NAME,
-                             assignment.name)
-        result = _graded(nb, assignment)
+        assignment: Assignment | None = None
+        try:
+            assignment, defaulted = course_assignment(course.get("root", os.getcwd()), source,
+                                                      name)
+            if defaulted:
+                self.log.warning("gradkit: nbgrader assignment %r is not a built-in one (%s) "
+                                 "and has no %s/%s/%s: graded as %s, the default", name,
+                                 ", ".join(assignments.BUILTIN), source, name, CONFIG_NAME,
+                                 assignment.name)
+            result = _graded(nb, assignment)
+        except Exception as error:  # a grader fault costs this student's grade only
+            result = _failed(nb, resources, assignment, error)
         by_key = {op.key: op for op in result.ops}
         errors = {cell.index: cell for cell in result.cells if cell.status != "ok"}
         for position, cell in enumerate(nb.cells, start=1):

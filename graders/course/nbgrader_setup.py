@@ -21,6 +21,7 @@ from graders.course.nbgrader_autograde import (
     FeedbackClearHiddenTests,
     ReleasedCellsOverwrite,
     SandboxedExecute,
+    ValidText,
     feedback_template_dirs,
 )
 
@@ -54,10 +55,13 @@ def configure(c) -> None:
     # place of nbgrader's Execute; the rest is nbgrader's own pipeline, in its own order.
     # OverwriteCells becomes ReleasedCellsOverwrite: the same, without its false checksum warnings
     # on untouched grade cells (jupyter/nbgrader#1961; graders/course/nbgrader_autograde.py).
+    # ValidText comes first: a notebook whose JSON escapes a lone surrogate (`"\ud800"`) has
+    # its text made valid UTF-8 before anything writes it (nbgrader would fail that student).
     replaced = {Execute: SandboxedExecute, OverwriteCells: ReleasedCellsOverwrite}
     for pipeline in ("sanitize_preprocessors", "autograde_preprocessors"):
         c.Autograde[pipeline] = [replaced.get(step, step)
                                  for step in Autograde.class_traits()[pipeline].default()]
+    c.Autograde.sanitize_preprocessors = [ValidText, *c.Autograde.sanitize_preprocessors]
 
     # The release is committed (assignments/ is generated and checked by the tests), so
     # `nbgrader generate_assignment NAME` must regenerate it, which also enters the assignment and

@@ -13,9 +13,11 @@ from __future__ import annotations
 import html
 import re
 
-# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and
-# isolates that make a line display in another order than it reads (Trojan Source).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls but tab and newline, DEL, C1 controls, the bidirectional overrides and isolates
+# that make a line display in another order than it reads (Trojan Source), and lone surrogates
+# (UTF-8 cannot encode one: the file or stream being written would raise).
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Escaped wherever they are: emphasis, code, links and images (`[`), headings, tables, raw HTML
@@ -29,8 +31,9 @@ MAX_CELL = 32_000  # spreadsheets cap a cell at 32,767 characters
 
 
 def printable(text: object) -> str:
-    """The text without control characters (terminal escapes, NUL, bidi overrides); a line
-    ending `\r\n` stays a line ending, a lone `\r` (which overwrites a line) does not."""
+    """The text without control characters (terminal escapes, NUL, bidi overrides) or lone
+    surrogates, so valid UTF-8; a line ending `\r\n` stays a line ending, a lone `\r` (which
+    overwrites a line) does not."""
     return _CONTROL.sub("\ufffd", str(text).replace("\r\n", "\n"))
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from graders.model import OpResult
+from graders.model import OpResult, valid_text
 from graders.report.sections import NOT_IMPLEMENTED, sections, stub_message, verdict
 
 
 def explain(op: OpResult, audience: str = "student") -> list[str]:
     """Plain lines explaining a failing op (empty for a passing one, and for a hidden one in
-    the student's view, the default: the instructor's view is asked for by name)."""
+    the student's view, the default: the instructor's view is asked for by name), as valid
+    UTF-8 whatever the child's text held."""
     data = sections(op, audience)
     if data["passed"] and op.credited:
         return [op.credited]  # right with the grader's primitives: which one to fix
@@ -31,7 +32,7 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
         lines.append(data["unexplained"])
     lines += data["forward_notes"]
     lines += [f"hint: {hint}" for hint in data["hints"]]
-    return lines
+    return [valid_text(line) for line in lines]  # what the child said, too: shown as text
 
 
 def brief(op: OpResult, audience: str = "student") -> list[str]:
@@ -45,7 +46,7 @@ def brief(op: OpResult, audience: str = "student") -> list[str]:
         return lines
     if op.hidden and audience == "student":
         return ["a hidden check failed: its details are shown when grades are published"]
-    return [op.error or "failed"]
+    return [valid_text(op.error or "failed")]
 
 
 def verdict_line(op: OpResult) -> str:

@@ -22,7 +22,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 
-from graders.model import Group, Limits, Loaded, Outcome, Record, not_asked
+from graders.model import Group, Limits, Loaded, Outcome, Record, not_asked, valid_data, valid_text
 from graders.run import harness
 from graders.spec.optable import METHODS
 
@@ -57,8 +57,9 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 def _plain(record: dict) -> dict:
     """The record exactly as the parent would read it from the child's pipe (NaN becomes the
-    string "nan", objects become their type name), so scoring sees identical data."""
-    return json.loads(harness.encode(record))
+    string "nan", objects become their type name, lone surrogates U+FFFD), so scoring sees
+    identical data."""
+    return valid_data(json.loads(harness.encode(record)))
 
 
 def _run_case(namespace: dict, case: dict) -> Record:
@@ -109,5 +110,5 @@ def run(namespace: dict, groups: list[Group], *, group_seconds: float = GROUP_SE
                 outcome.records.update(got)
         finally:
             sys.setrecursionlimit(limit)  # run_backward raises it for the deep chain
-    outcome.output = buffer.getvalue()
+    outcome.output = valid_text(buffer.getvalue())
     return outcome

@@ -14,6 +14,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graders.model import valid_text
+
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a notebook with its stored outputs (plots are large)
 MAX_CODE_BYTES = 8 * 1024 * 1024  # the code that will run: what the limit is about
 SAFE_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # run the body, drop the magic line
@@ -23,7 +25,11 @@ GRADE_CALL = re.compile(r"course\.grade\(\s*['\"](\w+)['\"]")
 
 
 class SubmissionError(Exception):
-    """The submission cannot be run at all; the message names the file and the problem."""
+    """The submission cannot be run at all; the message names the file and the problem (as
+    valid UTF-8: a file name need not be)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(valid_text(message))
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ def _grade_id(cell: dict) -> str | None:
     nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
     if isinstance(nbgrader, dict) and nbgrader.get("grade") and \
             isinstance(nbgrader.get("grade_id"), str):
-        return nbgrader["grade_id"][:100]
+        return valid_text(nbgrader["grade_id"][:100])
     return None
 
 
@@ -189,7 +195,7 @@ def cells_from_notebook(path: Path, text: str) -> tuple[list[tuple[int, str]], l
             source = "".join(part for part in source if isinstance(part, str))
         if not isinstance(source, str):
             raise SubmissionError(f"{path}: cell {position}: source is not text")
-        found.append((position, source))
+        found.append((position, valid_text(source)))  # a `\ud800` escape in the JSON
     return found, grade_ids
 
 

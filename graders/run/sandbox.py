@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
-from graders.model import Limits
+from graders.model import Limits, valid_data
 from graders.run import accounts, cgroups, wall
 
 HARNESS = Path(__file__).with_name("harness.py")
@@ -54,7 +54,8 @@ def _reject_constant(name: str) -> float:
 
 
 def parse_record(line: bytes) -> dict:
-    """Parse one record strictly: JSON object, no NaN/Infinity, size-capped."""
+    """Parse one record strictly: JSON object, no NaN/Infinity, size-capped; its strings made
+    valid UTF-8 (a `\\ud800` escape is a lone surrogate no writer can encode)."""
     if len(line) > MAX_RECORD:
         raise ValueError("record over the size limit")
     try:
@@ -63,7 +64,7 @@ def parse_record(line: bytes) -> dict:
         raise ValueError("record nested too deeply") from None
     if not isinstance(record, dict):
         raise ValueError("record is not an object")
-    return record
+    return valid_data(record)
 
 
 @cache
