@@ -152,14 +152,16 @@ def test_a_fault_reading_or_storing_one_submission_is_that_rows_reason(tmp_path,
     long.mkdir()
     (long / "a.py").write_text("")
     (long / "b.py").write_text("")
-    real = batch_module.load
+    real = batch_module.assignment_for
+    calls = []
 
-    def buggy(path):
-        if Path(path).name == "bob.py":
+    def buggy(folder, config):  # a bug deciding what the second file is graded as
+        calls.append(folder)
+        if len(calls) == 2:
             raise RuntimeError("simulated bug\nin detection")
-        return real(path)
+        return real(folder, config)
 
-    monkeypatch.setattr(batch_module, "load", buggy)
+    monkeypatch.setattr(batch_module, "assignment_for", buggy)
     options = batch_module.Options(outdir=tmp_path / "out", progress=False)
     report = batch_module.run([folder], options)
     assert (report.found, report.ungradable, report.errors) == (3, 1, 2)
@@ -167,14 +169,16 @@ def test_a_fault_reading_or_storing_one_submission_is_that_rows_reason(tmp_path,
         rows = {row.student[:3]: row for row in book.rows()}
     assert set(rows) == {"ann", "bob", "zzz"}
     assert "no code to run" in rows["ann"].problem
-    assert rows["bob"].problem.startswith(f"{folder / 'bob.py'}: the grader failed reading")
-    assert "RuntimeError: simulated bug in detection" in rows["bob"].problem
+    failed = [row for row in rows.values() if "the grader failed reading" in row.problem]
+    assert len(failed) == 1 and failed[0].student == "bob"
+    assert failed[0].problem.startswith(f"{folder / 'bob.py'}: the grader failed reading")
+    assert "RuntimeError: simulated bug in detection" in failed[0].problem
     assert "the grader failed storing the grade of" in rows["zzz"].problem
     assert "File name too long" in rows["zzz"].problem
     assert all("\n" not in row.problem and row.score == 0 for row in rows.values())
     assert len(utf8(tmp_path / "out" / "grades.csv").splitlines()) == 4
     assert sum(line.startswith("grader error: ") for line in report.lines()) == 2
-    monkeypatch.setattr(batch_module, "load", real)
+    monkeypatch.setattr(batch_module, "assignment_for", real)
     again = batch_module.run([folder], options)  # grader faults are tried again, not kept
     assert (again.unchanged, again.ungradable, again.errors) == (1, 1, 1)
     with Gradebook(tmp_path / "out") as book:
