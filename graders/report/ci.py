@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 from graders.model import Result
 from graders.report import encode
-from graders.report.sections import verdict
+from graders.report.sections import root_causes, verdict
 from graders.report.text import brief
 from graders.spec import optable
 
@@ -112,16 +112,16 @@ def _stored_strings(file_lines: list[str]) -> dict[str, list[int]]:
     return index
 
 
-def locate(result: Result, path: Path) -> dict[str, int]:
+def locate(result: Result, path: Path, audience: str = "student") -> dict[str, int]:
     """The file line to annotate for each op: its method's `def` (the last one, as the last
     definition wins); for an op failing only because of a broken primitive, that primitive's
-    `def`; else the `class Value` line, else 1."""
+    `def` (in a student's view, unless it is hidden); else the `class Value` line, else 1."""
     lines = _code_lines(path)
     where: dict[str, int] = {}
     class_line = next((n for n, text in reversed(lines)
                        if re.match(r"\s*class\s+Value\b", text)), 1)
     for op in result.ops:
-        key = op.root_cause.split(",")[0].strip() if op.root_cause else op.key
+        key = next(iter(root_causes(op, audience)), op.key)
         method = optable.ALL[key].method if key in optable.ALL else key
         pattern = re.compile(rf"\s*(?:def|class)\s+{re.escape(method)}\b")
         where[op.key] = next((n for n, text in reversed(lines) if pattern.match(text)),
@@ -174,7 +174,7 @@ def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS,
                 audience: str = "student", name: str | None = None) -> list[str]:
     """One `::error` per failing op, pointing at its method, at most `cap`; the file is
     named `name` (the path in the repository), else `path`."""
-    where = locate(result, path)
+    where = locate(result, path, audience)
     name = str(path) if name is None else name
     out = []
     for op in result.ops:
@@ -195,7 +195,7 @@ def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS,
 def classroom(result: Result, path: Path, audience: str = "student",
               name: str | None = None) -> dict:
     """GitHub Classroom's runner result (autograding-grading-reporter sums `tests[].score`)."""
-    where = locate(result, path)
+    where = locate(result, path, audience)
     status = "error" if result.problem else ("pass" if result.score == result.max_score
                                              else "fail")
     return {

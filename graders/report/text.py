@@ -12,8 +12,8 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
     """Plain lines explaining a failing op (empty for a passing one, and for a hidden one in
     the student's view, the default: the instructor's view is asked for by name)."""
     data = sections(op, audience)
-    if data["passed"] and op.credited:
-        return [op.credited]  # right with the grader's primitives: which one to fix
+    if data["passed"] and data["credited"]:
+        return [data["credited"]]  # right with the grader's primitives: which one to fix
     if data["passed"] or data["hidden"]:
         return []
     lines = [f"expected ∂out/∂{name} = {text}" for name, text, _ in data["formulas"]]
