@@ -163,6 +163,20 @@ def test_a_wrong_notebook_path_still_writes_a_summary_and_points(student_repo):
     assert json.loads((_out(student_repo) / "gradkit-results.json").read_text())["score"] == 0
 
 
+def test_an_assignment_config_in_the_repository_is_read_from_the_checkout(student_repo):
+    """`classroom init --config FILE` vendors it as .github/gradkit/assignment.toml; the Grade
+    step runs outside the checkout, so it passes that file by its absolute path."""
+    from graders.commands.classroom import CONFIG_COPY
+
+    config = student_repo / CONFIG_COPY
+    config.parent.mkdir(parents=True)
+    config.write_text('base = "backprop"\n[points]\nmul = 5\n')
+    done, _, output = _run_grade_step(student_repo, ASSIGNMENT=CONFIG_COPY)
+    assert done.returncode == 0, done.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert outputs["max-score"] == "28"
+
+
 def test_the_summary_says_which_isolation_grading_got(student_repo):
     _, summary, _ = _run_grade_step(student_repo)
     assert "strong sandbox (bubblewrap)" in summary.read_text() or \
