@@ -376,6 +376,9 @@ class OpResult:
     optional: bool = False
     graph_size: int = 0  # nodes the op's graph had besides its inputs (>1: built from others)
     hidden: bool = False  # a hidden check: students see only its name and verdict
+    # The assignment's hidden ops: what a student reads about this op names none of them (a
+    # root cause or a credit naming one is the instructor's only).
+    hidden_ops: frozenset[str] = frozenset()
     credited: str | None = None  # passed with the grader's primitives: which one to fix
     # A wrong op's behaviour at the class-wide probe points (graders/judge/clusters.py): the
     # id submissions with the same wrong answers share, and one of its wrong numbers in words.
@@ -385,6 +388,12 @@ class OpResult:
     @property
     def passed(self) -> bool:
         return bool(self.subchecks) and all(s.passed for s in self.subchecks)
+
+    @property
+    def credited_by(self) -> str | None:
+        """The primitive `credited` names ("correct given a correct `mul`: ..."), if any."""
+        parts = (self.credited or "").split("`")
+        return parts[1] if len(parts) > 2 else None
 
     @property
     def status(self) -> str:
@@ -437,22 +446,25 @@ class Result:
             lines.append(f"{where}: {cell.error or 'error'}")
         return lines
 
-    def fix_first(self) -> list[str]:
+    def fix_first(self, audience: str = "student") -> list[str]:
         """"Fix first: mul (task 2.2): 5 other ops depend on it", for each broken primitive
-        whose dependants were right with the grader's in its place."""
+        whose dependants were right with the grader's in its place. A student's view counts
+        no hidden op, as a primitive or as a dependant."""
+        everything = audience == "instructor"
         depends: dict[str, int] = {}
         for op in self.ops:
-            if op.credited:
-                name = op.credited.split("`")[1]
-                depends[name] = depends.get(name, 0) + 1
-        broken = {op.key: op for op in self.ops if op.key in depends}
+            if op.credited_by and (everything or not op.hidden):
+                depends[op.credited_by] = depends.get(op.credited_by, 0) + 1
+        broken = {op.key: op for op in self.ops
+                  if op.key in depends and (everything or not op.hidden)}
         return [f"Fix first: {key} (task {broken[key].task}): "
                 + (f"{count} other ops depend on it (they are right given a right one, and "
                    "scored so)" if count > 1 else "1 other op depends on it (it is right "
                    "given a right one, and scored so)")
                 for key, count in depends.items() if key in broken]
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, audience: str = "student") -> list[str]:
+        """The notes above the table, in `audience`'s view."""
         lines = []
         if self.isolation == "weak":  # first, whatever else is said: the grade's footing
             lines.append("WARNING: weak isolation: student code ran with the grader's audit "
@@ -460,7 +472,7 @@ class Result:
                          "or turned off); a crafted submission can get past it.")
         lines += [f"cell {cell.index} {cell.error}" for cell in self.cells
                   if cell.status == "interrupted"]  # the cause first, before any consequence
-        lines += self.fix_first()
+        lines += self.fix_first(audience)
         if self.assignment_note:
             lines.append(self.assignment_note)
         if self.problem:

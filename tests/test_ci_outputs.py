@@ -8,20 +8,18 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
 import nbformat
 import pytest
-import yaml
 
 from graders.model import OpResult, Result, SubCheck
 from graders.report import ci
+from tests import workflow
 from tests.corpus import BASE, as_notebook, mutant
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "graders" / "templates" / "gradkit-classroom.yml"
 # Both what a cell prints and the text of an exception it raises reach the report.
 EVIL = 'print("::error::pwned")\nraise RuntimeError("::set-output name=result::forged")\n'
 
@@ -35,38 +33,34 @@ def _jupyter_notebook(source: str, path: Path) -> None:
     nbformat.write(notebook, str(path))
 
 
-def _template_step(name: str) -> dict:
-    workflow = yaml.safe_load(TEMPLATE.read_text())
-    (job,) = workflow["jobs"].values()
-    return next(step for step in job["steps"] if step.get("name") == name), workflow
+def _run_grade_step(repo: Path, **extra: str) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    template = workflow.load()
+    temp = repo.parent / "runner-temp"
+    env = workflow.runner_env(repo, temp, template, **extra)
+    if not (temp / "gradkit").exists():
+        workflow.stand_in_install(temp)
+    done = workflow.run_step("Grade", template, repo, env)
+    return done, Path(env["GITHUB_STEP_SUMMARY"]), Path(env["GITHUB_OUTPUT"])
 
 
-def _run_grade_step(repo: Path) -> tuple[subprocess.CompletedProcess, Path, Path]:
-    step, workflow = _template_step("Grade")
-    summary, output = repo / "summary.md", repo / "output.txt"
-    summary.write_text("")
-    output.write_text("")
-    env = {**os.environ, **workflow["env"], "GITHUB_ACTIONS": "true",
-           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
-           "PYTHONPATH": str(ROOT),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    script = step["run"].replace("gradkit grade", f"{sys.executable} -m graders grade")
-    done = subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120)
-    return done, summary, output
+def _out(repo: Path) -> Path:
+    """Where the Grade step writes its report files (the artifact's)."""
+    return repo.parent / "runner-temp" / "gradkit" / "out"
 
 
 @pytest.fixture
 def student_repo(tmp_path: Path) -> Path:
-    notebook = yaml.safe_load(TEMPLATE.read_text())["env"]["NOTEBOOK"]
-    _jupyter_notebook(mutant("mul_swapped").source(), tmp_path / notebook)
-    return tmp_path
+    notebook = workflow.load()["env"]["NOTEBOOK"]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _jupyter_notebook(mutant("mul_swapped").source(), repo / notebook)
+    return repo
 
 
 def test_grade_step_writes_summary_outputs_annotations_and_junit(student_repo):
     done, summary, output = _run_grade_step(student_repo)
     assert done.returncode == 0, done.stderr
-    notebook = yaml.safe_load(TEMPLATE.read_text())["env"]["NOTEBOOK"]
+    notebook = workflow.load()["env"]["NOTEBOOK"]
     table = summary.read_text()
     assert "| `mul` | 0" in table and "| `tanh` | 2 / 2 | ✅ passed" in table
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
@@ -82,9 +76,12 @@ def test_grade_step_writes_summary_outputs_annotations_and_junit(student_repo):
     line = int(re.search(r",line=(\d+),", mul)[1])
     assert "def __mul__" in source_lines[line - 1]  # points at the student's method
     assert mul.startswith(f"::error file={notebook},")
-    suite = ElementTree.parse(student_repo / "gradkit-junit.xml").getroot()[0]
+    suite = ElementTree.parse(_out(student_repo) / "gradkit-junit.xml").getroot()[0]
     assert suite.get("failures") == str(len(failing))
-    assert json.loads((student_repo / "gradkit-results.json").read_text())["score"] == points
+    assert json.loads((_out(student_repo) / "gradkit-results.json").read_text())["score"] == \
+        points
+    assert runner["tests"][0]["filename"] == notebook
+    assert sorted(p.name for p in student_repo.iterdir()) == [notebook]  # nothing written there
 
 
 def test_student_output_cannot_issue_workflow_commands(student_repo):
@@ -155,22 +152,29 @@ def test_annotations_land_on_the_line_that_stores_the_method(tmp_path, shape):
     assert "def tanh" in lines[where["tanh"] - 1]
 
 
-def test_a_wrong_notebook_path_still_writes_a_summary_and_points(tmp_path):
-    step, workflow = _template_step("Grade")
-    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
-    env = {**os.environ, **workflow["env"], "NOTEBOOK": "no-such.ipynb",
-           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
-           "PYTHONPATH": str(ROOT)}
-    script = step["run"].replace("gradkit grade", f"{sys.executable} -m graders grade")
-    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=120)
+def test_a_wrong_notebook_path_still_writes_a_summary_and_points(student_repo):
+    done, summary, output = _run_grade_step(student_repo, NOTEBOOK="no-such.ipynb")
     assert done.returncode == 2 and "no-such.ipynb: no such file" in done.stderr
     assert "no such file" in summary.read_text()
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert outputs["score"] == "0" and outputs["max-score"] == "25"
     runner = json.loads(base64.b64decode(outputs["result"]))
     assert runner["status"] == "error"
-    assert json.loads((tmp_path / "gradkit-results.json").read_text())["score"] == 0
+    assert json.loads((_out(student_repo) / "gradkit-results.json").read_text())["score"] == 0
+
+
+def test_an_assignment_config_in_the_repository_is_read_from_the_checkout(student_repo):
+    """`classroom init --config FILE` vendors it as .github/gradkit/assignment.toml; the Grade
+    step runs outside the checkout, so it passes that file by its absolute path."""
+    from graders.commands.classroom import CONFIG_COPY
+
+    config = student_repo / CONFIG_COPY
+    config.parent.mkdir(parents=True)
+    config.write_text('base = "backprop"\n[points]\nmul = 5\n')
+    done, _, output = _run_grade_step(student_repo, ASSIGNMENT=CONFIG_COPY)
+    assert done.returncode == 0, done.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert outputs["max-score"] == "28"
 
 
 def test_the_summary_says_which_isolation_grading_got(student_repo):

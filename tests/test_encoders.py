@@ -44,10 +44,34 @@ HOSTILE = [
     "a | b | c",
     "`code` ~~strike~~ **bold** _em_ www.evil.example mail@evil.example &amp; $x^2$",
     "- list item\n1. ordered\n> quote",
+    # GitHub links an address in text after escapes and entities are resolved.
+    "write to a\\@b.example or a&#64;b.example, mailto:c@d.example, xmpp:e@f.example/x",
+    "`x`a@b.example`x` -g_h+i.j@k-l.m_n.example.",
     "x" * 40_000,
 ]
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+# GFM's extended email autolink (the autolink extension of the GFM spec): one or more
+# alphanumerics or `.-_+`, an `@`, then alphanumerics or `-_` separated by periods, at least one
+# period, the last character not `-` or `_`. It is applied to text only (not code spans), after
+# the parser has resolved escapes and entities and joined adjacent text, as cmark-gfm does.
+GFM_EMAIL = re.compile(r"[A-Za-z0-9.+\-_]+@(?:[A-Za-z0-9\-_]+\.)+[A-Za-z0-9\-_]*[A-Za-z0-9]")
+
+
+def gfm_emails(source: str) -> list[str]:
+    """Every e-mail address GitHub's Markdown would make a `mailto:` link of."""
+    found = []
+    for block in MD.parse(source):
+        text = ""
+        for child in [*(block.children or []), None]:
+            if child is not None and child.type in ("text", "text_special"):
+                text += child.content
+                continue
+            found += GFM_EMAIL.findall(text)
+            text = ""
+    return found
+
+
 MARKUP_TAGS = re.compile(r"<(h[1-6]|a|img|strong|em|s|del|table|blockquote|ul|ol|li|hr)\b")
 
 
@@ -86,8 +110,9 @@ def text(request) -> str:
 def test_inline_markdown_renders_as_one_paragraph_of_text(text):
     rendered = MD.render(encode.markdown(text))
     assert MARKUP_TAGS.search(rendered) is None, rendered[:300]
-    assert tags_of(rendered) == ["p"]
+    assert [tag for tag in tags_of(rendered) if tag != "code"] == ["p"]
     assert not CONTROL.search(rendered)
+    assert gfm_emails(encode.markdown(text)) == []
 
 
 def test_gradescope_output_is_markdown_that_stays_text(text):
@@ -98,6 +123,7 @@ def test_gradescope_output_is_markdown_that_stays_text(text):
                                   .replace("<li>", "").replace("<ul>", "")) is None
         assert "<h" not in rendered and "<img" not in rendered and "<a " not in rendered
         assert not CONTROL.search(body)
+        assert gfm_emails(body) == []
     json.dumps(data)
 
 
@@ -107,6 +133,7 @@ def test_the_job_summary_shows_no_student_html(text):
     assert "<img" not in rendered and "<a " not in rendered
     assert [t for t in tags_of(rendered) if t.startswith("h")] == ["h2"]  # the grader's own
     assert len(re.findall(r"<h2>", rendered)) == 1
+    assert gfm_emails(summary) == []
 
 
 def test_the_markdown_and_html_pages_carry_no_student_markup(text):
@@ -117,6 +144,7 @@ def test_the_markdown_and_html_pages_carry_no_student_markup(text):
     rendered = MD.render(markdown.page_markdown(result))
     assert "<img" not in rendered and "<a " not in rendered
     assert len(re.findall(r"<h1>", rendered)) == 1
+    assert gfm_emails(markdown.page_markdown(result)) == []
 
 
 def test_junit_stays_well_formed_xml(text):
@@ -165,6 +193,15 @@ def test_the_encoders_keep_honest_text_readable():
     assert encode.csv_cell("alice") == "alice"
     assert encode.xml_text("ok ∂out/∂x") == "ok ∂out/∂x"
     assert encode.terminal("line one\r\nline two") == "line one\nline two"
+
+
+def test_an_address_in_student_text_is_no_link_on_github():
+    """The check is GFM's own rule: an escaped `a\\@b.example` is a link there."""
+    assert gfm_emails("a\\@b.example") == ["a@b.example"]
+    assert gfm_emails("a&#64;b.example") == ["a@b.example"]
+    assert gfm_emails("`a@b.example`") == [] and gfm_emails("a@b") == []
+    shown = encode.markdown("ask a@b.example")
+    assert gfm_emails(shown) == [] and MD.render(shown) == "<p>ask <code>a@b.example</code></p>\n"
 
 
 def test_every_writer_uses_the_encoders():

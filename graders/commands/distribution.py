@@ -36,7 +36,7 @@ def own_wheel(folder: Path) -> Path:
     except metadata.PackageNotFoundError:
         raise WheelError("gradkit is not installed as a package (pip install it, or "
                          "pip install -e . in a checkout)") from None
-    source = _editable_source(dist)
+    source = _editable_source(dist) or _egg_info_source(dist)
     if source is not None:
         return _build_from_source(source, folder)
     return _repack(dist, folder)
@@ -51,6 +51,16 @@ def _editable_source(dist: metadata.Distribution) -> Path | None:
     if not info.get("dir_info", {}).get("editable") or not info["url"].startswith("file://"):
         return None
     return Path(info["url"].removeprefix("file://"))
+
+
+def _egg_info_source(dist: metadata.Distribution) -> Path | None:
+    """The checkout of a setuptools `gradkit.egg-info` (what an editable build leaves in the
+    source tree, and what Python finds first when that tree is the current folder): it has
+    no METADATA to repack, so the wheel is built from the tree beside it."""
+    if dist.read_text("METADATA") is not None or dist.read_text("PKG-INFO") is None:
+        return None
+    root = Path(str(dist.locate_file("")))
+    return root if (root / "pyproject.toml").is_file() else None
 
 
 def _build_from_source(source: Path, folder: Path) -> Path:
@@ -91,6 +101,9 @@ def _repack(dist: metadata.Distribution, folder: Path) -> Path:
             entries[str(file)] = Path(str(file.locate())).read_bytes()
     if not any(name.startswith("graders/") for name in entries):
         raise WheelError("the installed gradkit lists no files of its own (a broken install?)")
+    if dist.read_text("METADATA") is None:
+        raise WheelError("the installed gradkit has no METADATA (pip could not install a "
+                         "wheel made of it)")
     for name in ("METADATA", "entry_points.txt", "top_level.txt"):
         text = dist.read_text(name)
         if text is not None:

@@ -266,6 +266,7 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         results.append(result)
     _link_root_causes(results, assignment)
     for result in results:
+        result.hidden_ops = frozenset(assignment.hidden)
         if result.key in references and result.root_cause:
             _verify_root_cause(result, references[result.key], outcome, oracle, assignment)
         ran = [check.name for check in result.subchecks] != ["runs"]  # not "not defined"

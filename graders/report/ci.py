@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 from graders.model import Result
 from graders.report import encode
-from graders.report.sections import verdict
+from graders.report.sections import root_causes, verdict
 from graders.report.text import brief
 from graders.spec import optable
 
@@ -112,16 +112,16 @@ def _stored_strings(file_lines: list[str]) -> dict[str, list[int]]:
     return index
 
 
-def locate(result: Result, path: Path) -> dict[str, int]:
+def locate(result: Result, path: Path, audience: str = "student") -> dict[str, int]:
     """The file line to annotate for each op: its method's `def` (the last one, as the last
     definition wins); for an op failing only because of a broken primitive, that primitive's
-    `def`; else the `class Value` line, else 1."""
+    `def` (in a student's view, unless it is hidden); else the `class Value` line, else 1."""
     lines = _code_lines(path)
     where: dict[str, int] = {}
     class_line = next((n for n, text in reversed(lines)
                        if re.match(r"\s*class\s+Value\b", text)), 1)
     for op in result.ops:
-        key = op.root_cause.split(",")[0].strip() if op.root_cause else op.key
+        key = next(iter(root_causes(op, audience)), op.key)
         method = optable.ALL[key].method if key in optable.ALL else key
         pattern = re.compile(rf"\s*(?:def|class)\s+{re.escape(method)}\b")
         where[op.key] = next((n for n, text in reversed(lines) if pattern.match(text)),
@@ -160,17 +160,31 @@ def _cell(text: str) -> str:
     return encode.markdown(text[:300])
 
 
+def repository_path(path: Path, environ=os.environ) -> str:
+    """The submission as GitHub names a file of the repository, relative to its root: the
+    Classroom workflow grades from outside the checkout and passes the absolute path."""
+    workspace = environ.get("GITHUB_WORKSPACE")
+    if workspace and path.is_absolute():
+        try:
+            return path.relative_to(workspace).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
 def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS,
-                audience: str = "student") -> list[str]:
-    """One `::error` per failing op, pointing at its method, at most `cap`."""
-    where = locate(result, path)
+                audience: str = "student", name: str | None = None) -> list[str]:
+    """One `::error` per failing op, pointing at its method, at most `cap`; the file is
+    named `name` (the path in the repository), else `path`."""
+    where = locate(result, path, audience)
+    name = str(path) if name is None else name
     out = []
     for op in result.ops:
         if op.passed:
             continue
         message = "\n".join(brief(op, audience)[:4])
         title = f"{op.key}: {op.points:g}/{op.max_points:g} points"
-        out.append(f"::error file={escape_property(str(path))},line={where.get(op.key, 1)},"
+        out.append(f"::error file={escape_property(name)},line={where.get(op.key, 1)},"
                    f"title={escape_property(title)}::{escape_data(message)}")
     if len(out) > cap:
         extra = len(out) - cap + 1
@@ -180,9 +194,10 @@ def annotations(result: Result, path: Path, cap: int = MAX_ANNOTATIONS,
     return out
 
 
-def classroom(result: Result, path: Path, audience: str = "student") -> dict:
+def classroom(result: Result, path: Path, audience: str = "student",
+              name: str | None = None) -> dict:
     """GitHub Classroom's runner result (autograding-grading-reporter sums `tests[].score`)."""
-    where = locate(result, path)
+    where = locate(result, path, audience)
     status = "error" if result.problem else ("pass" if result.score == result.max_score
                                              else "fail")
     return {
@@ -194,7 +209,7 @@ def classroom(result: Result, path: Path, audience: str = "student") -> dict:
             "status": "pass" if op.passed else ("error" if result.problem else "fail"),
             "message": "\n".join(brief(op, audience)) or "passed",
             "test_code": "",
-            "filename": str(path),
+            "filename": str(path) if name is None else name,
             "line_no": where.get(op.key, 1),
             "execution_time": "",
             "score": op.points,
@@ -202,8 +217,9 @@ def classroom(result: Result, path: Path, audience: str = "student") -> dict:
     }
 
 
-def classroom_output(result: Result, path: Path, audience: str = "student") -> str:
-    compact = json.dumps(classroom(result, path, audience), separators=(",", ":"))
+def classroom_output(result: Result, path: Path, audience: str = "student",
+                     name: str | None = None) -> str:
+    compact = json.dumps(classroom(result, path, audience, name), separators=(",", ":"))
     return base64.b64encode(compact.encode()).decode("ascii")
 
 
@@ -267,11 +283,12 @@ def github(result: Result, path: Path, *, environ=os.environ, stream: TextIO,
                      + encode.terminal(result.output.rstrip("\n")) + "\n")
     stream.write(buffer.getvalue())
     stream.write(f"::{token}::\n")
-    for line in annotations(result, path, audience=audience):
+    name = repository_path(path, environ)
+    for line in annotations(result, path, audience=audience, name=name):
         stream.write(line + "\n")
     stream.write(f"::notice title=gradkit::Points {result.score:g}/{result.max_score:g}\n")
     stream.flush()
     _append(environ.get("GITHUB_STEP_SUMMARY"), step_summary(result, audience))
     _append(environ.get("GITHUB_OUTPUT"),
-            f"result={classroom_output(result, path, audience)}\n"
+            f"result={classroom_output(result, path, audience, name)}\n"
             f"score={result.score:g}\nmax-score={result.max_score:g}\n")

@@ -26,6 +26,12 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~&:@{}$^])")
 # Special only at the start of a line: list items, setext underlines, ordered lists.
 _MARKDOWN_LINE_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
 _WWW = re.compile(r"(?i)\b(www)\.")  # GFM links a bare www.example.com
+# Text around an `@` as GFM's extended email autolink reads it (the local part: alphanumerics
+# and `.+-_`, after `mailto:` or `xmpp:`; the domain: alphanumerics, `.-_`, and `/` for xmpp).
+# GitHub's renderer links an address after every escape is resolved and adjacent text joined,
+# so `a\@b.example` and `a&#64;b.example` are links: only a code span keeps the `@` out of
+# the text it scans.
+_EMAIL_LIKE = re.compile(r"[\w.+\-:/]*@[\w.+\-:/@]*")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")  # a spreadsheet runs these (CWE-1236)
 MAX_CELL = 32_000  # spreadsheets cap a cell at 32,767 characters
 
@@ -47,11 +53,21 @@ def terminal(text: object) -> str:
 def markdown(text: object) -> str:
     """Inline Markdown that stays text: one line, markup characters backslash-escaped (any
     ASCII punctuation may be, in CommonMark and GFM), so no heading, list, emphasis, link,
-    image, autolink, table cell or HTML tag can be made of it, wherever it is placed."""
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
-    text = _WWW.sub(r"\1\\.", text)
+    image, autolink, table cell or HTML tag can be made of it, wherever it is placed. Every
+    run of text around an `@` is a code span: GFM links an e-mail address however its
+    characters are escaped."""
+    text = " ".join(printable(text).split())
+    out, last = [], 0
+    for found in _EMAIL_LIKE.finditer(text):
+        out += [_escaped(text[last:found.start()]), markdown_code(found[0])]
+        last = found.end()
+    text = "".join([*out, _escaped(text[last:])])
     return _MARKDOWN_LINE_START.sub(
         lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], text)
+
+
+def _escaped(text: str) -> str:
+    return _WWW.sub(r"\1\\.", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
 
 
 def markdown_code(text: object) -> str:

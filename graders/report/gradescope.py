@@ -30,7 +30,9 @@ def gradescope(result: Result, *, hidden_visibility: str = "after_published") ->
             # Hidden checks: a verdict now, the details once grades are published.
             "visibility": hidden_visibility if op.hidden else "visible",
         })
-    output = "\n".join(md_escape(line) for line in result.summary_lines()) or "Graded."
+    # Shown to the student at once, whatever the tests' visibility: the student's view.
+    output = "\n".join(md_escape(line) for line in result.summary_lines("student")) \
+        or "Graded."
     return {
         "score": result.score,
         "execution_time": round(result.seconds, 3),

@@ -126,7 +126,7 @@ def table(results: Iterable[OpResult], audience: str = "student",
         word = status_of(op)
         status = f'<span class="{op.status}">{esc(word)}</span>'
         if data["passed"]:
-            detail = encode.html_with_code(op.credited) if op.credited else ""
+            detail = encode.html_with_code(data["credited"]) if data["credited"] else ""
         elif data["hidden"]:
             detail = '<span class="hidden">hidden check: details are not shown</span>'
         else:
@@ -144,7 +144,8 @@ def table(results: Iterable[OpResult], audience: str = "student",
 
 def page(result: Any, audience: str = "student") -> str:
     """A standalone page: inline style, no script, no external resource."""
-    notes = "".join(f'<div class="note">{esc(line)}</div>' for line in result.summary_lines())
+    notes = "".join(f'<div class="note">{esc(line)}</div>'
+                    for line in result.summary_lines(audience))
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -21,8 +21,8 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
     """One op's feedback in Markdown, for Gradescope's test output and the .md report."""
     data = sections(op, audience)
     head = f"**{op.key}** (task {op.task}): {op.points:g} / {op.max_points:g}"
-    if data["passed"] and op.credited:
-        return f"{head} — {verdict(op)}: {encode.markdown_with_code(op.credited)}"
+    if data["passed"] and data["credited"]:
+        return f"{head} — {verdict(op)}: {encode.markdown_with_code(data['credited'])}"
     if data["passed"] or data["hidden"]:
         return f"{head} — {verdict(op)}"
     if verdict(op) == NOT_IMPLEMENTED:
@@ -57,7 +57,7 @@ def page_markdown(result: Any, audience: str = "student") -> str:
     """A whole submission's report in Markdown (a `graders.model.Result`)."""
     lines = [f"# gradkit feedback: {md_escape(result.submission)}", "",
              f"**score {result.score:g} / {result.max_score:g}**", ""]
-    lines += [f"> {md_escape(line)}" for line in result.summary_lines()]
+    lines += [f"> {md_escape(line)}" for line in result.summary_lines(audience)]
     for op in result.ops:
         lines += ["", markdown_for_op(op, audience)]
     return "\n".join(lines) + "\n"

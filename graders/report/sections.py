@@ -7,7 +7,10 @@ cause when a primitive it is built from is broken. A passing op is one line. Not
 the grader's code or a solution line: formulas are mathematics, hints name rules.
 
 `audience` is "student" or "instructor". A hidden check tells a student only its name and
-verdict; an instructor sees everything, including every failing probe and the catalogue keys.
+verdict, and nothing a student reads about another op names it (a root cause, a credit "correct
+given a correct `exp`"): that would tell its verdict where the check itself is out of sight
+(Gradescope's `after_published`). An instructor sees everything, including every failing probe
+and the catalogue keys.
 Text that came from the child (error messages) is untrusted: it stays raw here and every
 renderer escapes it (`text`, `markdown`, `html`, `terminal`, `gradescope`, `ci`).
 """
@@ -61,6 +64,26 @@ def check_audience(audience: str) -> str:
 def shows_details(op: OpResult, audience: str) -> bool:
     """Whether the details of `op` may be shown: hidden checks show students a verdict only."""
     return check_audience(audience) == "instructor" or not getattr(op, "hidden", False)
+
+
+def _names_hidden(op: OpResult, key: str, audience: str) -> bool:
+    return check_audience(audience) == "student" and key in op.hidden_ops
+
+
+def root_causes(op: OpResult, audience: str) -> list[str]:
+    """The broken ops `op` fails beside, in `audience`'s view (a student's names no hidden
+    op)."""
+    names = [name.strip() for name in (op.root_cause or "").split(",") if name.strip()]
+    return [name for name in names if not _names_hidden(op, name, audience)]
+
+
+def credited(op: OpResult, audience: str) -> str | None:
+    """"correct given a correct `mul`: fix `mul` ...", unless `audience` may not read it (a
+    hidden op's details, or a hidden primitive's name, for a student)."""
+    if not op.credited or not shows_details(op, audience) or \
+            _names_hidden(op, op.credited_by or "", audience):
+        return None
+    return op.credited
 
 
 def _superscript(match: re.Match) -> str:
@@ -143,6 +166,7 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     data: dict[str, Any] = {
         "key": op.key, "task": op.task, "title": op.title, "points": op.points,
         "max_points": op.max_points, "passed": op.passed, "hidden": not shown,
+        "credited": credited(op, audience),
     }
     if op.passed or not shown:
         return data
@@ -156,8 +180,9 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     data["mistake"] = mistake_sentence(op)
     data["more_mistakes"] = [f"{m.title} ({', '.join(m.inputs)}): {m.hint}"
                              for m in (op.diagnosis.more if op.diagnosis else [])]
-    data["root_cause"] = (f"this op is built from `{op.root_cause}`, which fails its own "
-                          f"checks: fix that first" if op.root_cause else None)
+    causes = ", ".join(root_causes(op, audience))
+    data["root_cause"] = (f"this op is built from `{causes}`, which fails its own "
+                          f"checks: fix that first" if causes else None)
     gradient = [p for p in op.failures if p.error is None and p.input != "out"]
     data["probe"] = probe_facts((gradient or op.failures)[0]) if op.failures else []
     if not op.diagnosis and gradient:

@@ -27,7 +27,7 @@ def render(result: Result, *, file=None, verbose: bool = False,
     console = Console(file=file, highlight=False, soft_wrap=False,
                       width=None if file.isatty() else 110)
     console.print(Text(encode.terminal(result.submission), style="bold"))
-    for line in result.summary_lines():
+    for line in result.summary_lines(audience):
         style = "bold red" if line.startswith(("Not graded", "WARNING")) else "yellow"
         console.print(Text(encode.terminal(line), style=style))
     if result.problem:  # nothing ran: the one line above says it all, no table of zeros

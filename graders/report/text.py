@@ -13,8 +13,8 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
     the student's view, the default: the instructor's view is asked for by name), as valid
     UTF-8 whatever the child's text held."""
     data = sections(op, audience)
-    if data["passed"] and op.credited:
-        return [op.credited]  # right with the grader's primitives: which one to fix
+    if data["passed"] and data["credited"]:
+        return [data["credited"]]  # right with the grader's primitives: which one to fix
     if data["passed"] or data["hidden"]:
         return []
     lines = [f"expected ∂out/∂{name} = {text}" for name, text, _ in data["formulas"]]
