@@ -108,7 +108,8 @@ MODES = {
     # mode: (bubblewrap?, cgroups?, guard?, Landlock + seccomp?)
     "strong": (True, True, True, True), "weak": (False, True, True, True),
     "container": (False, False, True, True), "user": (False, False, True, True),
-    "nowall": (False, True, True, False),
+    "nowall": (False, True, True, False), "uid0": (False, True, True, True),
+    "uid0-bare": (False, True, False, True),
     "strong-bare": (True, True, False, True), "weak-bare": (False, True, False, True),
     "container-bare": (False, False, False, True), "user-bare": (False, False, False, True),
 }
@@ -121,6 +122,8 @@ def enter_mode(mode: str, monkeypatch) -> bool:
     strong, with_cgroups, guard, wall = MODES[mode]
     monkeypatch.setattr(sandbox, "GUARD", guard)
     monkeypatch.setattr(sandbox, "WALL", wall)
+    if mode.startswith("uid0"):  # an interpreter no other uid can reach: uid 0, no capability
+        monkeypatch.setattr(accounts, "unreachable", lambda python: "simulated: unreachable")
     if not with_cgroups:
         monkeypatch.setattr(cgroups, "create",
                             lambda *_: (None, "simulated container: no writable cgroup"))
@@ -296,6 +299,8 @@ def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
     user = mode.startswith("user")
     if user and user_problem(request.getfixturevalue("nobody_grader")):
         pytest.skip(user_problem(request.getfixturevalue("nobody_grader")))
+    if mode.startswith("uid0") and os.geteuid() != 0:
+        pytest.skip("a child of uid 0 needs a root grader")
     if "cgroup" in payload.needs and mode.split("-")[0] in ("strong", "weak", "nowall") \
             and not cgroups_available():
         pytest.skip("per-run cgroups cannot be created here (needs root and cgroup controllers)")

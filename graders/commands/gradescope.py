@@ -56,7 +56,9 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 ROOT="${GRADKIT_AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${GRADKIT_VENV:-/opt/gradkit}/bin/python"
 cd "$ROOT" || exit 1
-exec "$PYTHON" -m graders gradescope run --root "$ROOT"
+# -I: no current folder on sys.path and no PYTHON* variables, so nothing beside the submission
+# can stand in for the grader.
+exec "$PYTHON" -I -m graders gradescope run --root "$ROOT"
 """
 
 

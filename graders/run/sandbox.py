@@ -252,6 +252,16 @@ def _copy_library(target: Path, modules: tuple[str, ...]) -> None:
         os.chmod(target / "kit" / f"{name}.py", 0o444)
 
 
+def _remove_tree(path: Path) -> None:
+    """Remove a run's folder whatever the child left in it: shutil's recursive walk gives up
+    (RecursionError) on a tree deeper than the recursion limit; `rm` does not."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:
+        subprocess.run(["rm", "-rf", "--", str(path)], stdin=subprocess.DEVNULL,
+                       capture_output=True, check=False)
+
+
 class Child:
     """One sandboxed child process running the harness over one program."""
 
@@ -495,4 +505,4 @@ class Child:
         if self.process.stdout:
             self.process.stdout.close()
         self._selector.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        _remove_tree(self.workdir)

@@ -12,11 +12,13 @@ it could still exec:
   signals and abstract UNIX sockets are scoped to the child as well. A Landlock domain also
   cannot ptrace a process outside it.
 - **seccomp** (system calls): no new process (threads only), no `setsid`/`setpgid`, no socket,
-  no ptrace or `process_vm_*`, no signal to another process, no namespace, mount, BPF,
-  io_uring, keyring or module call, no exec of a memory file.
+  no ptrace or `process_vm_*`, no signal, limit or scheduling change for another process, no
+  change of a file's mode, owner, times or extended attributes (which Landlock does not model
+  and a uid may make to every file it owns), no SysV IPC (it outlives the run), no namespace,
+  mount, BPF, io_uring, keyring or module call, no exec of a memory file.
 - **no capabilities** when the child would be root (an interpreter no other uid can reach): the
-  bounding and ambient sets are emptied and root's exec rule is switched off, so uid 0 keeps no
-  privilege, and Landlock keeps it off the grader's files.
+  bounding and ambient sets are emptied and root's exec rule is switched off. Uid 0 still owns
+  root's files and processes; Landlock and the calls above are what keep it off them.
 
 `unavailable()` says why the wall cannot be built here (no Landlock in the kernel, no
 libseccomp); the grader then reports `weak` isolation and a batch refuses to grade for credit
@@ -56,9 +58,23 @@ DENIED_CALLS = (
     "swapoff", "acct", "quotactl", "syslog", "memfd_create", "execveat", "fsopen", "fsmount",
     "fsconfig", "fspick", "open_tree", "move_mount", "mount_setattr", "iopl", "ioperm",
     "process_madvise", "kcmp",
+    # what a uid may do to files it owns, which Landlock does not model: modes, times, extended
+    # attributes and ACLs, owners, and watching the grader's folders
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+    "utime", "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr",
+    "removexattr", "lremovexattr", "fremovexattr", "inotify_add_watch", "fanotify_init",
+    # SysV IPC: objects that outlive the run, shared with every process of the uid
+    "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget",
+    "semop", "semtimedop", "semctl",
+    # what a uid may do to its other processes beyond signals: priority, I/O priority
+    "setpriority", "ioprio_set", "memfd_secret", "listmount", "statmount",
 )
 # Signals: only to the child itself (the first argument is a pid or thread-group id).
 SELF_SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+# Limits and scheduling: only of the child itself (its pid, or 0 for "this process").
+SELF_PROCESS_CALLS = ("prlimit64", "sched_setaffinity", "sched_setparam", "sched_setscheduler",
+                      "sched_setattr", "sched_getaffinity", "sched_getparam",
+                      "sched_getscheduler", "sched_getattr", "getpriority", "ioprio_get")
 
 
 @cache
@@ -155,8 +171,10 @@ def _landlock(python: str, reads: tuple[str, ...], writable: str):
     file_rights = AccessFs.READ_FILE | AccessFs.EXECUTE | AccessFs.WRITE_FILE | \
         AccessFs.TRUNCATE | AccessFs.IOCTL_DEV
     read = AccessFs.READ_FILE | AccessFs.READ_DIR
+    # Files only: no folders (a tree 1,500 deep is a denial of the clean-up), no links,
+    # devices, sockets or FIFOs.
     write = read | AccessFs.WRITE_FILE | AccessFs.TRUNCATE | AccessFs.MAKE_REG | \
-        AccessFs.MAKE_DIR | AccessFs.REMOVE_FILE | AccessFs.REMOVE_DIR
+        AccessFs.REMOVE_FILE
     ruleset = Landlock(strict=False)
 
     def allow(path: str, access) -> None:
@@ -188,7 +206,30 @@ def _seccomp_filter(own_pid: int):
                    seccomp.Arg(0, seccomp.MASKED_EQ, _CLONE_THREAD, 0))
     for name in SELF_SIGNAL_CALLS:
         rules.add_rule(seccomp.ERRNO(errno.EPERM), name, seccomp.Arg(0, seccomp.NE, own_pid))
+    # libseccomp takes one comparison per argument in a rule, so "neither 0 nor own_pid" is
+    # "above own_pid", or one of the aligned blocks that tile 1 .. own_pid - 1.
+    others = [seccomp.Arg(0, seccomp.GT, own_pid)] + [
+        seccomp.Arg(0, seccomp.MASKED_EQ, mask, start) for mask, start in _blocks(1, own_pid - 1)]
+    for name in SELF_PROCESS_CALLS:
+        for condition in others:
+            try:
+                rules.add_rule(seccomp.ERRNO(errno.EPERM), name, condition)
+            except (OSError, ValueError, RuntimeError):
+                break  # a call this architecture does not have
     return rules
+
+
+def _blocks(low: int, high: int) -> list[tuple[int, int]]:
+    """(mask, start) pairs whose `value & mask == start` sets tile low..high exactly: aligned
+    power-of-two blocks, at most two per bit."""
+    blocks, full = [], (1 << 64) - 1
+    while low <= high:
+        size = low & -low if low else 1 << 63
+        while size > high - low + 1:
+            size >>= 1
+        blocks.append((full & ~(size - 1), low))
+        low += size
+    return blocks
 
 
 def _drop_capabilities(libc) -> None:

@@ -2,7 +2,7 @@
 # hostile: acts as code that has already overwritten the audit hook (a crafted code object
 # does that on CPython 3.11): every OS-level way out, each printing ESCAPED if it worked
 # where: end
-# modes: strong weak container user strong-bare weak-bare container-bare user-bare
+# modes: strong weak container user uid0 strong-bare weak-bare container-bare user-bare uid0-bare
 # shows: refused results
 # shows-bare: refused results
 import os
@@ -67,3 +67,51 @@ def connect():
 
 
 attempt("network", connect)
+
+
+# What a uid may do to what it owns, which file rules do not cover (the child may be uid 0, or
+# the grader's own account): modes and times of the grader's files, limits of the grader.
+def same_mode():
+    path = "__GRADERS__/api.py"
+    os.chmod(path, os.stat(path).st_mode & 0o7777)
+
+
+def same_times():
+    path = "__GRADERS__/api.py"
+    info = os.stat(path)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+attempt("chmod a grader file", same_mode)
+attempt("utime a grader file", same_times)
+
+
+def parent_limits():
+    import resource
+    resource.prlimit(__PARENT__, resource.RLIMIT_CPU)
+
+
+attempt("read the grader's limits", parent_limits)
+
+
+def shared_memory():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    segment = libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE
+    if segment < 0:
+        raise OSError(ctypes.get_errno(), "shmget")
+    libc.shmctl(segment, 0, None)  # IPC_RMID: leave nothing if it worked
+
+
+if SHARED:  # bubblewrap gives the sandbox an IPC namespace of its own
+    attempt("SysV shared memory", shared_memory)
+
+
+def deep_tree():
+    for _ in range(1500):
+        os.mkdir("d")
+        os.chdir("d")
+
+
+if SHARED:  # bubblewrap's /tmp is a tmpfs that goes with the sandbox
+    attempt("a folder tree 1,500 deep", deep_tree)
