@@ -67,3 +67,26 @@ def test_without_bubblewrap_a_grade_is_walled_and_says_so(tmp_path):
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "landlock isolation" in shown.stdout
     assert "WARNING" not in shown.stdout
+
+
+def test_a_grade_made_without_a_wall_on_a_worker_is_not_counted(tmp_path, monkeypatch):
+    """The refusal is made where the batch is started; a worker (dask) that turns out to have
+    no wall gives rows that are not counted, unless the instructor said --weak-isolation."""
+    from graders.classroom import batch
+    from graders.classroom.gradebook import Gradebook
+    from graders.run import sandbox
+
+    monkeypatch.setattr(sandbox, "WALL", False)
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ann.py").write_text((ROOT / "tests" / "submissions" / "correct" /
+                                    "lecture_style.py").read_text())
+    batch.run([folder], batch.Options(outdir=tmp_path / "strict", progress=False))
+    with Gradebook(tmp_path / "strict") as book:
+        [row] = list(book.rows())
+    assert row.score == 0 and "no OS wall" in row.problem
+    batch.run([folder], batch.Options(outdir=tmp_path / "weak", strong=False, progress=False))
+    with Gradebook(tmp_path / "weak") as book:
+        [row] = list(book.rows())
+    assert row.score == 25 and not row.problem

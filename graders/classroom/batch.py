@@ -180,6 +180,12 @@ def run(paths: list[str | Path], options: Options) -> Report:
             for job, outcome in _execute(options, [job for job, _ in jobs]):
                 if "error" in outcome:
                     job, outcome = _failed(job, api.grader_failure(job["path"], outcome["error"]))
+                elif outcome["isolation"] == "weak" and options.strong is not False:
+                    # a worker with no OS wall (dask): not a grade for credit without the flag
+                    job, outcome = _failed(job, (
+                        f"{job['path']}: graded on a worker with no OS wall under the audit "
+                        "hook (no bubblewrap, no Landlock); not counted: rerun on workers that "
+                        "have one, or with --weak-isolation"))
                 elif outcome["isolation"] not in ("none", isolation.partition("-")[0]
                                                   .partition("+")[0]):
                     # the child got other containment than planned: keep it, regrade next run

@@ -65,8 +65,12 @@ def _grade_key(cell: nbformat.NotebookNode) -> str | None:
 def _verdict(op: OpResult | None, result: Result) -> tuple[float, str]:
     if op is None:
         return 0.0, "gradkit: this grade cell's task is not one of the assignment's; 0 points\n"
-    lines = [f"task {op.task}, {op.title}: {op.points:g} / {op.max_points:g} ({op.status}), "
-             "graded by gradkit in its sandbox"]
+    # What the whole grade stands on comes first in each grade cell: the weak-isolation
+    # warning, and the note on a file that looks like another assignment.
+    lines = [line for line in result.summary_lines("student")
+             if line.startswith("WARNING") or line == result.assignment_note]
+    lines.append(f"task {op.task}, {op.title}: {op.points:g} / {op.max_points:g} ({op.status}), "
+                 "graded by gradkit in its sandbox")
     if result.problem:
         lines.append(f"not graded: {result.problem}")
     lines += [f"  {line}" for line in explain(op, "student")]

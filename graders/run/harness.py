@@ -305,7 +305,10 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         # Code from bytes is how the LOAD_CONST memory exploits get in: only the code of a
         # standard-library .pyc import just opened may be unmarshalled, and the guard checks
         # the bytes against that file itself (whoever called, whatever was patched).
-        if not verified(args[0], last_pyc[0]):
+        where = last_pyc[0]  # student code can reach this list: checked again, as for open
+        if type_(where) is not str_ or not where.endswith(".pyc") or \
+                not inside(where, native) or inside(where, writable) or \
+                not verified(args[0], where):
             raise denied("marshal.loads is not allowed while grading")
         return
     if event == "open":
@@ -349,6 +352,11 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
                                                   readable):
             raise denied(f"listing {path!r} is not allowed while grading")
         return
+    if (event == "fcntl.fcntl" and args[1] in (8, 10, 15)) or \
+            (event == "fcntl.ioctl" and args[1] in (0x8901, 0x8902)):
+        # F_SETOWN, F_SETSIG, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP: a file's I/O would signal
+        # whichever process it names
+        raise denied("directing a file's signals is not allowed while grading")
     if event == "os.kill":
         if args[0] != own_pid:
             raise denied("signalling another process is not allowed while grading")

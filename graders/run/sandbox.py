@@ -144,24 +144,25 @@ def _preexec(limits: Limits, cgroup_procs: tuple[bytes, ...], nproc: int | None,
             fd = os.open(path, os.O_WRONLY)
             os.write(fd, pid)
             os.close(fd)
-        for name, value in (
-            (resource.RLIMIT_CPU, limits.cpu_seconds),
-            (resource.RLIMIT_FSIZE, limits.file_bytes),
-            (resource.RLIMIT_NOFILE, limits.open_files),
-            (resource.RLIMIT_CORE, 0),
-            (resource.RLIMIT_AS, limits.memory_bytes),
-        ):
+        for name, value in ((resource.RLIMIT_CPU, limits.cpu_seconds),
+                            (resource.RLIMIT_FSIZE, limits.file_bytes),
+                            (resource.RLIMIT_CORE, 0)):
             resource.setrlimit(name, (value, value))
-        if nproc is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         if barrier is not None:  # while still the grader's user: it can open every rule's path
             barrier.restrict_files(stays_root=uid is None and os.geteuid() == 0)
-        if uid is not None:  # after the cgroup and the limits, which need root
+        if uid is not None:  # after the cgroup, which needs root
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
         if barrier is not None:
             barrier.restrict_calls()
+        # Last: building the wall opens ~250 paths and allocates, with every fd the parent
+        # had still open (close_fds comes after this function).
+        for name, value in ((resource.RLIMIT_NOFILE, limits.open_files),
+                            (resource.RLIMIT_AS, limits.memory_bytes)):
+            resource.setrlimit(name, (value, value))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
     return apply
 

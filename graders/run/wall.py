@@ -42,8 +42,9 @@ _PR_SET_SECUREBITS = 28
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 # SECBIT_NOROOT, SECBIT_NO_SETUID_FIXUP, SECBIT_KEEP_CAPS off, SECBIT_NO_CAP_AMBIENT_RAISE, each
-# with its _LOCKED bit: exec as uid 0 grants nothing, and nothing can turn that back.
-_SECUREBITS = 0b1_0011_1111 | (1 << 6) | (1 << 7)
+# with its _LOCKED bit (no bit a kernel before 6.14 does not know): exec as uid 0 grants
+# nothing, and nothing can turn that back.
+_SECUREBITS = 0b1110_1111  # bits 0-3, 5-7: KEEP_CAPS itself (bit 4) stays off
 _CLONE_THREAD = 0x00010000
 
 # Calls the child never needs and an escape would: answered with EPERM (ENOSYS for clone3, so
@@ -74,7 +75,10 @@ SELF_SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 # Limits and scheduling: only of the child itself (its pid, or 0 for "this process").
 SELF_PROCESS_CALLS = ("prlimit64", "sched_setaffinity", "sched_setparam", "sched_setscheduler",
                       "sched_setattr", "sched_getaffinity", "sched_getparam",
-                      "sched_getscheduler", "sched_getattr", "getpriority", "ioprio_get")
+                      "sched_getscheduler", "sched_getattr")
+# fcntl and ioctl commands that make a file's I/O signal a process the child names (the
+# signal goes out with the file owner's rights, past the rules on kill).
+SIGNAL_OWNER = (("fcntl", (8, 10, 15)), ("ioctl", (0x8901, 0x8902)))
 
 
 @cache
@@ -210,6 +214,9 @@ def _seccomp_filter(own_pid: int):
     # "above own_pid", or one of the aligned blocks that tile 1 .. own_pid - 1.
     others = [seccomp.Arg(0, seccomp.GT, own_pid)] + [
         seccomp.Arg(0, seccomp.MASKED_EQ, mask, start) for mask, start in _blocks(1, own_pid - 1)]
+    for name, commands in SIGNAL_OWNER:
+        for command in commands:
+            rules.add_rule(seccomp.ERRNO(errno.EPERM), name, seccomp.Arg(1, seccomp.EQ, command))
     for name in SELF_PROCESS_CALLS:
         for condition in others:
             try:

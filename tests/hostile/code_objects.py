@@ -4,7 +4,7 @@
 # built or replaced, import's loader fed other bytes
 # where: end
 # modes: strong weak container nowall user
-# shows: (?s)refused marshal .*refused pyc .*refused replace .*refused loader
+# shows: (?s)refused marshal .*refused pyc .*refused replace .*refused loader .*refused guard state
 import marshal
 import os
 import sys
@@ -56,3 +56,18 @@ def loader():
 
 
 attempt("loader", loader)
+
+
+def guard_state():
+    # the guard's one mutable setting, the last .pyc opened: point it at bytes of our own
+    harness = sys.modules["__main__"]
+    state = next(value for value in harness._guard.__defaults__
+                 if isinstance(value, list) and len(value) == 1)
+    path = os.path.join(os.getcwd(), "planted")
+    with open(path, "wb") as handle:
+        handle.write(b"\0" * 16 + CODE)
+    state[0] = path
+    exec(marshal.loads(CODE))
+
+
+attempt("guard state", guard_state)

@@ -115,3 +115,13 @@ def deep_tree():
 
 if SHARED:  # bubblewrap's /tmp is a tmpfs that goes with the sandbox
     attempt("a folder tree 1,500 deep", deep_tree)
+
+
+def signal_owner():
+    import fcntl
+    read_end, _ = os.pipe()
+    fcntl.fcntl(read_end, fcntl.F_SETOWN, __PARENT__)  # its I/O would signal the grader
+
+
+if SHARED:  # in bubblewrap the grader's pid is not in the sandbox's namespace
+    attempt("a pipe's signals sent to the grader", signal_owner)
