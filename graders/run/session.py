@@ -88,8 +88,9 @@ def _program_without(program: Program, skipped: set[int], limits: Limits,
     return data
 
 
-class OutOfOrder(Exception):
-    """The child sent a record the protocol does not allow at this point: a forgery."""
+class OutOfOrder(ChildGone):
+    """The child sent a record the protocol does not allow at this point: a forgery. Handled as
+    a child gone: the rest of its channel is not to be trusted either."""
 
 
 def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
@@ -103,10 +104,9 @@ def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
         if kind == "done" and record.get("group") == group.key:
             break
         if kind in ("loaded", "hello", "cell"):  # forged: the harness sends none of these now
-            outcome.group_errors[group.key] = f"sent a {kind!r} record out of order"
             for answered in got:
                 del outcome.records[answered]
-            raise OutOfOrder()  # the rest of this child's channel is not to be trusted either
+            raise OutOfOrder(f"sent a {kind!r} record out of order")
         case_id = record.get("id")
         if case_id in wanted:
             heard.append(record)
@@ -226,15 +226,7 @@ def _ask_group(run: _Run, group: Group) -> None:
             f"after {limits.group_seconds:g} s without an answer; an infinite loop or "
             "a very slow computation in this op?")
         run.drop_child()
-    except OutOfOrder:
-        run.drop_child()  # the next group gets a fresh child and a clean channel
-        if not heard and group.key not in run.retried:
-            # Forged during the previous group (it arrived after that group's "done"): ask
-            # this one again, once, of a fresh child, as for a child that died.
-            run.retried.add(group.key)
-            del outcome.group_errors[group.key]
-            run.pending.insert(0, group)
-    except ChildGone as error:
+    except ChildGone as error:  # or OutOfOrder: forged records may be the previous group's
         run.drop_child()
         if not heard and group.key not in run.retried:
             run.retried.add(group.key)

@@ -131,11 +131,10 @@ def system_reads(python: str) -> tuple[str, ...]:
     """What any run of `python -I -S` needs to read: the interpreter, its standard library
     without site-packages, its own shared library, the system's shared libraries (without the
     system Pythons' package folders) and the time-zone database."""
-    stdlib = Path(os.path.realpath(sysconfig.get_paths()["stdlib"]))
-    platstdlib = Path(os.path.realpath(sysconfig.get_paths()["platstdlib"]))
     paths = {python, "/etc/ld.so.cache", "/usr/share/zoneinfo", "/dev/null", "/dev/urandom"}
-    for lib in {stdlib, platstdlib}:
-        paths.update(_entries(lib, _is_packages))
+    for lib in _listed_only():
+        paths.update(_entries(Path(lib), _is_packages))
+    stdlib = Path(os.path.realpath(sysconfig.get_paths()["stdlib"]))
     paths.update(_entries(stdlib.parent, lambda name: name.startswith("python")))
     multiarch = sysconfig.get_config_var("MULTIARCH") or ""
     for folder in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib"):
@@ -168,31 +167,42 @@ def _loaders() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+@cache
+def _system_rules(python: str) -> tuple[tuple[str, int], ...]:
+    """(path, access) for what every child of `python` needs, worked out once per grader: the
+    same ~250 paths for every child, of which only the run's own folders differ."""
+    from py_landlock import AccessFs
+
+    read = AccessFs.READ_FILE | AccessFs.READ_DIR
+    rules = [(path, read) for path in system_reads(python)]
+    rules += [(path, AccessFs.READ_DIR) for path in _listed_only()]
+    rules += [(path, AccessFs.READ_FILE | AccessFs.EXECUTE) for path in (python, *_loaders())]
+    return tuple((path, int(_for_kind(path, access))) for path, access in rules)
+
+
+def _for_kind(path: str, access):
+    """A rule on a file may carry only file rights (Landlock refuses folder rights there)."""
+    from py_landlock import AccessFs
+
+    if os.path.isdir(path):
+        return access
+    return access & (AccessFs.READ_FILE | AccessFs.EXECUTE | AccessFs.WRITE_FILE |
+                     AccessFs.TRUNCATE | AccessFs.IOCTL_DEV)
+
+
 def _landlock(python: str, reads: tuple[str, ...], writable: str):
     """A Landlock ruleset builder for one child (rules are opened when applied)."""
     from py_landlock import AccessFs, Landlock
 
-    file_rights = AccessFs.READ_FILE | AccessFs.EXECUTE | AccessFs.WRITE_FILE | \
-        AccessFs.TRUNCATE | AccessFs.IOCTL_DEV
     read = AccessFs.READ_FILE | AccessFs.READ_DIR
     # Files only: no folders (a tree 1,500 deep is a denial of the clean-up), no links,
     # devices, sockets or FIFOs.
     write = read | AccessFs.WRITE_FILE | AccessFs.TRUNCATE | AccessFs.MAKE_REG | \
         AccessFs.REMOVE_FILE
     ruleset = Landlock(strict=False)
-
-    def allow(path: str, access) -> None:
-        if not os.path.isdir(path):
-            access &= file_rights
-        ruleset.add_path_rule(path, access=access)
-
-    for path in (*system_reads(python), *reads):
-        allow(path, read)
-    for path in _listed_only():
-        allow(path, AccessFs.READ_DIR)
-    for path in (python, *_loaders()):
-        allow(path, AccessFs.READ_FILE | AccessFs.EXECUTE)
-    allow(writable, write)
+    run_rules = [(path, read) for path in reads] + [(writable, write)]
+    for path, access in (*_system_rules(python), *run_rules):
+        ruleset.add_path_rule(path, access=AccessFs(_for_kind(path, access)))
     return ruleset
 
 
