@@ -13,7 +13,7 @@ from pathlib import Path
 from graders.judge import oracle, probes, scoring
 from graders.model import CellStatus, Limits, Loaded, OpResult, Outcome, Result, valid_text
 from graders.run.loader import Program, SubmissionError, load
-from graders.spec import assignments
+from graders.spec import assignments, optable
 from graders.spec.optable import BACKPROP, Assignment
 from kit import __version__
 
@@ -137,6 +137,14 @@ def _judge(result: Result, outcome: Outcome, assignment: Assignment, groups: lis
                               f"{first.error}, so no class `Value` could be defined")
     result.ops = (scoring.unscored(assignment, result.problem) if result.problem else
                   scoring.score(assignment, groups, outcome, key))
+    result.credit_rule = credit_rule(assignment)
+
+
+def credit_rule(assignment: Assignment) -> str:
+    """The sentence every report prints for an assignment that grades ops ("" for tasks)."""
+    if any(assignment.op(key).kind == "op" for key in assignment.ops):
+        return optable.CREDIT_RULES[assignment.credit]
+    return ""
 
 
 def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int | None = None,

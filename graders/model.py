@@ -247,6 +247,7 @@ class Record:
     graphs: tuple[Any, ...] | None = None  # backward: per graph, {name: grad}; None if absent
     values: Mapping[str, Any] = field(default_factory=dict)  # reference: g, a.grad, b.grad
     reported: Mapping[str, Any] = field(default_factory=dict)  # program: {name: numbers}
+    stood_in: frozenset[str] = frozenset()  # op: the grader's ops the check called
 
     @classmethod
     def parse(cls, raw: dict) -> Record:
@@ -263,11 +264,13 @@ class Record:
         graphs = tuple(raw["graphs"]) if isinstance(raw.get("graphs"), list) else None
         values = {name: raw[name] for name in REFERENCE_PRINTED if name in raw}
         reported = raw.get("values") if isinstance(raw.get("values"), dict) else {}
+        stood_in = raw.get("stood_in") if isinstance(raw.get("stood_in"), list) else []
         return cls(id=_text(raw.get("id")), error=error, where=where,
                    out=raw.get("out"), grads=MappingProxyType(dict(grads)),
                    ops=tuple(label[:40] for label in ops[:20] if isinstance(label, str)),
                    fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values),
-                   reported=MappingProxyType(dict(reported)))
+                   reported=MappingProxyType(dict(reported)),
+                   stood_in=frozenset(k[:40] for k in stood_in[:40] if isinstance(k, str)))
 
 
 def answer_error(record: Record | None, group_error: str | None) -> str | None:
@@ -425,6 +428,8 @@ class Result:
     seed: int | None = None
     seconds: float = 0.0
     grader_version: str = ""
+    # The assignment's credit rule as every report prints it (optable.CREDIT_RULES)
+    credit_rule: str = ""
 
     @property
     def score(self) -> float:
@@ -481,4 +486,6 @@ class Result:
         lines += self.notes
         if self.output_truncated:
             lines.append("Your code printed more than the output limit; the rest was dropped.")
+        if self.credit_rule and self.ops and not self.problem:
+            lines.append(self.credit_rule)
         return lines

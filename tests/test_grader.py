@@ -91,15 +91,15 @@ def test_special_casing_the_lecture_inputs_earns_nothing_extra(tmp_path):
 
 
 def test_a_broken_primitive_is_named_as_root_cause_of_composites(tmp_path):
-    """With credit for composites off, neg fails beside a broken mul and names it; on (the
-    default), neg is checked again with the grader's mul and, right that way, keeps its point."""
+    """End to end, neg fails beside a broken mul and names it; under own-code credit (the
+    default), neg is checked with the grader's mul and, right that way, keeps its point."""
     from dataclasses import replace
 
     from graders.spec.optable import BACKPROP
 
     path = tmp_path / "m.py"
     path.write_text(corpus.mutant("mul_no_upstream").source())
-    strict = grade(path, assignment=replace(BACKPROP, credit_composites=False), seed=4)
+    strict = grade(path, assignment=replace(BACKPROP, credit="end-to-end"), seed=4)
     neg = next(op for op in strict.ops if op.key == "neg")
     assert not neg.passed and neg.root_cause == "mul"
     credited = next(op for op in grade(path, seed=4).ops if op.key == "neg")
@@ -116,7 +116,8 @@ def test_the_reference_example_blames_only_primitives_it_uses(tmp_path):
     path = tmp_path / "m.py"
     path.write_text(source)
     ops = {op.key: op for op in grade(path, seed=3).ops}
-    assert not ops["rsub"].passed and ops["truediv"].root_cause == "pow"
+    assert not ops["rsub"].passed and ops["truediv"].passed
+    assert ops["truediv"].credited_by == "pow"
     assert ops["reference_example"].root_cause == "pow"
 
 
@@ -140,7 +141,7 @@ def test_a_tanh_built_from_a_broken_exp_names_exp_and_keeps_its_points(tmp_path)
     from graders.spec.optable import BACKPROP
 
     strict = {op.key: op for op in grade(path, assignment=replace(
-        BACKPROP, credit_composites=False), seed=6).ops}
+        BACKPROP, credit="end-to-end"), seed=6).ops}
     assert not strict["exp"].passed and not strict["tanh"].passed
     assert strict["tanh"].root_cause == "exp"
     credited = {op.key: op for op in grade(path, seed=6).ops}

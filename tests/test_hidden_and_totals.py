@@ -208,7 +208,7 @@ def _result_with_hidden_exp_and_relu() -> Result:
         exp,
         _op("relu", "2.6", True, hidden=True, root_cause="mul",
             credited="correct given a correct `mul`: fix `mul` (task 2.2) and this op works too"),
-        _op("sub", "3.2", False, root_cause="exp"),  # scored without credit_composites
+        _op("sub", "3.2", False, root_cause="exp"),  # scored end to end
         _op("reference_example", "4.1", False, root_cause="mul, exp"),
     ])
 
@@ -245,7 +245,7 @@ def test_no_student_format_names_a_hidden_op_in_another_ops_lines(tmp_path):
             assert LEAKS.findall(shown) == [], kind
             continue
         assert _leaks(kind, shown, hidden) == [], f"{kind} tells the hidden ops' verdicts"
-    assert "this op is built from `mul`, which fails" in markdown.page_markdown(result)
+    assert "the example calls `mul`, which fails" in markdown.page_markdown(result)
     lines = ci.annotations(result, tmp_path / "hw.py")
     sub = next(line for line in lines if "title=sub%3A" in line)
     assert ",line=8," in sub  # its own `def __sub__`, not the hidden exp's `def exp` (line 5)
@@ -256,7 +256,7 @@ def test_the_instructor_sees_every_root_cause_credit_and_fix_first(tmp_path):
     page = markdown.page_markdown(result, "instructor").replace("\\", "")  # unescaped
     for sentence in ("Fix first: exp (task 2.4)", "Fix first: mul (task 2.2)",
                      "correct given a correct `exp`", "correct given a correct `mul`",
-                     "this op is built from `mul, exp`", "CLUSTER-MESSAGE"):
+                     "the example calls `mul`, `exp`", "CLUSTER-MESSAGE"):
         assert sentence in page, sentence
     assert "Fix first: exp" in html.page(result, "instructor")
     assert "correct given a correct `exp`" in "\n".join(plain.explain(result.ops[2], "instructor"))

@@ -207,8 +207,10 @@ PLANNERS: dict[str, Planner] = {"op": op_group, "backward": backward_group,
 
 def primitive_rules(keys) -> dict[str, dict[str, Any]]:
     """The grader's rule for each op of `keys`, for the child to stand in for the student's:
-    method name, operand symbols in order, which are Values, and each Value's local derivative
-    as arithmetic (the oracle's own formulas, so nothing is written twice)."""
+    method name, operand symbols in order, which are Values, the forward value and each
+    Value's local derivative as arithmetic (the oracle's own formulas, so nothing is written
+    twice). A rule is a whole correct op: it makes the node itself, so it stands in for a
+    method that is wrong, raises, is missing or breaks the forward alike."""
     from graders.judge import oracle
 
     derived = oracle.load().ops
@@ -220,42 +222,48 @@ def primitive_rules(keys) -> dict[str, dict[str, Any]]:
         codes = {name: formula.code for name, formula in derived[key].derivative.items()}
         consts = [name for name in primitive.domains[0] if name not in primitive.inputs]
         rules[key] = {"method": primitive.method, "symbols": [*primitive.inputs, *consts],
-                      "inputs": list(primitive.inputs), "grads": codes}
+                      "inputs": list(primitive.inputs), "value": derived[key].value.code,
+                      "grads": codes}
     return rules
 
 
-def with_reference_primitives(spec: OpSpec, group: Group) -> Group | None:
-    """`group`'s checks again with the grader's rules standing in for the student's ops it
-    uses: a composite right this way has correct code of its own; the lecture's example,
-    also walked by the grader, fails only for ops already failing their own checks. Asked
-    after every op's own group, so no rule is in the child while the ops themselves are
-    checked (each case restores the student's methods when it ends)."""
-    if spec.kind == "reference":
-        from graders.judge.scoring import program_ops
+def stand_ins(spec: OpSpec) -> dict[str, dict[str, Any]]:
+    """The grader's rules for every table op but `spec` itself: whatever else the student's
+    code for `spec` calls (the table's `built_from` or not) is correct while it is checked."""
+    return primitive_rules(key for key, other in optable.ALL.items()
+                           if other.kind == "op" and key != spec.key
+                           and other.method != spec.method)
 
-        rules = primitive_rules(program_ops(optable.REFERENCE_PROGRAM))
-        extra: dict[str, Any] = {"primitives": rules, "walk": True}
-    else:
-        rules = primitive_rules(spec.built_from)
-        extra = {"primitives": rules}
-    if not rules:
-        return None
-    cases = [Case(case.id.replace("/", REFERENCE_SUFFIX + "/", 1), case.kind, case.role,
-                  {**case.payload, **extra}, case.values) for case in group.cases]
-    return Group(spec.key + REFERENCE_SUFFIX, cases, group.method, group.library)
+
+def with_stand_ins(group: Group, rules: dict[str, Any], suffix: str = "") -> Group:
+    cases = [Case(case.id.replace("/", suffix + "/", 1) if suffix else case.id, case.kind,
+                  case.role, {**case.payload, "primitives": rules}, case.values)
+             for case in group.cases]
+    return Group(group.key + suffix, cases, group.method, group.library)
 
 
 def plan(assignment: Assignment, seed: int) -> list[Group]:
-    """Every group of checks for an assignment, drawn from one seeded generator; then, for each
-    op built from others, its checks with reference primitives (when the assignment credits
-    composites); last, each op's class-wide points (from their own generators: a submission's
-    points do not change with them), after everything that counts."""
+    """Every group of checks for an assignment, drawn from one seeded generator, then each
+    op's class-wide points (from their own generators: a submission's points do not change
+    with them), after everything that counts.
+
+    The credit rule (`Assignment.credit`, optable.CREDIT_RULES) decides what an op's checks
+    call: under "own-code" every op group runs with the grader's rules standing in for every
+    other op; under "end-to-end" with the student's own, and each op built from others is
+    asked once more with stand-ins (`@reference`), only to name the op to fix first. The
+    reference example is end to end under both."""
     rng = random.Random(seed)
     specs = [assignment.op(key) for key in assignment.ops]
     own = [PLANNERS[spec.kind](spec, rng, assignment.probes_per_op) for spec in specs]
-    extra: list[Group | None] = []
-    if assignment.credit_composites:
-        extra += [with_reference_primitives(spec, g) for spec, g in zip(specs, own, strict=True)
-                  if spec.kind == "reference" or (spec.kind == "op" and spec.built_from)]
-    extra += [class_group(spec, g) for spec, g in zip(specs, own, strict=True)]
-    return own + [g for g in extra if g is not None]
+    classwide = [class_group(spec, g) for spec, g in zip(specs, own, strict=True)]
+    if assignment.credit == "own-code":
+        rules = {spec.key: stand_ins(spec) for spec in specs if spec.kind == "op"}
+        own = [with_stand_ins(g, rules[spec.key]) if spec.key in rules else g
+               for spec, g in zip(specs, own, strict=True)]
+        classwide = [with_stand_ins(g, rules[spec.key]) if g and spec.key in rules else g
+                     for spec, g in zip(specs, classwide, strict=True)]
+        return own + [g for g in classwide if g is not None]
+    again = [with_stand_ins(g, stand_ins(spec), REFERENCE_SUFFIX)
+             for spec, g in zip(specs, own, strict=True)
+             if spec.kind == "op" and spec.built_from]
+    return own + again + [g for g in classwide if g is not None]

@@ -198,12 +198,15 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
 
 def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
                     max_points: float) -> OpResult:
-    """The lecture's numbers must print as derived, and the same expression hold elsewhere."""
+    """The lecture's program, run end to end with the student's own ops and backward(), must
+    print the numbers sympy derives (24.7041, 138.8338, 645.5773) and give the same
+    expression's values at random inputs; a failing print is shown next to the lecture's."""
     reference = oracle.reference
     result = OpResult(spec.key, spec.task, spec.title, max_points)
     group_error = outcome.group_errors.get(group.key)
     weights = {check.key: check.weight for check in optable.REFERENCE_SUBCHECKS}
     passed = dict.fromkeys(weights, True)
+    details = dict.fromkeys(weights, "")
     for case in group.cases:
         record = outcome.records.get(case.id)
         error = answer_error(record, group_error)
@@ -216,18 +219,31 @@ def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle
         expected = {"g": reference.value(a=a, b=b),
                     "a.grad": reference.derivative["a"](a=a, b=b),
                     "b.grad": reference.derivative["b"](a=a, b=b)}
+        printed, lecture = [], []
         for name, value in expected.items():
             got = record.values.get(name)
             ok = close(got, value, scale=abs(value))
             if case.role == "lecture":
-                printed = f"{float(reference.exact_fraction(name)):.4f}"
-                ok = ok and is_number(got) and f"{got:.4f}" == printed
                 value = float(reference.exact_fraction(name))
+                lecture.append(f"{name} {value:.4f}")
+                printed.append(f"{name} {got:.4f}" if is_number(got) else f"{name} {got!r:.20}")
+                ok = ok and is_number(got) and f"{got:.4f}" == f"{value:.4f}"
             if not ok:
                 passed[case.role] = False
-                result.failures.append(Probe(case.id, name, case.values, None, None,
+                shown = "g.data" if name == "g" else name  # the output's value, not a grad
+                result.failures.append(Probe(case.id, shown, case.values, None, None,
                                              value, got))
-    result.subchecks = [SubCheck(name, weights[name], ok) for name, ok in passed.items()]
+        if case.role == "lecture" and not passed["lecture"]:
+            details["lecture"] = (f"your class prints {', '.join(printed)}; the lecture's "
+                                  f"prints {', '.join(lecture)}")
+    if passed["lecture"] and not passed["random"]:
+        # Printing the lecture's numbers counts only with the same expression right elsewhere:
+        # an answer for the one famous input is not the student's class computing it.
+        passed["lecture"] = False
+        details["lecture"] = ("prints the lecture's numbers at a = -4, b = 2 but not the same "
+                              "expression's values at other inputs")
+    result.subchecks = [SubCheck(name, weights[name], ok, "" if ok else details[name])
+                        for name, ok in passed.items()]
     result.points = _points(max_points, result.subchecks)
     return result
 
@@ -239,16 +255,16 @@ SCORERS: dict[str, Scorer] = {"op": score_op, "backward": score_backward,
 
 def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
           oracle: Oracle) -> list[OpResult]:
-    """One result per graded op, in the assignment's order, with root causes linked."""
+    """One result per graded op, in the assignment's order, with root causes linked under the
+    assignment's credit rule (optable.CREDIT_RULES)."""
     methods = set(outcome.loaded.value.methods) if outcome.loaded else set()
     results = []
-    references = {g.key.removesuffix(REFERENCE_SUFFIX): g for g in groups
-                  if g.key.endswith(REFERENCE_SUFFIX)}
+    again = {g.key.removesuffix(REFERENCE_SUFFIX): g for g in groups
+             if g.key.endswith(REFERENCE_SUFFIX)}
     shared = {g.key.removesuffix(CLASS_SUFFIX): g for g in groups
               if g.key.endswith(CLASS_SUFFIX)}
-    for group in groups:
-        if group.key.endswith((REFERENCE_SUFFIX, CLASS_SUFFIX)):
-            continue
+    own = {g.key: g for g in groups if not g.key.endswith((REFERENCE_SUFFIX, CLASS_SUFFIX))}
+    for group in own.values():
         spec = assignment.op(group.key)
         points = assignment.points_for(group.key)
         if spec.origin and spec.method not in methods:  # a declared op the class lacks
@@ -264,11 +280,18 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         result = SCORERS[spec.kind](spec, group, outcome, oracle, points)
         result.hidden = result.key in assignment.hidden
         results.append(result)
-    _link_root_causes(results, assignment)
+    by_key = {result.key: result for result in results}
     for result in results:
         result.hidden_ops = frozenset(assignment.hidden)
-        if result.key in references and result.root_cause:
-            _verify_root_cause(result, references[result.key], outcome, oracle, assignment)
+        spec = assignment.op(result.key)
+        if spec.kind != "op":
+            continue
+        if assignment.credit == "own-code":
+            _name_what_it_calls(result, own[result.key], outcome, by_key)
+        elif not result.passed and result.key in again:
+            _find_root_cause(result, again[result.key], outcome, oracle, assignment, by_key)
+    _link_reference_example(results)
+    for result in results:
         ran = [check.name for check in result.subchecks] != ["runs"]  # not "not defined"
         if not result.passed and ran and result.key in shared:
             clusters.assign(result, assignment.op(result.key), shared[result.key], outcome,
@@ -276,68 +299,96 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
     return results
 
 
-def _verify_root_cause(result: OpResult, reference: Group, outcome: Outcome,
-                       oracle: Oracle, assignment: Assignment) -> None:
-    """A composite failing beside a broken primitive (or the lecture's example beside broken
-    ops), checked again with the grader's rules for them in the child: right that way, its
-    own code is right and it earns its points (the report names what to fix); still wrong,
-    it is wrong on its own."""
-    spec = assignment.op(result.key)
-    again = SCORERS[spec.kind](spec, reference, outcome, oracle, result.max_points)
-    primitive = assignment.op(result.root_cause.split(",")[0].strip())
-    if not again.passed:
-        result.root_cause = None  # not explained by the primitive: its own code is wrong
+def _called(group: Group, outcome: Outcome) -> set[str]:
+    """The grader's ops that stood in during `group`'s checks: the ops its code called."""
+    called: set[str] = set()
+    for case in group.cases:
+        record = outcome.records.get(case.id)
+        if record is not None:
+            called |= record.stood_in
+    return called
+
+
+def _broken(keys: set[str], by_key: dict[str, OpResult]) -> list[OpResult]:
+    """Those of `keys` whose own checks fail, each followed to the end of its chain (sub is
+    built from neg, neg from mul: the op to fix is mul)."""
+    found: dict[str, OpResult] = {}
+    for key in sorted(keys):
+        cause = by_key.get(key)
+        if cause is None or cause.passed:
+            continue
+        while cause.root_cause in by_key:
+            cause = by_key[cause.root_cause]
+        found[cause.key] = cause
+    return list(found.values())
+
+
+def _name_what_it_calls(result: OpResult, group: Group, outcome: Outcome,
+                        by_key: dict[str, OpResult]) -> None:
+    """Own-code credit: an op right with the grader's versions of the ops it called keeps its
+    points; when one of those fails its own checks, the report says this op is right and which
+    op to fix for it to work in the student's programs too."""
+    if not result.passed:
         return
-    result.subchecks, result.points = again.subchecks, again.points
-    result.failures, result.diagnosis, result.error = [], None, None
-    result.credited = (f"correct given a correct `{primitive.key}`: fix `{primitive.key}` "
-                       f"(task {primitive.task}) and this op works too")
+    broken = _broken(_called(group, outcome), by_key)
+    if broken:
+        first = broken[0]
+        result.credited = (f"correct given a correct `{first.key}`: your code for this op "
+                           f"calls `{first.key}`, which fails its own checks, and was checked "
+                           f"with the grader's `{first.key}` in its place; fix `{first.key}` "
+                           f"(task {first.task}) and this op works in your programs too")
+
+
+def _find_root_cause(result: OpResult, again: Group, outcome: Outcome, oracle: Oracle,
+                     assignment: Assignment, by_key: dict[str, OpResult]) -> None:
+    """End-to-end credit: an op failing beside a broken op it calls, checked again with the
+    grader's versions standing in: right that way, the broken op it called is the root cause
+    (named, the points stay lost); still wrong, its own code is wrong."""
+    spec = assignment.op(result.key)
+    if not SCORERS[spec.kind](spec, again, outcome, oracle, result.max_points).passed:
+        return
+    broken = _broken(_called(again, outcome), by_key)
+    result.root_cause = broken[0].key if broken else None
 
 
 @cache
-def program_ops(program: tuple[str, ...]) -> frozenset[str]:
-    """The table's ops a program of the table (the lecture's example) really calls.
+def program_ops(program: tuple[str, ...]) -> tuple[str, ...]:
+    """The table's ops a program of the table (the lecture's example) really calls, in the
+    order it first calls them.
 
     Derived by running the program text on a recorder whose every method is an op's, so the
-    root cause of a failing reference example can only name an op the example uses.
+    root cause of a failing reference example can only name an op the example uses, first
+    cause first.
     """
-    used: set[str] = set()
+    used: dict[str, None] = {}
     by_method = {spec.method: spec.key for spec in optable.OPS}
 
     def recorder(method: str):
         def call(self, *args):
-            used.add(by_method[method])
+            used.setdefault(by_method[method])
             return self
         return call
 
     cls = type("Recorder", (), {method: recorder(method) for method in by_method})
     exec("\n".join(program), {"__builtins__": {}}, {"a": cls(), "b": cls()})  # table text
-    return frozenset(used)
+    return tuple(used)
 
 
-def _link_root_causes(results: list[OpResult], assignment: Assignment) -> None:
-    """A composite failing with a failing primitive names that primitive; the reference
-    example names the failing ops it uses that are not themselves explained by another."""
+def _link_reference_example(results: list[OpResult]) -> None:
+    """The reference example is end to end under every credit rule: when it fails, it names
+    the failing ops it uses, first used first (the student's backward() last: the child runs
+    the program, then g.backward()), leaving out any explained by another of them."""
+    uses = (*program_ops(optable.REFERENCE_PROGRAM), optable.BACKWARD.key)
     by_key = {result.key: result for result in results}
+    broken = [by_key[key] for key in uses if key in by_key and not by_key[key].passed]
+    named = {r.key for r in broken}
+    causes = [r.key for r in broken if r.root_cause not in named]
+    if not causes:  # own-code: a composite right on its own code fails with what it calls
+        causes = [r.key for r in _broken(
+            {key for key in uses if key in by_key and by_key[key].credited}, by_key)]
     for result in results:
-        if result.passed or assignment.op(result.key).kind != "op":
-            continue
-        if result.graph_size > 1:  # built from other ops, not written on its own
-            broken = (by_key.get(key) for key in assignment.op(result.key).built_from)
-            cause = next((o for o in broken if o and not o.passed), None)
-            # sub is built from neg, neg from mul: the root is the op at the end of the chain
-            while cause is not None and cause.root_cause in by_key:
-                cause = by_key[cause.root_cause]
-            result.root_cause = cause.key if cause else None
-    # The child runs the program, then g.backward(): the student's backward() is used too.
-    uses = program_ops(optable.REFERENCE_PROGRAM) | {optable.BACKWARD.key}
-    for result in results:
-        if result.passed or assignment.op(result.key).kind != "reference":
-            continue
-        broken = [r for r in results if not r.passed and r.key in uses]
-        named = {r.key for r in broken}
-        causes = [r.key for r in broken if r.root_cause not in named]  # not explained by another
-        result.root_cause = ", ".join(causes) or None
+        if not result.passed and result.key == optable.REFERENCE.key:
+            result.root_cause = ", ".join(causes) or None
 
 
 def _not_defined(spec: OpSpec, points: float, assignment: Assignment) -> OpResult:

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from graders.model import ATOL, RTOL, OpResult, Probe
+from graders.spec.optable import REFERENCE
 
 AUDIENCES = ("student", "instructor")
 MAX_NAMED_CHECKS = 4  # failed sub-checks listed by name; more are counted
@@ -181,8 +182,14 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     data["more_mistakes"] = [f"{m.title} ({', '.join(m.inputs)}): {m.hint}"
                              for m in (op.diagnosis.more if op.diagnosis else [])]
     causes = ", ".join(root_causes(op, audience))
-    data["root_cause"] = (f"this op is built from `{causes}`, which fails its own "
-                          f"checks: fix that first" if causes else None)
+    if op.key == REFERENCE.key:  # end to end: the failing ops it calls, first used first
+        named = ", ".join(f"`{key}`" for key in root_causes(op, audience))
+        data["root_cause"] = (f"the example calls {named}, which "
+                              f"{'fail their' if ',' in named else 'fails its'} own checks: "
+                              "fix that first" if named else None)
+    else:
+        data["root_cause"] = (f"this op is built from `{causes}`, which fails its own "
+                              f"checks: fix that first" if causes else None)
     gradient = [p for p in op.failures if p.error is None and p.input != "out"]
     data["probe"] = probe_facts((gradient or op.failures)[0]) if op.failures else []
     if not op.diagnosis and gradient:
@@ -192,8 +199,13 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
             "yours" + (" and with the finite difference of your forward"
                        if shown.finite_difference is not None else ""))
     data["forward_notes"] = op.fd_findings[:1]
+    if op.key == REFERENCE.key:  # what the student's class printed, next to the lecture's
+        data["mistake"] = next((s.detail for s in op.subchecks if not s.passed and s.detail),
+                               None)
+        data["unexplained"] = None
     data["hints"] = [s.detail for s in op.subchecks if not s.passed and s.detail
-                     and not s.detail.startswith(NOT_CHECKED) and not op.diagnosis]
+                     and not s.detail.startswith(NOT_CHECKED) and not op.diagnosis
+                     and s.detail != data["mistake"]]
     if audience == "instructor":
         data["mistake_key"] = op.diagnosis.key if op.diagnosis else None
         data["all_probes"] = [probe_facts(p) for p in op.failures[:8]]

@@ -620,32 +620,97 @@ def forward(cls, case, shift=None):
     return out, leaves
 
 
-def _reference_method(cls, original, rule):
-    """`original` (the student's method: its structure and its forward) with the grader's
-    closure on the node it makes, from `rule` (run/protocol.py: check:op `primitives`)."""
+_COMPILED = {}
+
+
+def _compiled(code):
+    """A rule's formula, compiled once per child (every case of every group sends the same)."""
+    if code not in _COMPILED:
+        _COMPILED[code] = compile(code, "<rule>", "eval")
+    return _COMPILED[code]
+
+
+def _node(cls, data, made, label, original, self, args):
+    """A node of the student's class for a stand-in's output, with children `made`: built with
+    the lecture's constructor `Value(data, children, op)` when the class takes it, else
+    `Value(data)` with the children set on it, else by the student's own method (`original`;
+    its data is replaced)."""
+    out = None
+    for make in (lambda: cls(data, tuple(made), label), lambda: cls(data)):
+        try:
+            candidate = make()
+        except Exception:
+            continue
+        if _isinstance(candidate, cls):
+            out = candidate
+            break
+    if out is None:
+        if original is None:
+            raise TypeError(f"cannot make a {cls.__name__} from a number for the grader's "
+                            f"{label}")
+        out = original(self, *args)
+    if {id(kid) for kid in children(out, cls)} != {id(kid) for kid in made}:
+        _set_children(out, made)
+    try:
+        out.data = data
+    except Exception:
+        pass
+    return out
+
+
+def _set_children(node, made):
+    """Children on the attribute the grader's walk reads (`children`): the class's own, the
+    first of CHILD_ATTRIBUTES it has, else `_prev`, as the lecture names it."""
+    for attribute in CHILD_ATTRIBUTES:
+        current = getattr(node, attribute, None)
+        if current is not None:
+            kind = set if _isinstance(current, (set, frozenset)) else tuple
+            try:
+                setattr(node, attribute, kind(made))
+                return
+            except Exception:
+                break
+    try:
+        node._prev = set(made)
+    except Exception:
+        pass
+
+
+def _reference_method(cls, original, key, rule, used):
+    """The grader's whole op (`rule`, run/protocol.py: check:op `primitives`) as a method of
+    the student's class: it computes the forward from the operands' data, makes the node the
+    student's way, and puts the grader's closure on it. The student's method (`original`,
+    None when the class lacks it) is called only when their class cannot be built from a
+    number. `used` collects the keys of the rules that ran."""
     symbols, inputs = rule["symbols"], rule["inputs"]
-    grads = {name: compile(code, "<rule>", "eval") for name, code in rule["grads"].items()}
-    functions = {"mpmath": _MATH}  # the oracle's formulas name mpmath; floats suffice here
+    value_code = _compiled(rule["value"])
+    grads = {name: _compiled(code) for name, code in rule["grads"].items()}
+    scope = {"__builtins__": {}, "mpmath": _MATH}  # the oracle's formulas name mpmath
 
     def method(self, *args):
+        used.add(key)
         operands = [self, *args][:_len(symbols)]
-        kept = [(v, getattr(v, "_backward", None)) for v in operands if _isinstance(v, cls)]
-        out = original(self, *args)
-        for value, closure in kept:  # the inputs keep their own closures
-            if closure is not None and getattr(value, "_backward", None) is not closure:
-                value._backward = closure
         bound = {}
         for symbol, value in zip(symbols, operands, strict=False):
             if symbol in inputs and not _isinstance(value, cls):  # a plain number: it takes
                 value = cls(value)                                # no gradient anywhere
             bound[symbol] = value
 
+        def data():
+            return {name: (v.data if _isinstance(v, cls) else v) for name, v in bound.items()}
+
+        kept = [(v, getattr(v, "_backward", None)) for v in bound.values() if _isinstance(v, cls)]
+        result = eval(value_code, scope, data())
+        made = [bound[name] for name in inputs]
+        out = _node(cls, result, made, key, original, self, args)
+        for value, closure in kept:  # the inputs keep their own closures
+            if closure is not None and getattr(value, "_backward", None) is not closure:
+                value._backward = closure
+
         def _backward(*_grad):
-            env = {name: (v.data if name in inputs else (v.data if _isinstance(v, cls) else v))
-                   for name, v in bound.items()}
+            env = data()
             for name in inputs:
-                bound[name].grad += eval(grads[name], {"__builtins__": {}, **functions},
-                                         env) * out.grad
+                bound[name].grad += eval(grads[name], scope, env) * out.grad
 
         out._backward = _backward
         return out
@@ -664,20 +729,20 @@ _MATH = _MathFunctions()
 
 
 class _Primitives:
-    """Stand the grader's rules in for the student's primitives (by method name) while one
-    check runs, then put the student's methods back exactly as they were."""
+    """Stand the grader's rules in for the student's ops (by method name) while one check
+    runs, whether the class has them or not, then put the class back exactly as it was.
+    `used` is which of them the check's code really called."""
 
     def __init__(self, cls, rules):
-        self.cls, self.rules, self.saved = cls, rules or {}, []
+        self.cls, self.rules, self.saved, self.used = cls, rules or {}, [], set()
 
     def __enter__(self):
-        for rule in self.rules.values():
+        for key, rule in self.rules.items():
             name = rule["method"]
             original = getattr(self.cls, name, None)
-            if not callable(original):
-                continue
             self.saved.append((name, self.cls.__dict__.get(name)))
-            setattr(self.cls, name, _reference_method(self.cls, original, rule))
+            setattr(self.cls, name, _reference_method(
+                self.cls, original if callable(original) else None, key, rule, self.used))
         return self
 
     def __exit__(self, *exc):
@@ -690,8 +755,11 @@ class _Primitives:
 
 
 def run_op(cls, case):
-    with _Primitives(cls, case.get("primitives")):
-        return _run_op(cls, case)
+    with _Primitives(cls, case.get("primitives")) as primitives:
+        record = _run_op(cls, case)
+    if primitives.used:
+        record["stood_in"] = sorted(primitives.used)
+    return record
 
 
 def _run_op(cls, case):
@@ -781,22 +849,13 @@ def run_backward(cls, case):
 
 
 def run_reference(cls, case):
-    with _Primitives(cls, case.get("primitives")):
-        return _run_reference(cls, case)
-
-
-def _run_reference(cls, case):
+    """The lecture's program end to end: the student's ops and their own backward()."""
     env = {"a": cls(case["a"]), "b": cls(case["b"])}
     for line in case["program"]:
         exec(line, {"__builtins__": {}}, env)
     g = env["g"]
     record = {"g": number(g.data, "g.data")}
-    if case.get("walk"):  # the grader's own walk: only the ops' own code is in question
-        g.grad = 1.0
-        for node in topological(g, cls):
-            run_closure(node)
-    else:
-        g.backward()
+    g.backward()
     record["a.grad"] = number(env["a"].grad, "a.grad")
     record["b.grad"] = number(env["b"].grad, "b.grad")
     return record

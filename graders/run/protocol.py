@@ -32,19 +32,16 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("parent → child", "check:op", "pre", "{symbol: number}: each input's grad before"),
     ("parent → child", "check:op", "upstream", "the output's grad (out.grad) to propagate"),
     ("parent → child", "check:op", "fd", "{symbol: step}: also evaluate forward at x ± step"),
-    ("parent → child", "check:op", "primitives", "{op: {method, symbols, inputs, grads}}: the "
-                                                "grader's rules standing in for these methods "
-                                                "(a composite's own code, checked alone)"),
+    ("parent → child", "check:op", "primitives", "{op: {method, symbols, inputs, value, "
+                                                "grads}}: the grader's whole ops standing in "
+                                                "for these methods, present or not (the "
+                                                "checked op's own code, checked alone)"),
     ("parent → child", "check:backward", "graphs", "graph specs (judge/graphs.py) to build, "
                                                   "each with the grader's closures"),
     ("parent → child", "check:backward", "repeat", "zero the first graph's grads, run again"),
     ("parent → child", "check:reference", "a", "the lecture program's input a"),
     ("parent → child", "check:reference", "b", "the lecture program's input b"),
     ("parent → child", "check:reference", "program", "the lecture's lines, run with `Value`"),
-    ("parent → child", "check:reference", "primitives", "as for check:op: the grader's rules "
-                                                       "for every op the program uses"),
-    ("parent → child", "check:reference", "walk", "walk the graph with the grader's order "
-                                                 "instead of the student's backward()"),
     ("parent → child", "check:program", "program", "grader lines run beside the notebook's "
                                                    "names (a course task, judge/tasks.py)"),
     ("parent → child", "check:program", "inputs", "{name: data} the lines and reports use"),
@@ -73,6 +70,7 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("child → parent", "answer:op", "grads", "{symbol: grad} after the closures ran"),
     ("child → parent", "answer:op", "ops", "labels (`_op`) of the nodes the build made"),
     ("child → parent", "answer:op", "fd", "{symbol: [f(x+h), f(x-h)]}"),
+    ("child → parent", "answer:op", "stood_in", "the ops of `primitives` the check called"),
     ("child → parent", "answer:backward", "graphs", "per graph, {node: grad} of reported nodes"),
     ("child → parent", "answer:reference", "g", "g.data"),
     ("child → parent", "answer:reference", "a.grad", "a.grad after g.backward()"),

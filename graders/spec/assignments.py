@@ -6,7 +6,7 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     ops = ["add", "mul", "tanh", "backward", "reference_example"]   # optional: a subset
     hidden = ["backward"]             # details shown only after grades publish
     probes_per_op = 6
-    credit_composites = true          # sub right given a right add earns its points (default)
+    credit = "own-code"               # or "end-to-end" (graders/spec/optable.py: CREDIT_RULES)
     [points]
     mul = 3
     log = 1                           # optional ops count only when given points
@@ -33,8 +33,8 @@ from graders.spec.settings import unknown_setting
 BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
 # What a batch grades when nothing the instructor gave names an assignment (docs/batch.md).
 DEFAULT = optable.BACKPROP
-KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites", "op",
-        "cluster"}
+KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit", "credit_composites",
+        "op", "cluster"}
 
 
 class ConfigError(ValueError):
@@ -76,12 +76,30 @@ def to_data(assignment: Assignment) -> dict:
     data = {"name": assignment.name, "ops": list(assignment.ops),
             "points": dict(assignment.points), "hidden": list(assignment.hidden),
             "probes_per_op": assignment.probes_per_op,
-            "credit_composites": assignment.credit_composites}
+            "credit": assignment.credit}
     if assignment.declared:
         data["op"] = {spec.key: declared.op_to_data(spec) for spec in assignment.declared}
     if assignment.clusters:
         data["cluster"] = clusters.to_data(assignment.clusters)
     return data
+
+
+def _credit(data: dict, base: Assignment, path: str | Path) -> str:
+    """`credit = "own-code" | "end-to-end"`; the older `credit_composites = true | false`
+    still reads as one of them."""
+    if "credit_composites" in data:
+        legacy = data["credit_composites"]
+        if not isinstance(legacy, bool):
+            raise ConfigError(f"{path}: credit_composites = {legacy!r}: give true or false "
+                              '(or, newer, credit = "own-code" or "end-to-end")')
+        if "credit" in data and data["credit"] != ("own-code" if legacy else "end-to-end"):
+            raise ConfigError(f"{path}: credit and credit_composites disagree: keep credit")
+        return "own-code" if legacy else "end-to-end"
+    credit = data.get("credit", base.credit)
+    if credit not in optable.CREDIT_RULES:
+        raise ConfigError(f"{path}: credit = {credit!r}: give "
+                          + " or ".join(f'"{rule}"' for rule in optable.CREDIT_RULES))
+    return credit
 
 
 def from_data(data: object, path: str | Path) -> Assignment:
@@ -116,12 +134,10 @@ def from_data(data: object, path: str | Path) -> Assignment:
     probes = data.get("probes_per_op", base.probes_per_op)
     if isinstance(probes, bool) or not isinstance(probes, int) or not 3 <= probes <= 50:
         raise ConfigError(f"{path}: probes_per_op = {probes!r}: give a whole number 3 to 50")
-    credit = data.get("credit_composites", base.credit_composites)
-    if not isinstance(credit, bool):
-        raise ConfigError(f"{path}: credit_composites = {credit!r}: give true or false")
+    credit = _credit(data, base, path)
     assignment = replace(base, name=str(data.get("name", base.name)), ops=ops,
                          points=MappingProxyType({**base.points, **points}), hidden=hidden,
-                         probes_per_op=probes, credit_composites=credit, declared=new)
+                         probes_per_op=probes, credit=credit, declared=new)
     try:
         named = clusters.from_data(data.get("cluster", {}), str(path), assignment.op, ops)
     except clusters.ClusterError as error:

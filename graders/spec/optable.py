@@ -682,6 +682,18 @@ TASKS: tuple[OpSpec, ...] = (
 )
 
 
+# The credit rules an assignment can set, each with the sentence every report prints.
+CREDIT_RULES: Mapping[str, str] = MappingProxyType({
+    "own-code": "Credit rule: own code. Each op is scored on its own code, with the grader's "
+                "correct versions standing in for the other ops it calls; the reference "
+                "example runs your whole class and must print the lecture's numbers.",
+    "end-to-end": "Credit rule: end to end. Each op is scored with your own versions of the "
+                  "ops it calls, so an op built on a broken one fails with it (the report names "
+                  "the op to fix first); the reference example runs your whole class and must "
+                  "print the lecture's numbers.",
+})
+
+
 @dataclass(frozen=True)
 class Assignment:
     """Which ops an assignment grades and what each is worth; points override the table."""
@@ -691,10 +703,10 @@ class Assignment:
     points: Mapping[str, float] = field(default_factory=dict)
     probes_per_op: int = 5
     hidden: tuple[str, ...] = ()  # ops whose details students see only after grades publish
-    # An op built from others (sub from add and neg) that is right when the grader's reference
-    # primitives stand in for the student's broken ones has correct code of its own: it earns
-    # its points, and the report names the primitive to fix.
-    credit_composites: bool = True
+    # How an op built from others is scored (CREDIT_RULES): "own-code", with the grader's
+    # correct versions standing in for every other op it calls, or "end-to-end", with the
+    # student's own, so a dependent op fails with its dependency.
+    credit: str = "own-code"
     # Ops declared by the assignment's config (`[op.KEY]`), graded like the table's own rows.
     declared: tuple[OpSpec, ...] = ()
     # Wrong answers the class shares, each named once with a message for every member.
