@@ -794,7 +794,11 @@ def combine(op, a, b):
     try:
         node = a + b if op == "+" else a * b
     except Exception:
-        node = _type(a)(0.0, (a, b), op)
+        node = None
+    if not _isinstance(node, _type(a)):  # the op is missing, raises or returns no Value
+        node = _node(_type(a), 0.0, (a, b), op, None, a, (b,))
+    elif {id(kid) for kid in children(node, _type(a))} != {id(a), id(b)}:
+        _set_children(node, (a, b))  # a node of the student's own op, without its inputs
     for child, closure in zip((a, b), kept, strict=True):
         if closure is not None and getattr(child, "_backward", None) is not closure:
             try:
