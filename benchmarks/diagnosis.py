@@ -2,8 +2,9 @@
 
 Every one-mistake mutant in `tests/corpus.py` is graded at several seeds; a mutant counts as
 diagnosed at a seed when the op it breaks fails and its diagnosis names the catalogued mistake
-the mutant was made with, and it loses points on that op alone (composites and the lecture's
-example are checked again with the grader's rules for the ops they use). Every correct
+the mutant was made with, and it loses points on that op alone, besides the lecture's example
+when the example uses the op (under the default own-code credit rule every other op is checked
+with the grader's versions of the ops it calls; the example is end to end). Every correct
 submission is graded too, and any diagnosis there (or any failing op) is a wrong diagnosis.
 Run: `python benchmarks/diagnosis.py [--seeds N]`.
 """
@@ -44,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
                 got = named(result, mutant.breaks)
                 total += 1
                 lost = {op.key for op in result.ops if op.points < op.max_points}
-                if lost == {mutant.breaks}:
+                example = {"reference_example"} \
+                    if mutant.breaks in corpus.REFERENCE_USES else set()
+                if mutant.breaks in lost and lost <= {mutant.breaks} | example:
                     only_own += 1
                 else:
                     spread.append(f"{mutant.name} seed {seed}: lost points on "
@@ -66,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"named the right op and mistake: {hits}/{total} mutant gradings "
           f"({100 * hits / max(total, 1):.1f}%), {len(corpus.MUTANTS)} mutants x "
           f"{len(seeds)} seeds")
-    print(f"points lost only on the op the mistake is in: {only_own}/{total} mutant gradings "
-          "(composites and the lecture's example verified with the grader's rules)")
+    print(f"points lost only on the op the mistake is in (and the example, when it uses the "
+          f"op): {only_own}/{total} mutant gradings")
     print(f"wrong diagnoses on correct code: {len(wrong)} "
           f"({len(corpus.CORRECT)} submissions x {len(seeds)} seeds)")
     return 0 if not misses and not wrong and not spread else 1
