@@ -75,8 +75,8 @@ def test_each_behaviour_is_one_cluster_and_no_cluster_mixes_two(synthetic_class)
     of_behaviour: dict[tuple[str, str], set[str]] = defaultdict(set)
     for student, kind in behaviour.items():
         for key, op in ops[student].items():
-            if op["status"] != "passed":
-                assert op["cluster"], (student, key)
+            if op["status"] != "passed" and key != "reference_example":  # end to end: one
+                assert op["cluster"], (student, key)  # cause's cluster is on that cause's row
                 assert op["cluster"].startswith(f"{key}:")
                 by_cluster[op["cluster"]].add(kind)
                 of_behaviour[kind, key].add(op["cluster"])
