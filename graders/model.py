@@ -186,7 +186,7 @@ class CellStatus:
         """What an interrupted cell was stuck in, in a student's words: "it calls `relu`,
         whose `_backward` never returned" for `Value.relu.<locals>._backward`; "" when the
         interrupt stopped the cell's own top-level code."""
-        parts = [part for part in self.function.split(".") if part != "<locals>"]
+        parts = [part for part in self.function.split(".") if part not in ("", "<locals>")]
         if not parts:
             return ""
         if parts[0] == "Value" and len(parts) > 1:
