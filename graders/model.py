@@ -484,7 +484,8 @@ class Result:
                 lines.append(f"cell {cell.index} {cell.error}" + (f" ({stuck})" if stuck else "")
                              + (f"; {ops}" if ops and not lines else ""))
         if ops and not lines:
-            lines.append(f"{ops} (its checks did not answer in time: an infinite loop?)")
+            whose = "their" if len(hung) > 1 else "its"
+            lines.append(f"{ops} ({whose} checks did not answer in time: an infinite loop?)")
         return lines
 
     @property
