@@ -164,19 +164,36 @@ def _int(value: Any, default: int = 0) -> int:
 
 @dataclass(frozen=True)
 class CellStatus:
-    """How one top-level cell of the submission ran: "ok", "error" or "syntax"."""
+    """How one top-level cell of the submission ran: "ok", "error", "syntax" or "interrupted"
+    (past its time limit: `line` is the top-level line it was stopped at, `function` the
+    submission's innermost function then running, as Python names it)."""
 
     index: int
     status: str
     line: int = 0
     error: str = ""
+    function: str = ""
 
     @classmethod
     def parse(cls, raw: Any) -> CellStatus | None:
         if not isinstance(raw, dict):
             return None
         return cls(_int(raw.get("index")), _text(raw.get("status"), "error"),
-                   _int(raw.get("line")), _text(raw.get("error")))
+                   _int(raw.get("line")), _text(raw.get("error")),
+                   _text(raw.get("function"))[:120])
+
+    def hung_in(self) -> str:
+        """What an interrupted cell was stuck in, in a student's words: "it calls `relu`,
+        whose `_backward` never returned" for `Value.relu.<locals>._backward`; "" when the
+        interrupt stopped the cell's own top-level code."""
+        parts = [part for part in self.function.split(".") if part not in ("", "<locals>")]
+        if not parts:
+            return ""
+        if parts[0] == "Value" and len(parts) > 1:
+            if len(parts) > 2:
+                return f"it calls `{parts[1]}`, whose `{parts[-1]}` never returned"
+            return f"it calls `{parts[1]}`, which never returned"
+        return f"it was stopped in `{'.'.join(parts)}`"
 
 
 @dataclass(frozen=True)
@@ -294,6 +311,8 @@ class Outcome:
     output_taken: bool = False
     isolation: str = "weak"
     restarts: int = 0
+    # groups that hit their own time limit (not the submission's), in the order asked
+    hung: list[str] = field(default_factory=list)
     python: str | None = None  # sys.version as the child reported it
     notes: list[str] = field(default_factory=list)  # containment caveats for the report
 
@@ -430,6 +449,8 @@ class Result:
     grader_version: str = ""
     # The assignment's credit rule as every report prints it (optable.CREDIT_RULES)
     credit_rule: str = ""
+    # ops whose checks hit their own time limit (an infinite loop in a closure?), in plan order
+    hung: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -450,6 +471,38 @@ class Result:
                 where += f", line {cell.line}"
             lines.append(f"{where}: {cell.error or 'error'}")
         return lines
+
+    def hang_lines(self, audience: str = "student") -> list[str]:
+        """What hung, as the report's first lines: each interrupted cell with what it was
+        stuck in, then the ops whose checks hit their time limit ("cell 7 ran past the 30 s
+        time limit and was interrupted (it calls `relu`, whose `_backward` never returned);
+        relu: time limit hit"). The cell is named from the first load's statuses, the op
+        from the group that hit its own limit: the cause before any consequence. A student's
+        view names no hidden op (that would tell its verdict)."""
+        hidden = {op.key for op in self.ops if op.hidden} if audience == "student" else set()
+        hung = [key for key in self.hung if key not in hidden]
+        ops = f"{', '.join(hung)}: time limit hit" if hung else ""
+        lines = []
+        for cell in self.cells:
+            if cell.status == "interrupted":
+                stuck = cell.hung_in()
+                lines.append(f"cell {cell.index} {cell.error}" + (f" ({stuck})" if stuck else "")
+                             + (f"; {ops}" if ops and not lines else ""))
+        if ops and not lines:
+            whose = "their" if len(hung) > 1 else "its"
+            lines.append(f"{ops} ({whose} checks did not answer in time: an infinite loop?)")
+        return lines
+
+    @property
+    def flags(self) -> list[str]:
+        """What an instructor should look at beside the score, in a few words each (the
+        gradebook keeps them, the dashboard and grades.csv show them): a cell the grader had
+        to interrupt, ops that hit their time limit."""
+        flags = [f"cell {cell.index} interrupted" for cell in self.cells
+                 if cell.status == "interrupted"]
+        if self.hung:
+            flags.append(f"time limit hit: {', '.join(self.hung)}")
+        return flags
 
     def fix_first(self, audience: str = "student") -> list[str]:
         """"Fix first: mul (task 2.2): 5 other ops depend on it", for each broken primitive
@@ -475,8 +528,7 @@ class Result:
             lines.append("WARNING: weak isolation: student code ran with the grader's audit "
                          "hook as its only wall (no bubblewrap, no Landlock and seccomp here, "
                          "or turned off); a crafted submission can get past it.")
-        lines += [f"cell {cell.index} {cell.error}" for cell in self.cells
-                  if cell.status == "interrupted"]  # the cause first, before any consequence
+        lines += self.hang_lines(audience)  # the cause first, before any consequence
         lines += self.fix_first(audience)
         if self.assignment_note:
             lines.append(self.assignment_note)

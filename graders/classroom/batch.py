@@ -63,6 +63,7 @@ class Report:
     failed: list[str] = field(default_factory=list)  # "student: reason": the grader's faults
     unmatched: list[str] = field(default_factory=list)  # named clusters nobody is in
     notes: list[str] = field(default_factory=list)  # "student: this file looks like ..."
+    flagged: list[str] = field(default_factory=list)  # "student: cell 7 interrupted; ..."
     defaulted: str | None = None  # the default assignment's name, if a submission got it
 
     def line(self) -> str:
@@ -81,6 +82,7 @@ class Report:
             self.line(), *default, *(f"not gradable: {line}" for line in self.not_gradable),
             *(f"grader error: {line}" for line in self.failed),
             *(f"note: {line}" for line in self.notes),
+            *(f"flagged: {line}" for line in self.flagged),
             *(f"id {line}" for line in self.renamed),
             *(f"cluster {name}: named in the config, but no submission here has it (a "
               "typo in the id? the dashboard lists the ids)" for name in self.unmatched))]
@@ -100,7 +102,8 @@ def grade_job(job: dict) -> dict:
     return {"gradescope": gradescope(result), "score": result.score,
             "max_score": result.max_score, "problem": result.problem,
             "seconds": result.seconds, "ops": _op_rows(result.ops),
-            "isolation": result.isolation, "note": result.assignment_note}
+            "isolation": result.isolation, "note": result.assignment_note,
+            "flags": result.flags}
 
 
 def unscored_outcome(path: str, assignment: Assignment, reason: str) -> dict:
@@ -329,7 +332,7 @@ def row_of(job: dict, outcome: dict, target: Path | None) -> Row:
     return Row(job["student"], job["nbgrader"], job.get("original", job["path"]), job["hash"],
                job["grader"], job["seed"], outcome["score"], outcome["max_score"],
                outcome["problem"], str(target) if target else None, outcome["seconds"],
-               outcome["ops"], outcome.get("note"))
+               outcome["ops"], outcome.get("note"), list(outcome.get("flags") or []))
 
 
 FAILED = "!error"  # the end of the grader key of a row the grader failed on: regraded next run
@@ -370,6 +373,8 @@ def _store(book: Gradebook, results_dir: Path, job: dict, outcome: dict,
     if outcome.get("note"):
         note = outcome["note"]
         report.notes.append(f"{job['student']}: {note[:1].lower()}{note[1:]}")
+    if outcome.get("flags"):
+        report.flagged.append(f"{job['student']}: {'; '.join(outcome['flags'])}")
 
 
 def _keep_copy(copy: Path, job: dict) -> None:
@@ -393,8 +398,9 @@ def _keep_copy(copy: Path, job: dict) -> None:
 
 def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
     """grades.csv: one row per student, a column of points per op, total, the problem, and
-    the note (a file that looks like another assignment). Every text cell goes through
-    `csv_cell`; numbers are the grader's own."""
+    the note (a file that looks like another assignment, then the row's flags: a cell
+    interrupted, an op's time limit hit). Every text cell goes through `csv_cell`; numbers
+    are the grader's own."""
     present = {op["op"] for row in rows for op in row.ops}
     ops = [key for key in assignment.ops if key in present]
     ops += sorted(present - set(ops))
@@ -411,5 +417,5 @@ def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
                              *([csv_cell(row.assignment)] if with_assignment else []),
                              *(f"{points[key]:g}" if key in points else "" for key in ops),
                              f"{row.score:g}", f"{row.max_score:g}", csv_cell(row.problem or ""),
-                             csv_cell(row.note or "")])
+                             csv_cell("; ".join(filter(None, [row.note, *row.flags])))])
     temporary.replace(path)

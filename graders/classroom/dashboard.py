@@ -4,7 +4,9 @@ A score histogram and each op's pass rate (drawn by matplotlib as static SVG, em
 page works offline and as an email attachment), the most common diagnosed mistakes per op with
 counts and one example submission each, the wrong answers the class shares (clusters, largest
 first, with the id an instructor names one by), the submissions that could not be graded and
-why, and what the run used (isolation, seeds, grader version). It is computed from the
+why, the ones flagged for a look (a cell the grader interrupted, an op that hit its time limit:
+graded, but a hang may hide what else the code does), and what the run used (isolation, seeds,
+grader version). It is computed from the
 gradebook rows, like summary.md, so its numbers are grades.csv's.
 """
 
@@ -33,6 +35,8 @@ th, td { text-align: left; vertical-align: top; padding: .35rem .6rem;
 td code { white-space: nowrap; }
 th { background: #f0f2f6; }
 .muted { color: #5b6472; }
+.flag { display: inline-block; padding: 0 .4rem; margin: 0 .2rem .2rem 0; border-radius: .6rem;
+        background: #fff4d6; border: 1px solid #e0a800; font-size: .85rem; }
 """
 TOP_MISTAKES = 3
 
@@ -160,6 +164,10 @@ def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
         f"<td>{esc(student)}</td></tr>" for op, mistake, count, student in _mistakes(rows))
     problem_rows = "".join(f"<tr><td>{esc(row.student)}</td><td>{esc(row.problem)}</td></tr>"
                            for row in ungradable)
+    flag_rows = "".join(
+        f"<tr><td>{esc(row.student)}</td><td>{row.score:g} / {row.max_score:g}</td><td>"
+        + " ".join(f'<span class="flag">{esc(flag)}</span>' for flag in row.flags)
+        + "</td></tr>" for row in rows if row.flags)
     seeds = sorted({row.seed for row in rows if row.seed is not None})
     seed_text = ", ".join(map(str, seeds[:5])) + (f" … ({len(seeds)} in all)"
                                                    if len(seeds) > 5 else "")
@@ -180,6 +188,9 @@ def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
         + "<h2>Not gradable</h2>"
         + (_table(("student", "why"), problem_rows) if problem_rows
            else '<p class="muted">every submission was graded</p>')
+        + "<h2>Flagged</h2>"
+        + (_table(("student", "score", "flags"), flag_rows) if flag_rows
+           else '<p class="muted">no cell interrupted, no time limit hit</p>')
         + f'<h2>Run</h2><p class="muted">isolation {esc(isolation)}; grader {esc(grader)}; '
         f"seeds {esc(seed_text or 'none')}</p></body></html>\n")
 

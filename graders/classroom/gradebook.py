@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS grades (
     seconds REAL,
     graded_at TEXT NOT NULL,
     note TEXT,
+    flags TEXT,
     PRIMARY KEY (student, assignment)
 );
 CREATE TABLE IF NOT EXISTS op_results (
@@ -100,6 +101,16 @@ def _stored(*values: object) -> tuple:
     return tuple(valid_text(v) if isinstance(v, str) else v for v in values)
 
 
+def _flags(stored: str | None) -> list[str]:
+    """A row's flags as stored (a JSON list of texts; NULL for none, and in rows made before
+    flags existed)."""
+    try:
+        flags = json.loads(stored) if stored else []
+    except ValueError:
+        return []
+    return [flag for flag in flags if isinstance(flag, str)] if isinstance(flags, list) else []
+
+
 class StaleGrades(RuntimeError):
     """The grades changed under a regrade being applied; nothing was changed."""
 
@@ -122,6 +133,9 @@ class Row:
     # {op, points, max_points, status, diagnosis, cluster, evidence}
     ops: list[dict] = field(default_factory=list)
     note: str | None = None  # the file looks like another assignment than it was graded as
+    # what to look at beside the score ("cell 7 interrupted", "time limit hit: relu"):
+    # `Result.flags`, shown by the dashboard and grades.csv
+    flags: list[str] = field(default_factory=list)
 
 
 def content_hash(path: Path) -> str:
@@ -154,8 +168,10 @@ class Gradebook:
         for column in ("cluster", "evidence"):  # a gradebook made before clusters existed
             if column not in columns:
                 self.db.execute(f"ALTER TABLE op_results ADD COLUMN {column} TEXT")
-        if "note" not in {row[1] for row in self.db.execute("PRAGMA table_info(grades)")}:
-            self.db.execute("ALTER TABLE grades ADD COLUMN note TEXT")  # made before notes
+        grades = {row[1] for row in self.db.execute("PRAGMA table_info(grades)")}
+        for column in ("note", "flags"):  # a gradebook made before notes, or flags
+            if column not in grades:
+                self.db.execute(f"ALTER TABLE grades ADD COLUMN {column} TEXT")
         self._secret: bytes | None = None
 
     def close(self) -> None:
@@ -211,9 +227,12 @@ class Gradebook:
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         key = _stored(row.student, row.assignment)
         self.db.execute(
-            "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO grades (student, assignment, path, content_hash, grader, "
+            "seed, score, max_score, problem, results_file, seconds, graded_at, note, flags) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             _stored(*key, row.path, row.content_hash, row.grader, row.seed, row.score,
-                    row.max_score, row.problem, row.results_file, row.seconds, now, row.note))
+                    row.max_score, row.problem, row.results_file, row.seconds, now, row.note,
+                    json.dumps(row.flags) if row.flags else None))
         self.db.execute("DELETE FROM op_results WHERE student=? AND assignment=?", key)
         self.db.executemany(
             "INSERT INTO op_results (student, assignment, op, points, max_points, status, "
@@ -236,9 +255,9 @@ class Gradebook:
                  "diagnosis": diagnosis, "cluster": cluster, "evidence": evidence})
         for record in self.db.execute(
                 "SELECT student, assignment, path, content_hash, grader, seed, score, "
-                "max_score, problem, results_file, seconds, note FROM grades "
+                "max_score, problem, results_file, seconds, note, flags FROM grades "
                 "ORDER BY student, assignment"):
-            row = Row(*record[:-1], note=record[-1])
+            row = Row(*record[:-2], note=record[-2], flags=_flags(record[-1]))
             row.ops = ops.get((row.student, row.assignment), [])
             yield row
 

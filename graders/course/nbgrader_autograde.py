@@ -66,9 +66,11 @@ def _verdict(op: OpResult | None, result: Result) -> tuple[float, str]:
     if op is None:
         return 0.0, "gradkit: this grade cell's task is not one of the assignment's; 0 points\n"
     # What the whole grade stands on comes first in each grade cell: the weak-isolation
-    # warning, and the note on a file that looks like another assignment.
+    # warning, a cell the grader interrupted (and the ops that hung), and the note on a file
+    # that looks like another assignment.
+    hung = result.hang_lines("student")
     lines = [line for line in result.summary_lines("student")
-             if line.startswith("WARNING") or line == result.assignment_note]
+             if line.startswith("WARNING") or line == result.assignment_note or line in hung]
     lines.append(f"task {op.task}, {op.title}: {op.points:g} / {op.max_points:g} ({op.status}), "
                  "graded by gradkit in its sandbox")
     if result.problem:

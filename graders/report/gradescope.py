@@ -45,6 +45,7 @@ def gradescope(result: Result, *, hidden_visibility: str = "after_published") ->
             "isolation": result.isolation,
             "grader_version": result.grader_version,
             "max_score": result.max_score,
+            "flags": result.flags,  # a cell interrupted, an op's time limit hit
         },
     }
 

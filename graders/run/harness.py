@@ -483,17 +483,65 @@ def _run_cell(code, source, index, namespace, statuses):
     return False
 
 
-def run_cells(cells, channel, namespace, cell_seconds=None):
+def _stopped_at(error, index):
+    """Where an interrupt stopped cell `index`: the line of the cell's own top-level code then
+    running (a later child runs the statements before it, `_before`), and the innermost
+    function of the submission's then running (`Value.relu.<locals>._backward`), which the
+    report names as what hung."""
+    line, function = 0, ""
+    for frame, number in traceback.walk_tb(error.__traceback__):
+        code = frame.f_code
+        if code.co_filename.startswith("<cell "):
+            if code.co_name == "<module>":
+                line = number if code.co_filename == f"<cell {index}>" else line
+            else:
+                function = _str(getattr(code, "co_qualname", code.co_name))[:MAX_TEXT]
+    return {"line": line, "function": function}
+
+
+def _before(source, line):
+    """A cell an earlier child interrupted at top-level `line`, as the statements before the
+    one it was stopped in (0: nothing): what its first run had done, without running into the
+    hang again (what the stopped statement itself had done is lost; on a line of several
+    statements, the line's first starts the cut). Line numbers stay the cell's, so messages
+    still match what the student sees."""
+    import ast
+
+    if line <= 0:
+        return ""
+    text = source.replace("\r\n", "\n").replace("\r", "\n")  # the tokenizer's newlines
+    try:
+        body = ast.parse(text).body
+    except BaseException:  # it ran in the first child, so it parses; run none of it if not
+        return ""
+    lines = text.split("\n")
+    for statement in body:
+        if (statement.end_lineno or statement.lineno) < line:
+            continue
+        decorators = [d.lineno for d in getattr(statement, "decorator_list", ())]
+        if decorators:  # a decorator line starts the statement; nothing precedes it there
+            return "\n".join(lines[:min(decorators) - 1])
+        start = lines[statement.lineno - 1].encode()[:statement.col_offset].decode()
+        return "\n".join([*lines[:statement.lineno - 1], start])
+    return text
+
+
+def run_cells(cells, channel, namespace, cell_seconds=None, skip=()):
     """Each cell in turn; one that raises is recorded and the next runs. A cell past
-    `cell_seconds` is interrupted (SIGALRM), keeping whatever it had already defined."""
+    `cell_seconds` is interrupted (SIGALRM), keeping whatever it had already defined. `skip`
+    names the cells an earlier child interrupted ({index, line}): of those, only the statements
+    before `line` run (`_before`), so a restarted child never waits on the same hang twice."""
     import signal
 
     if cell_seconds:
         signal.signal(signal.SIGALRM, _interrupt)
+    stop = {entry["index"]: entry["line"] for entry in skip}
     statuses = []
     for cell in cells:
         index = cell["index"]
         channel.send({"kind": "cell", "index": index})
+        if index in stop:
+            cell = {"index": index, "source": _before(cell["source"], stop[index])}
         try:
             code = compile(cell["source"], f"<cell {index}>", "exec")
         except SyntaxError as error:
@@ -512,9 +560,10 @@ def run_cells(cells, channel, namespace, cell_seconds=None):
             finally:
                 if cell_seconds:
                     signal.setitimer(signal.ITIMER_REAL, 0)
-        except CellInterrupt:
+        except CellInterrupt as error:
             statuses.append({"index": index, "status": "interrupted", "error":
-                             f"ran past the {cell_seconds:g} s time limit and was interrupted"})
+                             f"ran past the {cell_seconds:g} s time limit and was interrupted",
+                             **_stopped_at(error, index)})
         except BaseException as error:  # SystemExit, KeyboardInterrupt and friends included
             status = {"index": index, "status": "error"}
             status.update(describe_error(error))
@@ -945,7 +994,8 @@ def main():
         os.chdir(program["writable"]["path"])
         if program.get("guard"):
             install_guard(os.path.dirname(os.path.abspath(program_path)), program["writable"])
-    statuses = run_cells(program["cells"], channel, namespace, program.get("cell_seconds"))
+    statuses = run_cells(program["cells"], channel, namespace, program.get("cell_seconds"),
+                         program.get("skip", ()))
     flush()  # what the cells printed reaches the parent before (or with) the "loaded" record
     try:
         value = describe_value(namespace, program["methods"])

@@ -17,6 +17,9 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("file", "program.json", "cells", "[{index, source}]: the code cells, in notebook order"),
     ("file", "program.json", "methods", "method names to look for on `Value` (the table's)"),
     ("file", "program.json", "cell_seconds", "a top-level cell past this is interrupted"),
+    ("file", "program.json", "skip", "[{index, line}]: cells an earlier child interrupted; only "
+                                     "their top-level statements before `line` run (0: none), "
+                                     "so no child waits on the same hang twice"),
     ("file", "program.json", "writable", "{path, files}: the one folder student code may "
                                          "write, and how many files"),
     ("file", "program.json", "guard", "install the audit-hook guard before the cells run"),
@@ -48,8 +51,11 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("parent → child", "check:program", "report", "{name: expression}: what to report"),
     ("child → parent", "hello", "python", "sys.version, before any student code"),
     ("child → parent", "cell", "index", "this top-level cell starts now (for cell timeouts)"),
-    ("child → parent", "loaded", "cells", "[{index, status, line, error}] per cell; status "
-                                         "`ok`, `error`, `syntax` or `interrupted`"),
+    ("child → parent", "loaded", "cells", "[{index, status, line, error, function}] per "
+                                         "cell; status `ok`, `error`, `syntax` or "
+                                         "`interrupted` (`line`: the top-level line it was "
+                                         "stopped at; `function`: the submission's innermost "
+                                         "function then running)"),
     ("child → parent", "loaded", "value", "what `Value` is: the `loaded.value` rows"),
     ("child → parent", "loaded.value", "found", "a name `Value` exists"),
     ("child → parent", "loaded.value", "is_class", "and it is a class"),

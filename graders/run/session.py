@@ -1,18 +1,36 @@
 """Drive children through a probe plan: load once, ask group by group, restart after a crash.
 
 A hang or crash inside one op's `_backward` costs that group only: the child is killed, a fresh
-one re-runs the notebook, and grading goes on with the next group, all within the submission's
-time limit. Records are accepted once per check id of the group that was asked; anything else
-the child sends is ignored or voids that group.
+one re-runs the notebook, and grading goes on with the next group. Records are accepted once
+per check id of the group that was asked; anything else the child sends is ignored or voids
+that group.
+
+A top-level cell the child interrupted (past `cell_seconds`; an example cell that calls the op
+that hangs) is not run again: every later child is told where it stopped (program.json's
+`skip`) and runs only the cell's statements before that one, so a restart never waits on the
+same hang twice. The cell statuses reported are the first load's; restarts do not change them.
+
+The time budget (`Limits`; the deadline is `_Run.deadline`):
+
+- a hang is charged its own limit, once: a top-level cell at most `cell_seconds` (plus
+  CELL_GRACE if it survives its interrupt), an op group at most `group_seconds`;
+- `submission_seconds` is the budget of everything else (loading the notebook, answering the
+  groups, the fresh child's load after a crash or hang). Up to one cell's and one group's
+  charge is not taken from it: the deadline moves on by what they cost, so a notebook whose
+  example cell calls an op that hangs costs `cell_seconds + group_seconds` more than a fast
+  one, and every other op's group still gets its full `group_seconds`;
+- further hangs come out of `submission_seconds`, so whatever the code does the run ends by
+  `submission_seconds + cell_seconds + CELL_GRACE + group_seconds` (and the kill after it).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
-from graders.model import Group, Limits, Loaded, Outcome, Record, not_asked
+from graders.model import CellStatus, Group, Limits, Loaded, Outcome, Record, not_asked
 from graders.run.loader import Program
 from graders.run.sandbox import Child, ChildGone, ChildTimeout
 from graders.spec.optable import METHODS
@@ -34,35 +52,50 @@ CELL_GRACE = 2.0  # seconds after a cell's limit before the parent kills it and 
 class CellTimeout(ChildTimeout):
     """One top-level cell ran past its limit; the rest of the notebook can run without it."""
 
-    def __init__(self, cell: int, message: str) -> None:
+    def __init__(self, cell: int, seconds: float, message: str) -> None:
         super().__init__(message)
         self.cell = cell
+        self.seconds = seconds
 
 
-def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> Loaded:
-    """Wait for the child to run the notebook; raise ChildGone/ChildTimeout with the cell."""
+def _load(child: Child, deadline: Callable[[], float], limits: Limits, outcome: Outcome,
+          charge: Callable[[float], None]) -> Loaded:
+    """Wait for the child to run the notebook; raise ChildGone/ChildTimeout with the cell.
+
+    A cell that ran its whole `cell_seconds` (the child interrupted it) is `charge`d as it
+    ends, which can move the `deadline` on: the next cell is timed against the new one.
+    """
     running: list[int | None] = [None]
-    cell_deadline = [deadline]
+    started = [0.0]
+    cell_deadline = [float("inf")]
 
     def current_deadline() -> float:
-        return min(cell_deadline[0], deadline)
+        return min(cell_deadline[0], deadline())
+
+    def cell_ended(now: float) -> None:
+        if running[0] is not None and now - started[0] >= limits.cell_seconds:
+            charge(now - started[0])
 
     try:
         for record in child.records(current_deadline):
             if record.get("kind") == "hello":
                 _check_python(record, outcome)
             elif record.get("kind") == "cell" and isinstance(record.get("index"), int):
-                running[0] = record["index"]
+                now = time.monotonic()
+                cell_ended(now)
+                running[0], started[0] = record["index"], now
                 # The child interrupts a cell at cell_seconds itself; this is the fallback for a
                 # cell that survives its interrupt (it caught it, or blocked the signal).
-                cell_deadline[0] = time.monotonic() + limits.cell_seconds + CELL_GRACE
+                cell_deadline[0] = now + limits.cell_seconds + CELL_GRACE
             elif record.get("kind") == "loaded":
+                cell_ended(time.monotonic())
                 return Loaded.parse(record)
     except ChildTimeout:
         cell = running[0]
-        if cell is not None and time.monotonic() < deadline:
-            raise CellTimeout(cell, f"cell {cell} did not finish within "
-                                    f"{limits.cell_seconds:g} s") from None
+        now = time.monotonic()
+        if cell is not None and now < deadline():
+            raise CellTimeout(cell, now - started[0], f"cell {cell} did not finish within "
+                                                      f"{limits.cell_seconds:g} s") from None
         where = f" (cell {cell} was running)" if cell else ""
         raise ChildTimeout(
             f"running the submission did not finish within {limits.submission_seconds:g} s"
@@ -74,16 +107,15 @@ def _load(child: Child, deadline: float, limits: Limits, outcome: Outcome) -> Lo
     raise ChildGone("the process stopped before loading the submission")
 
 
-def _program_without(program: Program, skipped: set[int], limits: Limits,
+def _program_without(program: Program, skip: dict[int, int], limits: Limits,
                      methods: tuple[str, ...] = METHODS) -> dict:
-    """program.json for the child: the cells (skipped ones emptied, indices kept, so messages
-    still match), the table's method names to look for on `Value`, and the time a top-level
-    cell may take before the child interrupts it."""
+    """program.json for the child: the cells, the cells an earlier child interrupted with the
+    top-level line it stopped at (`skip`: only the statements before it run; 0, none), the
+    table's method names to look for on `Value`, and the time a top-level cell may take
+    before the child interrupts it."""
     data = program.to_json()
     data["cell_seconds"] = limits.cell_seconds
-    for cell in data["cells"]:
-        if cell["index"] in skipped:
-            cell["source"] = ""
+    data["skip"] = [{"index": index, "line": line} for index, line in sorted(skip.items())]
     data["methods"] = list(methods)
     return data
 
@@ -148,10 +180,26 @@ class _Run:
     methods: tuple[str, ...] = METHODS  # the methods of `Value` the child reports
     outcome: Outcome = field(default_factory=Outcome)
     pending: list[Group] = field(default_factory=list)
-    deadline: float = 0.0
+    started: float = field(default_factory=time.monotonic)
     child: Child | None = None
     retried: set[str] = field(default_factory=set)
-    skipped: set[int] = field(default_factory=set)
+    # cells a child interrupted: the top-level line it stopped at (0: the whole cell), which
+    # every later child skips from; and the statuses of cells killed before any load finished
+    skip: dict[int, int] = field(default_factory=dict)
+    killed: dict[int, CellStatus] = field(default_factory=dict)
+    cells_charged: float = 0.0  # seconds of interrupted top-level cells
+    groups_charged: float = 0.0  # seconds of groups that hit their own time limit
+
+    def deadline(self) -> float:
+        """When the run stops asking: the submission's limit, moved on by one cell's and one
+        group's hang at most (the module docstring's budget)."""
+        limits = self.limits
+        return (self.started + limits.submission_seconds
+                + min(self.cells_charged, limits.cell_seconds + CELL_GRACE)
+                + min(self.groups_charged, limits.group_seconds))
+
+    def charge_cell(self, seconds: float) -> None:
+        self.cells_charged += seconds
 
     def fail_pending(self, reason: str) -> None:
         for group in self.pending:
@@ -167,6 +215,15 @@ class _Run:
 READY, AGAIN, STOP = "ready", "again", "stop"
 
 
+def _first_load(run: _Run, loaded: Loaded) -> Loaded:
+    """The statuses to report: this load's, with the cells killed before it as interrupted
+    (this child was told to skip them, so it ran them as empty)."""
+    if not run.killed:
+        return loaded
+    return replace(loaded, cells=tuple(run.killed.get(cell.index, cell)
+                                       for cell in loaded.cells))
+
+
 def _start_child(run: _Run) -> str:
     """Start a child and let it run the notebook: READY to ask it, AGAIN after a skipped cell
     (a fresh child runs the rest), STOP when nothing more can be asked.
@@ -175,7 +232,7 @@ def _start_child(run: _Run) -> str:
     cannot be run at all.
     """
     outcome, limits = run.outcome, run.limits
-    run.child = Child(_program_without(run.program, run.skipped, limits, run.methods), limits,
+    run.child = Child(_program_without(run.program, run.skip, limits, run.methods), limits,
                       strong=run.strong, library=run.library)
     outcome.isolation = run.child.isolation
     if run.child.account_problem:
@@ -184,12 +241,17 @@ def _start_child(run: _Run) -> str:
         outcome.note("Note: no per-run cgroup, so processes and memory are capped "
                      f"per process only ({run.child.cgroup_problem}).")
     try:
-        loaded = _load(run.child, run.deadline, limits, outcome)
+        loaded = _load(run.child, run.deadline, limits, outcome, run.charge_cell)
     except CellTimeout as error:
         # Like a notebook runner's cell timeout: skip the cell, run the rest.
         run.drop_child()
         outcome.output_taken = False  # the run that completes prints it all
-        run.skipped.add(error.cell)
+        run.charge_cell(error.seconds)
+        run.skip[error.cell] = 0
+        if outcome.loaded is None:
+            run.killed[error.cell] = CellStatus(
+                error.cell, "interrupted", error=f"ran past the {limits.cell_seconds:g} s time "
+                                                 "limit and did not stop when interrupted")
         outcome.note(f"{error}; it was skipped and the rest of the notebook ran "
                      "without it (an infinite loop or a long computation?)")
         return AGAIN
@@ -199,8 +261,11 @@ def _start_child(run: _Run) -> str:
         else:
             run.fail_pending(f"not checked: {error}")
         return STOP
+    for cell in loaded.cells:  # later children stop short of it
+        if cell.status == "interrupted":
+            run.skip.setdefault(cell.index, cell.line)
     if outcome.loaded is None:
-        outcome.loaded = loaded
+        outcome.loaded = _first_load(run, loaded)
     else:
         outcome.restarts += 1
     if run.needs_value and not (loaded.value.found and loaded.value.is_class):
@@ -213,18 +278,27 @@ def _ask_group(run: _Run, group: Group) -> None:
 
     A child that dies before saying anything about the group may have been dying from the
     previous one (which can forge its own "done"), so the group is asked of a fresh child once;
-    a group that really crashes it is charged the second time.
+    a group that really crashes it is charged the second time. A group cut short by the
+    submission's deadline rather than its own limit is not a hang of its own: it says so.
     """
     outcome, limits = run.outcome, run.limits
-    group_deadline = min(time.monotonic() + limits.group_seconds, run.deadline)
+    asked = time.monotonic()
+    own_deadline, deadline = asked + limits.group_seconds, run.deadline()
     heard: list[dict] = []
     try:
-        run.child.send(group.message(), group_deadline)
-        _collect(run.child, group, group_deadline, outcome, heard)
+        run.child.send(group.message(), min(own_deadline, deadline))
+        _collect(run.child, group, min(own_deadline, deadline), outcome, heard)
     except ChildTimeout:
-        outcome.group_errors[group.key] = (
-            f"after {limits.group_seconds:g} s without an answer; an infinite loop or "
-            "a very slow computation in this op?")
+        if own_deadline <= deadline:
+            outcome.hung.append(group.key)
+            run.groups_charged += time.monotonic() - asked
+            outcome.group_errors[group.key] = (
+                f"after {limits.group_seconds:g} s without an answer; an infinite loop or "
+                "a very slow computation in this op?")
+        else:
+            outcome.group_errors[group.key] = (
+                f"not checked: the submission's {limits.submission_seconds:g} s limit was "
+                "reached while its checks ran")
         run.drop_child()
     except ChildGone as error:  # or OutOfOrder: forged records may be the previous group's
         run.drop_child()
@@ -250,11 +324,10 @@ def run(program: Program, groups: list[Group], limits: Limits,
     library = tuple(sorted({module for group in groups for module in group.library}))
     methods = tuple(dict.fromkeys((*METHODS, *(g.method for g in groups if g.method))))
     state = _Run(program, limits, strong, needs_value, library=library, methods=methods,
-                 pending=list(groups),
-                 deadline=time.monotonic() + limits.submission_seconds)
+                 pending=list(groups))
     try:
         while state.pending:
-            if time.monotonic() >= state.deadline:
+            if time.monotonic() >= state.deadline():
                 state.fail_pending(f"not checked: the submission's "
                                    f"{limits.submission_seconds:g} s limit was reached")
                 break
