@@ -49,11 +49,11 @@ def _notebook(path: Path, *extra: str) -> Path:
 
 
 def _expected(result) -> float:
-    """The assignment's points less relu's: the reference example calls relu, so it hangs too,
-    and is credited with the grader's relu in its place (the points table, not a number)."""
+    """The assignment's points less relu's and the reference example's: the example calls
+    relu, so it hangs too, and it is end to end (the points table, not a number)."""
     points = {op.key: op.max_points for op in api.unscored("", BACKPROP, "").ops}
-    assert op_of(result, "reference_example").credited_by == "relu"
-    return sum(points.values()) - points["relu"]
+    assert op_of(result, "reference_example").root_cause == "relu"
+    return sum(points.values()) - points["relu"] - points["reference_example"]
 
 
 def _grade(path: Path):
@@ -66,7 +66,7 @@ def _check(result, seconds: float, cell: int) -> None:
     assert result.problem is None
     assert result.score == _expected(result)
     lost = {op.key for op in result.ops if op.points < op.max_points}
-    assert lost == {"relu"}
+    assert lost == {"relu", "reference_example"}
     assert result.hung == ["relu", "reference_example"]
     # the cell once, then relu's group and the reference example's (which calls relu)
     assert seconds <= LIMITS.cell_seconds + 2 * LIMITS.group_seconds + SLACK
@@ -228,8 +228,8 @@ def test_a_batch_its_regrade_and_nbgrader_grade_a_hanging_notebook_alike(tmp_pat
         (row,) = book.rows()
     example = len(nbformat.read(students / "carol.ipynb", 4).cells)
     flags = [f"cell {example} interrupted", "time limit hit: relu, reference_example"]
-    expected = BACKPROP_MAX - {op.key: op.max_points
-                               for op in api.unscored("", BACKPROP, "").ops}["relu"]
+    points = {op.key: op.max_points for op in api.unscored("", BACKPROP, "").ops}
+    expected = BACKPROP_MAX - points["relu"] - points["reference_example"]
     assert (row.score, row.flags) == (expected, flags)
     assert any(line.startswith("flagged: carol: cell") for line in report.lines())
     assert "Flagged" in (out / "summary.html").read_text()
