@@ -221,6 +221,37 @@ def test_a_failed_import_does_not_drop_the_rest_of_the_cell(tmp_path):
     assert any("numpy cannot be imported" in note for note in result.notes)
 
 
+@pytest.mark.parametrize("future", ["", "from __future__ import annotations\n"])
+def test_a_statement_that_uses_a_missing_module_does_not_drop_the_class_after_it(tmp_path,
+                                                                                 future):
+    """A repository's own helper module beside the student's file is not in the sandbox: the
+    line that uses it fails and is skipped, the class below it is defined all the same, and
+    `-> Value` annotations stay lazy under the cell's own `from __future__` line."""
+    code = corpus.BASE.read_text()
+    if future:  # without it, the annotation itself is a NameError in the student's kernel too
+        code = code.replace("def __add__(self, other):", "def __add__(self, other: Value) -> Value:")
+    head = future + "from utils import RNG\nrandom = RNG(42)\nrandom.seed(1)\n"
+    result = grade(write(tmp_path, "engine.py", head + code))
+    assert result.problem is None and result.score == result.max_score
+    errors = [line for line in result.cell_errors if "utils" in line]
+    assert len(errors) == 2  # the import, and the first line that needed it
+
+
+def test_an_op_the_class_lacks_is_not_implemented_not_an_error(tmp_path):
+    source = corpus.BASE.read_text()
+    start, end = source.index("    def __rtruediv__"), source.index("    def __neg__")
+    result = grade(write(tmp_path, "partial.py", source[:start] + source[end:]))
+    failing = {op.key: op for op in result.ops if not op.passed}
+    assert set(failing) == {"rtruediv", "reference_example"}  # the example computes 10.0 / f
+    missing = failing["rtruediv"]
+    assert missing.points == 0 and failing["reference_example"].root_cause == "rtruediv"
+    assert "`Value` has no method `__rtruediv__`, which this assignment grades (1 point)" \
+        in missing.error
+    from graders.report.sections import NOT_IMPLEMENTED, verdict
+
+    assert verdict(missing) == NOT_IMPLEMENTED
+
+
 def test_a_class_named_like_value_gets_a_hint_about_the_name(tmp_path):
     result = grade(write(tmp_path, "lower.py", "class value:\n    pass\n"))
     assert "it defines `value`" in result.problem and "capital V" in result.problem

@@ -267,7 +267,8 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
     for group in own.values():
         spec = assignment.op(group.key)
         points = assignment.points_for(group.key)
-        if spec.origin and spec.method not in methods:  # a declared op the class lacks
+        if spec.kind == "op" and not spec.optional and outcome.loaded is not None \
+                and spec.method not in methods:  # an op the class lacks: nothing to check
             results.append(_not_defined(spec, points, assignment))
             continue
         if spec.optional:
@@ -392,9 +393,9 @@ def _link_reference_example(results: list[OpResult]) -> None:
 
 
 def _not_defined(spec: OpSpec, points: float, assignment: Assignment) -> OpResult:
-    result = OpResult(spec.key, spec.task, spec.title, points, optional=True,
+    result = OpResult(spec.key, spec.task, spec.title, points, optional=spec.optional,
                       error=f"not implemented: `Value` has no method `{spec.method}`, which "
-                            f"this assignment grades ({points:g} points)")
+                            f"this assignment grades ({points:g} point{'' if points == 1 else 's'})")
     result.subchecks = [SubCheck("runs", 1.0, False)]
     result.hidden = spec.key in assignment.hidden
     return result

@@ -40,6 +40,8 @@ def verdict(op: OpResult) -> str:
     stub); "raised an error", that every one stopped at some other exception."""
     if op.passed:
         return PASSED
+    if not op.failures and (op.error or "").startswith("not implemented:"):
+        return NOT_IMPLEMENTED  # the class has no such method (scoring._not_defined)
     errors = [probe.error for probe in op.failures if probe.error]
     if errors and all(error.startswith("NotImplementedError") for error in errors):
         return NOT_IMPLEMENTED
@@ -52,7 +54,7 @@ def verdict(op: OpResult) -> str:
 
 def stub_message(op: OpResult) -> str:
     """What a stub's `NotImplementedError` says (it names its task)."""
-    error = next((probe.error for probe in op.failures if probe.error), "") or ""
+    error = next((probe.error for probe in op.failures if probe.error), "") or op.error or ""
     return error.removeprefix("NotImplementedError: ")
 
 

@@ -445,41 +445,81 @@ class Missing:
         self._refuse()
 
 
-def _after_failed_import(source, error, namespace):
-    """The rest of a cell after a top-level import that failed, as a kernel would have run
-    the lines before it: the import's names bound to `Missing`; None if it was not that."""
+def _failed_import(tree, error):
+    """The position in `tree.body` of the top-level import `error` came from, or None."""
     import ast
 
     place = where(error)
     if place is None or not _isinstance(error, ImportError):
         return None
-    tree = ast.parse(source)
     for position, statement in enumerate(tree.body):
         if statement.lineno <= place[1] <= (statement.end_lineno or statement.lineno) and \
                 _isinstance(statement, (ast.Import, ast.ImportFrom)):
-            for alias in statement.names:
-                module = alias.name if _isinstance(statement, ast.Import) else statement.module
-                bound = alias.asname or alias.name.partition(".")[0]
-                if bound != "*":
-                    namespace[bound] = Missing(module or alias.name)
-            rest = ast.Module(body=tree.body[position + 1:], type_ignores=[])
-            return rest if rest.body else None
+            return position
     return None
 
 
+def _bind_missing(statement, namespace):
+    """An import's names bound to `Missing`, as a kernel without the module leaves them."""
+    import ast
+
+    for alias in statement.names:
+        module = alias.name if _isinstance(statement, ast.Import) else statement.module
+        bound = alias.asname or alias.name.partition(".")[0]
+        if bound != "*":
+            namespace[bound] = Missing(module or alias.name)
+
+
+def _future_flags(tree):
+    """The compiler flags of the cell's `from __future__ import ...` lines, so the statements
+    run after a failed import compile as the whole cell did (annotations stay lazy)."""
+    import __future__
+
+    import ast
+
+    flags = 0
+    for statement in tree.body:
+        if _isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
+    return flags
+
+
 def _run_cell(code, source, index, namespace, statuses):
-    """exec one cell; after a top-level import that fails (numpy in the lecture's first cell),
-    go on with the cell's next statements, as a student's kernel would have had them."""
-    while code is not None:
+    """exec one cell. After a top-level import that fails (numpy, or the repository's own
+    module beside the notebook), the cell's next statements run one at a time, as a student's
+    kernel would have had them: one that fails for want of a missing module (an ImportError,
+    or a NameError for a name a skipped line would have made) is recorded, the first of them,
+    and skipped, so the class defined further down still is."""
+    import ast
+
+    try:
+        exec(code, namespace)
+        return True
+    except ImportError as error:
+        status = {"index": index, "status": "error"}
+        status.update(describe_error(error))
+        statuses.append(status)
+        tree = ast.parse(source)
+        position = _failed_import(tree, error)
+        if position is None:
+            return False
+        _bind_missing(tree.body[position], namespace)
+    flags, noted = _future_flags(tree), False
+    for statement in tree.body[position + 1:]:
+        one = compile(ast.Module(body=[statement], type_ignores=[]), f"<cell {index}>", "exec",
+                      flags=flags, dont_inherit=True)
         try:
-            exec(code, namespace)
-            return True
-        except ImportError as error:
-            status = {"index": index, "status": "error"}
-            status.update(describe_error(error))
-            statuses.append(status)
-            rest = _after_failed_import(source, error, namespace)
-            code = compile(rest, f"<cell {index}>", "exec") if rest is not None else None
+            exec(one, namespace)
+        except (ImportError, NameError) as error:  # the module, or a name made with it
+            is_import = _isinstance(statement, (ast.Import, ast.ImportFrom))
+            if is_import:
+                _bind_missing(statement, namespace)
+            if is_import or not noted:
+                status = {"index": index, "status": "error"}
+                status.update(describe_error(error))
+                statuses.append(status)
+                noted = noted or not is_import
     return False
 
 
@@ -834,6 +874,9 @@ def _run_op(cls, case):
     return record
 
 
+_KEEPS_INPUTS = {}
+
+
 def combine(op, a, b):
     """A node with children (a, b) made the student's way, to carry the grader's closure.
 
@@ -846,8 +889,14 @@ def combine(op, a, b):
         node = None
     if not _isinstance(node, _type(a)):  # the op is missing, raises or returns no Value
         node = _node(_type(a), 0.0, (a, b), op, None, a, (b,))
-    elif {id(kid) for kid in children(node, _type(a))} != {id(a), id(b)}:
-        _set_children(node, (a, b))  # a node of the student's own op, without its inputs
+    elif _KEEPS_INPUTS.get((_type(a), op)) is not True:
+        # Whether the student's op records its inputs, asked of its first node (a 10,000-node
+        # chain asks once): a node without them gets them, so backward() can reach them.
+        kept_inputs = {id(kid) for kid in children(node, _type(a))} == {id(a), id(b)}
+        if kept_inputs:
+            _KEEPS_INPUTS[(_type(a), op)] = True
+        else:
+            _set_children(node, (a, b))
     for child, closure in zip((a, b), kept, strict=True):
         if closure is not None and getattr(child, "_backward", None) is not closure:
             try:

@@ -121,7 +121,9 @@ def _dom(**symbols: Domain) -> Mapping[str, Domain]:
 ANY = Domain()
 POSITIVE = Domain(sign="positive")
 PLAIN = Domain(low=0.5, high=4.0, gap=(0.8, 1.25))
-INT_EXPONENTS = Domain(choices=(2.0, 3.0, -1.0, -2.0, 4.0))
+# Whole exponents are sent as ints, as the lecture writes them (`x**2`): code that checks
+# `isinstance(k, int)` before a negative base takes the path a student's own program takes.
+INT_EXPONENTS = Domain(choices=(2, 3, -1, -2, 4))
 FRACTIONAL_EXPONENTS = Domain(choices=(0.5, 1.5, -0.5, 2.5, -1.5))
 
 # Mistakes every op can have, written over its correct local derivative `d` (per input). Hints
