@@ -229,7 +229,8 @@ def test_a_statement_that_uses_a_missing_module_does_not_drop_the_class_after_it
     `-> Value` annotations stay lazy under the cell's own `from __future__` line."""
     code = corpus.BASE.read_text()
     if future:  # without it, the annotation itself is a NameError in the student's kernel too
-        code = code.replace("def __add__(self, other):", "def __add__(self, other: Value) -> Value:")
+        code = code.replace("def __add__(self, other):",
+                            "def __add__(self, other: Value) -> Value:")
     head = future + "from utils import RNG\nrandom = RNG(42)\nrandom.seed(1)\n"
     result = grade(write(tmp_path, "engine.py", head + code))
     assert result.problem is None and result.score == result.max_score

@@ -395,7 +395,8 @@ def _link_reference_example(results: list[OpResult]) -> None:
 def _not_defined(spec: OpSpec, points: float, assignment: Assignment) -> OpResult:
     result = OpResult(spec.key, spec.task, spec.title, points, optional=spec.optional,
                       error=f"not implemented: `Value` has no method `{spec.method}`, which "
-                            f"this assignment grades ({points:g} point{'' if points == 1 else 's'})")
+                            f"this assignment grades ({points:g} "
+                            f"point{'' if points == 1 else 's'})")
     result.subchecks = [SubCheck("runs", 1.0, False)]
     result.hidden = spec.key in assignment.hidden
     return result
