@@ -265,6 +265,7 @@ class Record:
     values: Mapping[str, Any] = field(default_factory=dict)  # reference: g, a.grad, b.grad
     reported: Mapping[str, Any] = field(default_factory=dict)  # program: {name: numbers}
     stood_in: frozenset[str] = frozenset()  # op: the grader's ops the check called
+    own_backward: str | None = None  # op: what the student's backward() raised on its node
 
     @classmethod
     def parse(cls, raw: dict) -> Record:
@@ -287,7 +288,9 @@ class Record:
                    ops=tuple(label[:40] for label in ops[:20] if isinstance(label, str)),
                    fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values),
                    reported=MappingProxyType(dict(reported)),
-                   stood_in=frozenset(k[:40] for k in stood_in[:40] if isinstance(k, str)))
+                   stood_in=frozenset(k[:40] for k in stood_in[:40] if isinstance(k, str)),
+                   own_backward=_text(raw["own_backward"], "an error")
+                   if "own_backward" in raw else None)
 
 
 def answer_error(record: Record | None, group_error: str | None) -> str | None:

@@ -277,3 +277,21 @@ def test_a_backward_too_slow_for_the_deep_chain_fails_only_the_chain(tmp_path):
     assert verdicts == {"diamond": True, "seed": True, "chain": False, "repeat": False}
     assert "3 s" in backward.error
     assert "not checked" in next(c.detail for c in backward.subchecks if c.name == "repeat")
+
+
+def test_an_op_whose_node_the_students_own_backward_cannot_walk_loses_its_gradient(tmp_path):
+    """`x ** k` keeping k among its children: the grader's walk skips plain numbers, the
+    student's backward() does not, so in their programs no gradient passes pow. A backward()
+    that skips plain numbers itself makes the same node fine."""
+    kept = corpus.BASE.read_text().replace("out = Value(self.data**other, (self,), ",
+                                           "out = Value(self.data**other, (self, other), ")
+    path = tmp_path / "kept.py"
+    path.write_text(kept)
+    ops = {op.key: op for op in grade(path, seed=2).ops}
+    assert not ops["pow"].passed and "'int' object has no attribute '_prev'" in ops["pow"].error
+    assert [c.name for c in ops["pow"].subchecks if not c.passed] == ["gradient"]
+    assert ops["backward"].passed and ops["reference_example"].root_cause.startswith("pow")
+    path.write_text(kept.replace("for child in v._prev:",
+                                 "for child in v._prev:\n                    if not "
+                                 "isinstance(child, Value):\n                        continue"))
+    assert grade(path, seed=2).score == grade(corpus.BASE, seed=2).score

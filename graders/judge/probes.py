@@ -88,6 +88,8 @@ def op_group(spec: OpSpec, rng: random.Random, count: int) -> Group:
         }
         if role == "gradient":
             payload["fd"] = {n: fd_step(symbols[n]) for n in spec.inputs}
+        if index == 0:  # once per op: can the student's own backward() walk the node it makes?
+            payload["own_backward"] = True
         values = {**symbols, "u": upstream}
         cases.append(Case(f"{spec.key}/{index}", spec.kind, role, payload, values))
     if spec.reuse:
@@ -188,7 +190,8 @@ def class_cases(spec: OpSpec) -> list[Case]:
     else:
         return []
     return [Case(case.id.replace("/", f"/{CLASS}-", 1), case.kind, CLASS,
-                 {name: value for name, value in case.payload.items() if name != "fd"},
+                 {name: value for name, value in case.payload.items()
+                  if name not in ("fd", "own_backward")},
                  case.values) for case in cases]
 
 

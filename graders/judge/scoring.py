@@ -291,6 +291,10 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
             _name_what_it_calls(result, own[result.key], outcome, by_key)
         elif not result.passed and result.key in again:
             _find_root_cause(result, again[result.key], outcome, oracle, assignment, by_key)
+    if optable.BACKWARD.key in by_key and by_key[optable.BACKWARD.key].passed:
+        for result in results:
+            if assignment.op(result.key).kind == "op" and result.key in own:
+                _check_own_backward(result, own[result.key], outcome)
     _link_reference_example(results)
     for result in results:
         ran = [check.name for check in result.subchecks] != ["runs"]  # not "not defined"
@@ -298,6 +302,30 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
             clusters.assign(result, assignment.op(result.key), shared[result.key], outcome,
                             oracle.ops.get(result.key), assignment)
     return results
+
+
+def _check_own_backward(result: OpResult, group: Group, outcome: Outcome) -> None:
+    """The student's backward() works on the grader's graphs but raises on the node this op
+    makes (`x ** k` keeping k, a plain number, among its children): in the student's own
+    programs no gradient gets through this op, so its gradient sub-check fails."""
+    error = next((record.own_backward for case in group.cases
+                  if (record := outcome.records.get(case.id)) and record.own_backward), None)
+    if error is None:
+        return
+    for check in result.subchecks:
+        if check.name == "gradient":
+            check.passed = False
+    result.points = _points(result.max_points, result.subchecks)
+    result.error = result.error or (
+        f"{error} in your backward(), run on the node `{assignment_build(result)}` makes (it "
+        "works on other graphs): every child a node keeps must be a Value backward() can walk")
+    result.failures.insert(0, Probe(group.cases[0].id, None, group.cases[0].shown_inputs(),
+                                    None, None, None, None, error=result.error,
+                                    answered=True))
+
+
+def assignment_build(result: OpResult) -> str:
+    return optable.op(result.key).build if result.key in optable.ALL else result.key
 
 
 def _called(group: Group, outcome: Outcome) -> set[str]:

@@ -871,7 +871,23 @@ def _run_op(cls, case):
         fd[name] = [plus, minus]
     if fd:
         record["fd"] = fd
+    if case.get("own_backward"):
+        record.update(_own_backward(cls, case))
     return record
+
+
+def _own_backward(cls, case):
+    """The student's own backward() on a fresh node of the op: a fact for the parent (which
+    blames the op only when that backward() works on the grader's graphs)."""
+    try:
+        out = forward(cls, case)[0]
+        out.backward()
+    except Exception as error:
+        described = describe_error(error)
+        place = (f" (cell {described['cell']}, line {described['line']})"
+                 if "cell" in described else "")
+        return {"own_backward": (described["error"] + place)[:MAX_TEXT]}
+    return {}
 
 
 _KEEPS_INPUTS = {}

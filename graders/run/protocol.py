@@ -35,6 +35,8 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("parent → child", "check:op", "pre", "{symbol: number}: each input's grad before"),
     ("parent → child", "check:op", "upstream", "the output's grad (out.grad) to propagate"),
     ("parent → child", "check:op", "fd", "{symbol: step}: also evaluate forward at x ± step"),
+    ("parent → child", "check:op", "own_backward", "also build the op afresh and call the "
+                                                  "student's own backward() on it"),
     ("parent → child", "check:op", "primitives", "{op: {method, symbols, inputs, value, "
                                                 "grads}}: the grader's whole ops standing in "
                                                 "for these methods, present or not (the "
@@ -77,6 +79,8 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("child → parent", "answer:op", "ops", "labels (`_op`) of the nodes the build made"),
     ("child → parent", "answer:op", "fd", "{symbol: [f(x+h), f(x-h)]}"),
     ("child → parent", "answer:op", "stood_in", "the ops of `primitives` the check called"),
+    ("child → parent", "answer:op", "own_backward", "what the student's backward() raised on "
+                                                   "the op's node (absent: it ran)"),
     ("child → parent", "answer:backward", "graphs", "per graph, {node: grad} of reported nodes"),
     ("child → parent", "answer:reference", "g", "g.data"),
     ("child → parent", "answer:reference", "a.grad", "a.grad after g.backward()"),
