@@ -326,8 +326,10 @@ def _package_native(parts, where, packages, len_=len, str_=str, type_=type):
     for name, origin in packages:
         if name != parts[0]:
             continue
-        if len_(parts) == 1:  # a one-file extension module: exactly that file
-            return where == origin
+        if "." in origin.rpartition("/")[2]:  # a one-file module: that file, no submodules
+            return len_(parts) == 1 and where == origin
+        if len_(parts) == 1:  # a package's own name is its folder, never a file
+            return False
         expected = origin + "/" + "/".join(parts[1:]) + "."
         return where.startswith(expected) and "/" not in where[len_(expected):]
     return False
