@@ -513,7 +513,8 @@ class Missing:
 
     def _refuse(self, *args, **kwargs):
         raise ModuleNotFoundError(f"No module named {self._module!r}: it cannot be imported "
-                                  "while grading (only the standard library can)")
+                                  "while grading (only the standard library and the "
+                                  "assignment's packages can)")
 
     __call__ = _refuse
 

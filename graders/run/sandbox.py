@@ -110,7 +110,9 @@ def no_wall_reason(strong: bool | None) -> str | None:
 
 
 def child_python() -> str:
-    """The base interpreter (not a venv's): the child needs the standard library only."""
+    """The base interpreter (not a venv's): the child needs the standard library, and the
+    assignment's packages, found in the grader's environment (a venv has its base's version,
+    so their extension modules fit this interpreter)."""
     base = getattr(sys, "_base_executable", None) or sys.executable
     return os.path.realpath(base)
 
