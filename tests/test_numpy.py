@@ -204,3 +204,39 @@ def test_a_package_extension_loads_only_under_its_own_name_at_its_own_place():
     assert own(["six"], "/site/six.cpython-311.so", pairs)
     assert not own(["six", "x"], "/site/six.cpython-311.so/x.so", pairs)
     assert not own(["numpy", "x"], None, pairs)
+
+
+SNOOP_SITE = """
+import os
+import numpy
+site = os.path.dirname(os.path.dirname(numpy.__file__))
+print("SITE", sorted(os.listdir(site)))
+try:
+    with open(os.path.join(site, "sympy", "__init__.py"), "rb") as handle:
+        print("READ sympy", len(handle.read()))
+except OSError as error:
+    print("sympy refused", type(error).__name__)
+"""
+
+
+@pytest.mark.parametrize("strong", [True, False], ids=["bubblewrap", "landlock"])
+def test_below_the_guard_site_packages_shows_numpy_and_nothing_else(strong, tmp_path,
+                                                                     monkeypatch):
+    """With the guard off: bubblewrap's hidden site-packages holds numpy's binds alone;
+    Landlock reads numpy's folders, never the packages beside them (it lets the folder be
+    listed, as docs/security.md says: a rule cannot hide a folder inside an allowed one)."""
+    if strong and not sandbox_available():
+        pytest.skip("bubblewrap is not installed or cannot make namespaces here")
+    if not strong and sandbox.wall.unavailable():
+        pytest.skip(sandbox.wall.unavailable())
+    monkeypatch.setattr(sandbox, "GUARD", False)
+    probe = tmp_path / "probe.py"
+    probe.write_text(LECTURE + SNOOP_SITE)
+    result = grade(probe, seed=3, limits=LIMITS, strong=strong)
+    [numpy] = packages.resolve(("numpy",))
+    expected = sorted(Path(path).name for path in numpy.paths)
+    if strong:
+        assert f"SITE {expected}" in result.output, result.output[-600:]
+    refused = "FileNotFoundError" if strong else "PermissionError"
+    assert f"sympy refused {refused}" in result.output, result.output[-600:]
+    assert full_marks(result)
