@@ -49,10 +49,10 @@ python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$ROOT"/source/gradkit-*.whl
 # The packages student code may import (the assignment's `packages`, numpy by default), at the
 # versions the instructor built with, beside the grader: the sandbox shows the child those.
-mapfile -t REQUIREMENTS < <("$VENV/bin/python" -I -c 'import json, sys
-print("\n".join(json.load(open(sys.argv[1])).get("requirements", [])))' "$ROOT/source/gradkit.json")
-if [ -n "${REQUIREMENTS[*]}" ]; then
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}"
+REQUIREMENTS=$("$VENV/bin/python" -I -c 'import json, sys
+print(" ".join(json.load(open(sys.argv[1])).get("requirements", [])))' "$ROOT/source/gradkit.json")
+if [ -n "$REQUIREMENTS" ]; then  # one word per requirement (numpy==2.4.6): split on purpose
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check $REQUIREMENTS
 fi
 # Check once, at build time, that the oracle derives (each run derives it again, in memory).
 "$VENV/bin/python" -c "from graders.judge import oracle; oracle.load()"
