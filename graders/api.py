@@ -42,16 +42,18 @@ def _missing_module(cell: CellStatus) -> str | None:
     return None
 
 
-def _environment_notes(loaded: Loaded) -> list[str]:
+def _environment_notes(loaded: Loaded, packages: tuple[str, ...] = ()) -> list[str]:
     """Say what differs from the student's own kernel where it changed what their code did: a
     module it could not import. (Plotting libraries that stood in change nothing a student
     can act on, so they go unmentioned; `Loaded.stand_ins` keeps them for the record.)"""
     notes = []
     missing = sorted({name for name in map(_missing_module, loaded.cells) if name})
     if missing:
-        notes.append(f"The grader runs your code with Python's standard library only: "
-                     f"{', '.join(missing)} cannot be imported there (the rest of each cell "
-                     "ran without it; code that uses it fails). Write Value with `math`.")
+        besides = f" and {', '.join(packages)}" if packages else ""
+        notes.append(f"The grader runs your code with Python's standard library{besides} "
+                     f"only: {', '.join(missing)} cannot be imported there (the rest of each "
+                     "cell ran without it; code that uses it fails). Write Value with `math`"
+                     f"{' or ' + ', '.join(packages) if packages else ''}.")
     return notes
 
 
@@ -130,7 +132,7 @@ def _judge(result: Result, outcome: Outcome, assignment: Assignment, groups: lis
         result.problem = f"{path}: {outcome.load_error or 'the submission could not be run'}"
     else:
         result.cells = list(outcome.loaded.cells)
-        result.notes += _environment_notes(outcome.loaded)
+        result.notes += _environment_notes(outcome.loaded, assignment.packages)
         result.problem = _value_problem(outcome.loaded) if needs_value(assignment) else None
         syntax = [c for c in result.cells if c.status == "syntax"]
         if result.problem and syntax:
@@ -173,7 +175,7 @@ def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int |
     key = oracle.for_assignment(assignment)  # before any student code runs
     groups = probes.plan(assignment, seed)
     outcome = session.run(program, groups, limits or Limits(), strong=strong,
-                          needs_value=needs_value(assignment))
+                          needs_value=needs_value(assignment), packages=assignment.packages)
     _judge(result, outcome, assignment, groups, key)
     result.seconds = time.monotonic() - started
     return result

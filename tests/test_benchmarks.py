@@ -61,3 +61,10 @@ def test_the_isolation_benchmark_runs():
     done = _run("benchmarks/bench_isolation.py", "--repeats", "1")
     assert done.returncode == 0, done.stderr
     assert "| no bubblewrap |" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_packages_benchmark_runs():
+    done = _run("benchmarks/bench_packages.py", "--repeats", "1")
+    assert done.returncode == 0, done.stderr
+    assert "| no bubblewrap |" in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,10 @@ from hypothesis import strategies as st
 from graders.api import grade
 from graders.report.gradescope import gradescope
 from graders.run.loader import SubmissionError, load
+from graders.spec.optable import BACKPROP
 from tests import corpus
+
+NO_PACKAGES = replace(BACKPROP, packages=())  # an assignment whose sandbox has no numpy
 
 
 def write(tmp_path, name, content):
@@ -195,7 +199,8 @@ def test_plotting_imports_are_stood_in_and_numpy_is_explained(tmp_path):
     plots = ("xs = [x / 4 for x in range(-20, 20)]\nplt.plot(xs, [math.tanh(x) for x in xs])\n"
              "plt.grid(); plt.show()\ndisplay(draw_dot(Value(2.0) * Value(3.0)))\n")
     source = "\n\n\n".join(["import numpy as np", top, corpus.BASE.read_text(), plots])
-    result = grade(write(tmp_path, "plots.ipynb", corpus.as_notebook(source)))
+    result = grade(write(tmp_path, "plots.ipynb", corpus.as_notebook(source)),
+                   assignment=NO_PACKAGES)
     assert result.score == result.max_score
     assert not any("stand-in" in note for note in result.notes)  # nothing a student can act on
     assert any("numpy cannot be imported" in note for note in result.notes)
@@ -209,13 +214,15 @@ def test_a_stood_in_module_cannot_supply_value(tmp_path):
 
 
 def test_a_failed_import_does_not_drop_the_rest_of_the_cell(tmp_path):
-    """The lecture's first cell imports numpy, then math: the sandbox has no numpy, and a
-    kernel that had it ran `import math` too; so does the grader, and numpy, if used, says why."""
+    """The lecture's first cell imports numpy, then math: a sandbox without numpy (an
+    assignment with `packages = []`) still runs `import math`, as a kernel that had numpy did,
+    and numpy, if used, says why."""
     first = "import numpy as np\nimport math\nfrom numpy import array as arr, zeros\n"
     code = corpus.BASE.read_text().replace("import math\n", "", 1)
     uses = "\n\n\ntry:\n    np.zeros(3)\nexcept ImportError as error:\n    print('said:', error)\n"
     result = grade(write(tmp_path, "lecture.ipynb", corpus.as_notebook(first + "\n\n\n" + code
-                                                                        + uses)))
+                                                                        + uses)),
+                   assignment=NO_PACKAGES)
     assert result.score == result.max_score
     assert "said: No module named 'numpy'" in result.output
     assert any("numpy cannot be imported" in note for note in result.notes)

@@ -47,6 +47,13 @@ if [ -z "${GRADKIT_NO_APT:-}" ]; then
 fi
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$ROOT"/source/gradkit-*.whl
+# The packages student code may import (the assignment's `packages`, numpy by default), at the
+# versions the instructor built with, beside the grader: the sandbox shows the child those.
+REQUIREMENTS=$("$VENV/bin/python" -I -c 'import json, sys
+print(" ".join(json.load(open(sys.argv[1])).get("requirements", [])))' "$ROOT/source/gradkit.json")
+if [ -n "$REQUIREMENTS" ]; then  # one word per requirement (numpy==2.4.6): split on purpose
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check $REQUIREMENTS
+fi
 # Check once, at build time, that the oracle derives (each run derives it again, in memory).
 "$VENV/bin/python" -c "from graders.judge import oracle; oracle.load()"
 """
@@ -108,6 +115,20 @@ def run(args: argparse.Namespace) -> int:
     return run_autograder(root)
 
 
+def requirements(assignment) -> list[str]:
+    """pip requirements for the assignment's packages, pinned to the versions installed here
+    (the instructor's, which their checks ran against): `numpy==2.4.6`. A package is named by
+    its import name (PIL), installed by its distribution's (pillow)."""
+    from importlib.metadata import packages_distributions, version
+
+    found = packages_distributions()
+    pinned = []
+    for name in assignment.packages:
+        for dist in found.get(name, [])[:1]:
+            pinned.append(f"{dist}=={version(dist)}")
+    return pinned
+
+
 def build(args: argparse.Namespace) -> int:
     from graders.spec.assignments import to_data
 
@@ -121,7 +142,8 @@ def build(args: argparse.Namespace) -> int:
     limits = options.limits(args)
     from kit import __version__
 
-    config = {"assignment": to_data(assignment), "notebook": args.notebook,
+    config = {"assignment": to_data(assignment), "requirements": requirements(assignment),
+              "notebook": args.notebook,
               "hidden_visibility": args.hidden_visibility,
               "op_timeout": limits.group_seconds if args.op_timeout is not None else None,
               "secret": os.urandom(32).hex(), "gradkit": __version__}

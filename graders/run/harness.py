@@ -61,8 +61,34 @@ def number(value, what):
             return float(_int_value(value))
         except (TypeError, OverflowError):
             pass
+    else:
+        found = numpy_number(value, kind, what)
+        if found is not None:
+            return found
     name = getattr(kind, "__name__", "object")
     raise NotANumber(f"{what} is a {name}, not a number")
+
+
+def numpy_number(value, kind, what):
+    """A numpy real scalar or 0-d array of a real dtype (`np.tanh(x)` gives one) as a float;
+    None when `value` is not numpy's. Lecture code that computes with numpy is right, so its
+    numbers are read as numbers. A size-1 1-d array is not one: `Value(np.array([0.5]))` holds
+    a vector, and the student is told to take its element. Never imports numpy: a value can
+    only be numpy's if the student's code imported it."""
+    numpy = sys.modules.get("numpy")
+    module = getattr(kind, "__module__", None)
+    if numpy is None or _type(module) is not _str or module.partition(".")[0] != "numpy":
+        return None
+    if not _isinstance(value, (numpy.generic, numpy.ndarray)):
+        return None
+    dtype = getattr(value, "dtype", None)
+    if getattr(dtype, "kind", "") not in ("f", "i", "u"):
+        raise NotANumber(f"{what} is a numpy {_str(dtype)} value, not a real number")
+    if value.ndim != 0:
+        raise NotANumber(f"{what} is a numpy array of shape {tuple(value.shape)}, not a "
+                         "number (a size-1 array too: take its element, e.g. `[0]` or "
+                         "`.item()`)")
+    return float(value.item())
 
 
 def encode(value):
@@ -195,6 +221,27 @@ class StandInFinder:
         pass
 
 
+class PackageFinder:
+    """Finds the packages the assignment allows (numpy by default) at the folders the parent
+    named, and nothing else: the child runs `python -I -S`, so no site-packages is on its path,
+    and putting one there would make every installed package importable. The parent found each
+    folder in its own environment (run/packages.py); the walls show the child only those."""
+
+    origins: "dict[str, str]" = {}  # noqa: RUF012 - one finder per child process, by design
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        origin = cls.origins.get(name)
+        if origin is None:
+            return None
+        import importlib.util
+
+        if origin.endswith(".py") or "." in origin.rpartition("/")[2]:  # a one-file module
+            return importlib.util.spec_from_file_location(name, origin)
+        return importlib.util.spec_from_file_location(
+            name, origin + "/__init__.py", submodule_search_locations=[origin])
+
+
 # --- the guard ------------------------------------------------------------------------------
 
 # An audit hook (PEP 578), installed before any student code and never removable from Python.
@@ -269,9 +316,28 @@ def _inside(path, roots, packages=PACKAGE_FOLDERS, frozen=frozenset):
     return False
 
 
+def _package_native(parts, where, packages, len_=len, str_=str, type_=type):
+    """An extension module `parts` (its dotted name, split) at `where` is an allowed package's
+    own, at its own place: `numpy._core._multiarray_umath` is `<numpy>/_core/
+    _multiarray_umath.<suffix>` and nothing else (not another name for the same file, and
+    not a file the student put anywhere). `packages` pairs each allowed name with its origin."""
+    if type_(where) is not str_:
+        return False
+    for name, origin in packages:
+        if name != parts[0]:
+            continue
+        if "." in origin.rpartition("/")[2]:  # a one-file module: that file, no submodules
+            return len_(parts) == 1 and where == origin
+        if len_(parts) == 1:  # a package's own name is its folder, never a file
+            return False
+        expected = origin + "/" + "/".join(parts[1:]) + "."
+        return where.startswith(expected) and "/" not in where[len_(expected):]
+    return False
+
+
 def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), files_left=None,
            own_pid=0, protected=(), native=(), loaded=frozenset(), last_pyc=(None,),
-           verified=None,
+           verified=None, packages=(), shelved=(), package_native=None, no_folders=frozenset(),
            refused_modules=REFUSED_MODULES, normal=_normal, inside=_inside, cwd=os.getcwd,
            type_=type, int_=int, str_=str, len_=len, nxt=next, stat_=os.stat, is_dir=S_ISDIR,
            oserror=OSError,
@@ -285,19 +351,21 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         name = args[0]
         parts = name.split(".") if type_(name) is str_ else [""]
         if parts[0] not in allowed_modules or name in loaded:
-            raise missing(f"No module named {name!r}: only the standard library and kit can "
-                          "be imported while grading")
+            raise missing(f"No module named {name!r}: only the standard library, kit and the "
+                          "assignment's packages can be imported while grading")
         for part in parts:
             if part in refused_modules:
                 raise missing(f"No module named {name!r}: {part} is not available while "
                               "grading")
-        if args[1] is not None:  # native code: a standard-library extension, under its name
-            where = normal(args[1], cwd)
+        if args[1] is not None:  # native code: a standard-library extension, under its name,
+            where = normal(args[1], cwd)  # or an allowed package's, at its place in it
             base = where.rpartition("/")[2] if where is not None else ""
-            if len_(parts) != 1 or not inside(where, native) or \
-                    not base.startswith(name + "."):
+            if (len_(parts) != 1 or not inside(where, native) or
+                    not base.startswith(name + ".")) and \
+                    not package_native(parts, where, packages):
                 raise missing(f"No module named {name!r} here: native code is loaded only "
-                              "from the standard library, under its own name")
+                              "from the standard library and the assignment's packages, "
+                              "under its own name")
         return
     if event in refused_events:
         raise denied(f"{event} is not allowed while grading")
@@ -307,8 +375,8 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         # the bytes against that file itself (whoever called, whatever was patched).
         where = last_pyc[0]  # student code can reach this list: checked again, as for open
         if type_(where) is not str_ or not where.endswith(".pyc") or \
-                not inside(where, native) or inside(where, writable) or \
-                not verified(args[0], where):
+                not (inside(where, native) or inside(where, shelved, no_folders)) or \
+                inside(where, writable) or not verified(args[0], where):
             raise denied("marshal.loads is not allowed while grading")
         return
     if event == "open":
@@ -319,7 +387,8 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         if where in devices:
             return
         if where is not None and where.endswith(".pyc"):
-            if not inside(where, native) or inside(where, writable):
+            if not (inside(where, native) or inside(where, shelved, no_folders)) or \
+                    inside(where, writable):
                 raise denied(f"reading compiled code {path!r} is not allowed while grading")
             last_pyc[0] = where
         writing = (type_(mode) is str_ and ("w" in mode or "a" in mode or "x" in mode
@@ -331,7 +400,7 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
                              "(only the current folder is writable)")
             if nxt(files_left) <= 0:
                 raise denied(f"writing {path!r}: too many files written while grading")
-        elif not inside(where, readable):
+        elif not inside(where, readable) and not inside(where, shelved, no_folders):
             raise denied(f"reading {path!r} is not allowed while grading")
         elif not inside(where, writable):
             try:
@@ -348,8 +417,9 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
         return
     if event in reading_events:
         path = args[0]
-        if type_(path) is not int_ and not inside(normal("." if path is None else path, cwd),
-                                                  readable):
+        where = normal("." if path is None else path, cwd)
+        if type_(path) is not int_ and not inside(where, readable) and \
+                not inside(where, shelved, no_folders):
             raise denied(f"listing {path!r} is not allowed while grading")
         return
     if (event == "fcntl.fcntl" and args[1] in (8, 10, 15)) or \
@@ -391,18 +461,22 @@ def _same_code(data, path, read_file=os.open, read=os.read, close=os.close,
 GUARD_DEFAULTS = _guard.__defaults__
 
 
-def install_guard(program_dir, writable):
-    """Keep the rest of this process to the standard library and kit, `program_dir` (read) and
-    `writable["path"]` (read and write, at most `writable["files"]` files). Called once, before
-    any student code; the hook's settings are its positional defaults, an immutable tuple."""
+def install_guard(program_dir, writable, packages=None):
+    """Keep the rest of this process to the standard library, kit and the assignment's
+    `packages` ({name: folder}, read only), `program_dir` (read) and `writable["path"]` (read
+    and write, at most `writable["files"]` files). Called once, before any student code; the
+    hook's settings are its positional defaults, an immutable tuple."""
     import itertools
     import sysconfig
 
     paths = sysconfig.get_paths()
     stdlib = tuple({os.path.realpath(paths[key]) for key in ("stdlib", "platstdlib")})
     program_dir, scratch = (os.path.realpath(p) for p in (program_dir, writable["path"]))
+    packages = tuple((name, origin) for name, origin in (packages or {}).items()
+                     if name not in REFUSED_MODULES)
     allowed = (frozenset(sys.stdlib_module_names) - REFUSED_MODULES) | \
-        {"kit"} | {name.partition(".")[0] for name in DISPLAY_ONLY}
+        {"kit"} | {name.partition(".")[0] for name in DISPLAY_ONLY} | \
+        {name for name, _ in packages}
     import signal  # noqa: F401 - loaded now, so stripped below and never loaded again
 
     for module, name in UNAUDITED:
@@ -413,7 +487,9 @@ def install_guard(program_dir, writable):
     loaded = frozenset(name for name in sys.modules if name != "__main__")
     settings = ((scratch,), (*stdlib, program_dir, scratch, "/usr/share/zoneinfo"),
                 frozenset(allowed), itertools.count(int(writable["files"]), -1), os.getpid(),
-                (_guard, _normal, _inside, _same_code), stdlib, loaded, [None], _same_code)
+                (_guard, _normal, _inside, _same_code, _package_native), stdlib, loaded, [None],
+                _same_code, packages, tuple(origin for _, origin in packages), _package_native,
+                frozenset())
     _guard.__defaults__ = settings + GUARD_DEFAULTS[len(settings):]
     sys.addaudithook(_guard)
 
@@ -437,7 +513,8 @@ class Missing:
 
     def _refuse(self, *args, **kwargs):
         raise ModuleNotFoundError(f"No module named {self._module!r}: it cannot be imported "
-                                  "while grading (only the standard library can)")
+                                  "while grading (only the standard library and the "
+                                  "assignment's packages can)")
 
     __call__ = _refuse
 
@@ -1055,10 +1132,15 @@ def main():
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     # First: a display library is a stand-in whether or not one is installed, on every path.
     sys.meta_path.insert(0, StandInFinder)
+    # Then the assignment's packages (numpy), each at the one folder the parent named; found
+    # only when student code imports them, so a child that does not pays nothing.
+    PackageFinder.origins = dict(program.get("packages") or {})
+    sys.meta_path.insert(1, PackageFinder)
     if program.get("writable"):
         os.chdir(program["writable"]["path"])
         if program.get("guard"):
-            install_guard(os.path.dirname(os.path.abspath(program_path)), program["writable"])
+            install_guard(os.path.dirname(os.path.abspath(program_path)), program["writable"],
+                          PackageFinder.origins)
     statuses = run_cells(program["cells"], channel, namespace, program.get("cell_seconds"),
                          program.get("skip", ()))
     flush()  # what the cells printed reaches the parent before (or with) the "loaded" record

@@ -23,6 +23,9 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("file", "program.json", "writable", "{path, files}: the one folder student code may "
                                          "write, and how many files"),
     ("file", "program.json", "guard", "install the audit-hook guard before the cells run"),
+    ("file", "program.json", "packages", "{name: folder}: the assignment's installed packages "
+                                         "(numpy) student code may import, each at its real "
+                                         "folder or file, read-only"),
     ("parent → child", "group", "group", "the op key: the checks of one op, asked together"),
     ("parent → child", "group", "cases", "the checks, each as a `check:KIND` row below"),
     ("parent → child", "quit", "", "no more groups: exit"),

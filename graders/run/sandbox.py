@@ -27,7 +27,7 @@ from functools import cache
 from pathlib import Path
 
 from graders.model import Limits, valid_data
-from graders.run import accounts, cgroups, wall
+from graders.run import accounts, cgroups, packages, wall
 
 HARNESS = Path(__file__).with_name("harness.py")
 MAX_RECORD = 1 << 20
@@ -110,7 +110,9 @@ def no_wall_reason(strong: bool | None) -> str | None:
 
 
 def child_python() -> str:
-    """The base interpreter (not a venv's): the child needs the standard library only."""
+    """The base interpreter (not a venv's): the child needs the standard library, and the
+    assignment's packages, found in the grader's environment (a venv has its base's version,
+    so their extension modules fit this interpreter)."""
     base = getattr(sys, "_base_executable", None) or sys.executable
     return os.path.realpath(base)
 
@@ -197,11 +199,19 @@ def _hidden_package_dirs(prefix: Path) -> list[str]:
     return sorted(p for p in real if not any(p.startswith(q + "/") for q in real))
 
 
-def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
+# numpy's BLAS would start a thread per core in every child: a class of children on a small
+# machine, each with a pool. One thread each (threads are allowed; this is about load).
+THREAD_ENV = (("OPENBLAS_NUM_THREADS", "1"), ("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"))
+
+
+def _bwrap_command(bwrap: str, workdir: Path, limits: Limits,
+                   shown: tuple[packages.Package, ...] = ()) -> list[str]:
     """Minimal binds: /usr and the interpreter's prefix read-only, packages hidden, the run's
     directory read-only at /gradkit, a size-capped /tmp; not the repository, /etc, /home, /root
     or the parent's /proc. Every namespace is new (no network, own PIDs), and the child can make
-    no further user namespaces."""
+    no further user namespaces. The assignment's packages (`shown`: numpy and its vendored
+    libraries) are bound back read-only at their own paths inside the hidden folders, so those
+    folders show the child exactly them."""
     prefix = Path(sysconfig.get_paths()["stdlib"]).parent.parent  # <prefix>/lib/pythonX.Y
     command = [
         bwrap,
@@ -224,6 +234,7 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
         "--clearenv",
         "--setenv", "PATH", "/usr/bin:/bin",
         "--setenv", "LANG", "C.UTF-8",
+        *(arg for name, value in THREAD_ENV for arg in ("--setenv", name, value)),
         "--chdir", "/tmp",
     ]
     for link in ("/bin", "/lib", "/lib64", "/sbin"):
@@ -231,8 +242,14 @@ def _bwrap_command(bwrap: str, workdir: Path, limits: Limits) -> list[str]:
             command += ["--symlink", os.readlink(link), link]
         elif os.path.isdir(link):
             command += ["--ro-bind", link, link]
-    for hidden in _hidden_package_dirs(prefix):  # a cached list: never mutated
-        command += ["--size", "4096", "--tmpfs", hidden, "--remount-ro", hidden]
+    hidden = _hidden_package_dirs(prefix)  # a cached list: never mutated
+    for folder in hidden:
+        command += ["--size", "4096", "--tmpfs", folder]
+    for package in shown:  # after the tmpfs that hides them, before it is made read-only
+        for path in package.paths:
+            command += ["--ro-bind", path, path]
+    for folder in hidden:
+        command += ["--remount-ro", folder]
     return [*command, "--remount-ro", "/"]  # bwrap's own root is a tmpfs: only /tmp writable
 
 
@@ -267,9 +284,10 @@ class Child:
     """One sandboxed child process running the harness over one program."""
 
     def __init__(self, program: dict, limits: Limits, *, strong: bool | None = None,
-                 library: tuple[str, ...] = ()) -> None:
+                 library: tuple[str, ...] = (), allowed: tuple[str, ...] = ()) -> None:
         self.limits = limits
         self.library = library
+        shown = packages.resolve(allowed)  # the assignment's packages, found in the parent
         self.workdir = Path(tempfile.mkdtemp(prefix="gradkit-"))
         bwrap = bwrap_path() if strong is not False else None
         walls = bwrap is None and walled()
@@ -278,9 +296,11 @@ class Child:
         self.account, self.account_problem = self._claim_account(bwrap, python, walls)
         scratch = "/tmp" if bwrap else str(self.workdir / "scratch")
         program = {**program, "guard": GUARD, "writable": {
-            "path": scratch, "files": max(1, limits.tmp_bytes // limits.file_bytes)}}
+            "path": scratch, "files": max(1, limits.tmp_bytes // limits.file_bytes)},
+            "packages": {package.name: package.origin for package in shown}}
         self._prepare_workdir(program, bwrap is None)
-        self.barrier = wall.Wall(python, (str(self.workdir),), scratch) if walls else None
+        reads = (str(self.workdir), *(path for package in shown for path in package.paths))
+        self.barrier = wall.Wall(python, reads, scratch) if walls else None
         self.cgroup, self.cgroup_problem = cgroups.create(limits.memory_bytes, limits.processes)
         nproc = None
         if self.account is not None:
@@ -292,7 +312,7 @@ class Child:
         self.result_read, result_write = os.pipe()
         if bwrap:
             root = "/gradkit"
-            command = _bwrap_command(bwrap, self.workdir, limits)
+            command = _bwrap_command(bwrap, self.workdir, limits, shown)
         else:
             root = str(self.workdir)
             command = []
@@ -365,7 +385,8 @@ class Child:
             start_new_session=True,
             preexec_fn=_preexec(self.limits, cgroup_procs, nproc, uid, self.barrier),
             cwd=scratch if not bwrap else None,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TMPDIR": scratch},
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TMPDIR": scratch,
+                 **dict(THREAD_ENV)},
         )
 
     def _release_account(self) -> None:

@@ -177,6 +177,7 @@ class _Run:
     strong: bool | None
     needs_value: bool = True  # the plan checks a class `Value` (not only course tasks)
     library: tuple[str, ...] = ()  # kit's modules the checks' notebooks import
+    packages: tuple[str, ...] = ()  # installed packages the child may import (numpy)
     methods: tuple[str, ...] = METHODS  # the methods of `Value` the child reports
     outcome: Outcome = field(default_factory=Outcome)
     pending: list[Group] = field(default_factory=list)
@@ -233,7 +234,7 @@ def _start_child(run: _Run) -> str:
     """
     outcome, limits = run.outcome, run.limits
     run.child = Child(_program_without(run.program, run.skip, limits, run.methods), limits,
-                      strong=run.strong, library=run.library)
+                      strong=run.strong, library=run.library, allowed=run.packages)
     outcome.isolation = run.child.isolation
     if run.child.account_problem:
         outcome.note(f"Note: {run.child.account_problem}.")
@@ -319,12 +320,14 @@ def _quit(run: _Run) -> None:
 
 
 def run(program: Program, groups: list[Group], limits: Limits,
-        *, strong: bool | None = None, needs_value: bool = True) -> Outcome:
-    """Run every group against the program in sandboxed children; never raises for the child."""
+        *, strong: bool | None = None, needs_value: bool = True,
+        packages: tuple[str, ...] = ()) -> Outcome:
+    """Run every group against the program in sandboxed children; never raises for the child.
+    `packages` are the assignment's installed packages the child may import (numpy)."""
     library = tuple(sorted({module for group in groups for module in group.library}))
     methods = tuple(dict.fromkeys((*METHODS, *(g.method for g in groups if g.method))))
-    state = _Run(program, limits, strong, needs_value, library=library, methods=methods,
-                 pending=list(groups))
+    state = _Run(program, limits, strong, needs_value, library=library, packages=packages,
+                 methods=methods, pending=list(groups))
     try:
         while state.pending:
             if time.monotonic() >= state.deadline():

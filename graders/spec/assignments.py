@@ -7,6 +7,8 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     hidden = ["backward"]             # details shown only after grades publish
     probes_per_op = 6
     credit = "own-code"               # or "end-to-end" (graders/spec/optable.py: CREDIT_RULES)
+    packages = ["numpy"]              # what student code may import beside the standard
+                                      # library (default numpy; [] for none)
     [points]
     mul = 3
     log = 1                           # optional ops count only when given points
@@ -34,7 +36,7 @@ BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
 # What a batch grades when nothing the instructor gave names an assignment (docs/batch.md).
 DEFAULT = optable.BACKPROP
 KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit", "credit_composites",
-        "op", "cluster"}
+        "op", "cluster", "packages"}
 
 
 class ConfigError(ValueError):
@@ -76,7 +78,8 @@ def to_data(assignment: Assignment) -> dict:
     data = {"name": assignment.name, "ops": list(assignment.ops),
             "points": dict(assignment.points), "hidden": list(assignment.hidden),
             "probes_per_op": assignment.probes_per_op,
-            "credit": assignment.credit}
+            "credit": assignment.credit,
+            "packages": list(assignment.packages)}
     if assignment.declared:
         data["op"] = {spec.key: declared.op_to_data(spec) for spec in assignment.declared}
     if assignment.clusters:
@@ -137,12 +140,38 @@ def from_data(data: object, path: str | Path) -> Assignment:
     credit = _credit(data, base, path)
     assignment = replace(base, name=str(data.get("name", base.name)), ops=ops,
                          points=MappingProxyType({**base.points, **points}), hidden=hidden,
-                         probes_per_op=probes, credit=credit, declared=new)
+                         probes_per_op=probes, credit=credit, declared=new,
+                         packages=(_packages(data["packages"], path) if "packages" in data
+                                   else base.packages))
     try:
         named = clusters.from_data(data.get("cluster", {}), str(path), assignment.op, ops)
     except clusters.ClusterError as error:
         raise ConfigError(str(error)) from None
     return replace(assignment, clusters=named)
+
+
+def _packages(names: object, path: str | Path) -> tuple[str, ...]:
+    """`packages`: installed top-level packages the child may import; each must be one the
+    grader's own environment has (found, never imported), or the config is refused."""
+    import importlib.util
+    import sys
+
+    if not isinstance(names, (list, tuple)):
+        raise ConfigError(f"{path}: packages = {names!r}: give a list of package names")
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{path}: packages: {name!r} is not a top-level package name")
+        if name in ("graders", "kit") or name in sys.stdlib_module_names:
+            raise ConfigError(f"{path}: packages: {name!r} cannot be allowed (the grader's "
+                              "own code, kit, or the standard library)")
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ConfigError(f"{path}: packages: {name!r} is not installed in the grader's "
+                              f"environment ({sys.executable})")
+    return tuple(dict.fromkeys(names))
 
 
 def for_tasks(keys: tuple[str, ...] | list[str]) -> Assignment | None:

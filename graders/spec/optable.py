@@ -713,6 +713,9 @@ class Assignment:
     declared: tuple[OpSpec, ...] = ()
     # Wrong answers the class shares, each named once with a message for every member.
     clusters: tuple[NamedCluster, ...] = ()
+    # Installed top-level packages student code may import in the sandbox, beside the standard
+    # library: lecture code computes with numpy, and correct code must not lose points for it.
+    packages: tuple[str, ...] = ("numpy",)
 
     def op(self, key: str) -> OpSpec:
         """The row for `key`: the assignment's declared ops first, then the built-in table."""
