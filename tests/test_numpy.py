@@ -64,6 +64,13 @@ def test_a_numpy_class_gets_full_marks_in_the_sandbox(monkeypatch, request, tmp_
     assert full_marks(result), [(op.key, op.points) for op in result.ops]
 
 
+def test_grads_set_by_the_grader_stay_numpy_values_for_a_numpy_class():
+    """Closures that read `out.grad.shape` (broadcast reduction) get the upstream gradient as
+    the kind of number the class keeps its grads in."""
+    result = grade(HERE / "submissions" / "numpy" / "numpy_broadcast.py", seed=4, limits=LIMITS)
+    assert full_marks(result), [(op.key, op.points, op.error) for op in result.ops]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("submission", NUMPY_CLASSES, ids=lambda path: path.stem)

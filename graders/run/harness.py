@@ -932,8 +932,8 @@ def _run_op(cls, case):
     out, leaves = forward(cls, case)
     record = {"out": number(out.data, "the output's data")}
     for name, grad in case["pre"].items():
-        leaves[name].grad = grad
-    out.grad = case["upstream"]
+        leaves[name].grad = _like(leaves[name], grad)
+    out.grad = _like(out, case["upstream"])
     order = topological(out, cls)
     inputs = {id(leaf) for leaf in leaves.values()}
     for node in order:
@@ -951,6 +951,19 @@ def _run_op(cls, case):
     if case.get("own_backward"):
         record.update(_own_backward(cls, case))
     return record
+
+
+def _like(node, value):
+    """`value` as the kind of number the node's grad already is: a class that keeps grads as
+    numpy arrays (`np.zeros_like(data)`) gets a numpy number its closures can take `.shape`
+    of, a plain class a float."""
+    current = getattr(node, "grad", None)
+    if current is None or _type(current) in (float, int):
+        return value
+    try:
+        return current * 0 + value
+    except Exception:
+        return value
 
 
 def _own_backward(cls, case):
@@ -1034,7 +1047,7 @@ def run_backward(cls, case):
     if case.get("repeat"):
         spec, made, root = graphs[0]
         for node in topological(root, cls):
-            node.grad = 0.0
+            node.grad = _like(node, 0.0)
         root.backward()
     result = []
     for spec, made, _root in graphs:

@@ -1,0 +1,116 @@
+import numpy as np
+
+
+def _reduce(gradient, shape):
+    """Sum a broadcast gradient back to `shape`."""
+    if gradient.shape == shape:
+        return gradient
+    return np.sum(gradient, axis=tuple(range(gradient.ndim - len(shape))))
+
+
+class Value:
+    """A Value over numpy arrays whose closures reduce broadcast gradients by `.shape`, as
+array-minded engines do: out.grad must stay a numpy value, not a float."""
+
+    def __init__(self, data, _children=(), _op='', label=''):
+        self.data = np.asarray(data, dtype=np.float64)
+        self.grad = np.zeros_like(self.data)
+        self._backward = lambda: None
+        self._prev = set(_children)
+        self._op = _op
+        self.label = label
+
+    def __repr__(self):
+        return f"Value(data={self.data})"
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), '+')
+
+        def _backward():
+            self.grad += _reduce(out.grad, self.data.shape)
+            other.grad += _reduce(out.grad, other.data.shape)
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), '*')
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __pow__(self, other):
+        assert isinstance(other, (int, float)), "only supporting int/float powers for now"
+        out = Value(self.data**other, (self,), f'**{other}')
+
+        def _backward():
+            self.grad += other * (self.data ** (other - 1)) * out.grad
+        out._backward = _backward
+        return out
+
+    def __rmul__(self, other):  # other * self
+        return self * other
+
+    def __truediv__(self, other):  # self / other
+        return self * other**-1
+
+    def __rtruediv__(self, other):  # other / self
+        return other * self**-1
+
+    def __neg__(self):  # -self
+        return self * -1
+
+    def __sub__(self, other):  # self - other
+        return self + (-other)
+
+    def __rsub__(self, other):  # other - self
+        return other + (-self)
+
+    def __radd__(self, other):  # other + self
+        return self + other
+
+    def tanh(self):
+        t = np.tanh(self.data)
+        out = Value(t, (self, ), 'tanh')
+
+        def _backward():
+            self.grad += (1 - np.tanh(self.data)**2) * out.grad
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        x = self.data
+        out = Value(np.exp(x), (self, ), 'exp')
+
+        def _backward():
+            self.grad += np.exp(self.data) * out.grad
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = Value(0 if self.data < 0 else self.data, (self,), 'ReLU')
+
+        def _backward():
+            self.grad += (out.data > 0) * out.grad
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        topo = []
+        visited = set()
+
+        def build_topo(v):
+            if v not in visited:
+                visited.add(v)
+                for child in v._prev:
+                    build_topo(child)
+                topo.append(v)
+        build_topo(self)
+
+        self.grad = np.ones(())
+        for node in reversed(topo):
+            node._backward()
