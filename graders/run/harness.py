@@ -588,15 +588,226 @@ def topological(root, cls):
     return order
 
 
+# --- how a node's closure is called ---------------------------------------------------------
+
+# A closure with one parameter takes either the node it is stored on (`def _backward(node)`,
+# called `node._backward(node)` by the class's own backward()) or the output's grad (kit.engine:
+# `_backward(grad)`). The class's backward() says which, when it can be asked; the parameter's
+# name is the fallback (tests/test_shapes.py has both conventions).
+NODE_NAMES = frozenset({"self", "node", "out", "output", "v", "n", "o", "value", "val", "me",
+                        "this", "result", "res", "root", "parent", "op"})
+GRAD_NAMES = frozenset({"grad", "g", "out_grad", "outgrad", "grad_out", "upstream", "up",
+                        "upstream_grad", "dout", "d_out", "gradient", "output_grad", "delta",
+                        "dy", "d"})
+_CONVENTION = {}  # id(class) -> (class, "node" | "grad" | "none" | None): asked once per class
+
+
+def backward_convention(cls):
+    """How the class's own `backward()` calls a node's `_backward`: with the node ("node"),
+    with a number, its grad ("grad"), or with nothing ("none"); None when it does not say.
+
+    Asked by running it once on a lone node whose closure only records its arguments: what a
+    student's walk does to the root is exactly what it does to every node. It costs one call per
+    class and process, and only for classes whose closures take a parameter."""
+    known = _CONVENTION.get(id(cls))
+    if known is not None and known[0] is cls:
+        return known[1]
+    calls = []
+
+    def recorder(*args, **kwargs):
+        calls.append(args)
+
+    answer = None
+    try:
+        node = cls(1.0)
+        node._backward = recorder
+        node.backward()
+    except Exception:
+        pass
+    if calls:
+        args = calls[0]
+        if not args:
+            answer = "none"
+        elif args[0] is node:
+            answer = "node"
+        elif _type(args[0]) in (int, float):
+            answer = "grad"
+    _CONVENTION[id(cls)] = (cls, answer)
+    return answer
+
+
 def run_closure(node):
-    """Call a node's `_backward`: the lecture's `_backward()`, or `_backward(grad)` for engines
-    (kit.engine among them) whose closures take out.grad instead of capturing `out`."""
+    """Call a node's `_backward` the way its class does: the lecture's `_backward()`, or with
+    one argument, the node itself or out.grad (kit.engine's closures take out.grad)."""
     step = node._backward
     code = getattr(step, "__code__", None)
     if code is not None and _type(step).__name__ == "function" and code.co_argcount == 1:
-        step(node.grad)
+        convention = backward_convention(_type(node))
+        if convention is None or convention == "none":
+            name = code.co_varnames[0] if code.co_varnames else ""
+            convention = "node" if name in NODE_NAMES else "grad"
+        step(node if convention == "node" else node.grad)
     else:
         step()
+
+
+# --- what an op's closures call while they run ----------------------------------------------
+
+# A `_backward` that differentiates its forward numerically calls a function again at points
+# near its input (x + h, x - h, x + ih). `sys.setprofile` would see Python calls only (and the
+# guard refuses it to everyone, the harness included), so the functions a closure can reach are
+# wrapped instead, only while the op's own closures run: math's and cmath's functions, the
+# class's methods, callables in the closures' globals, cells and the nodes' attributes. A
+# wrapper notes its arguments' numbers (a Value's data) and calls through. The parent decides.
+NEAR = 1e-3  # 0 < |p - x| <= NEAR * max(1, |x|): a nearby point, not the same one
+MAX_WATCHED = 400  # wrapped callables per check, and calls noted
+OPERATOR_METHODS = frozenset({"__add__", "__radd__", "__sub__", "__rsub__", "__mul__",
+                              "__rmul__", "__truediv__", "__rtruediv__", "__pow__", "__rpow__",
+                              "__neg__"})
+_WATCHING = [None]  # the calls noted while an op's closures run; None otherwise
+
+
+def _callable_kind(item):
+    return _type(item).__name__ in ("function", "builtin_function_or_method", "method",
+                                    "functools.partial", "partial")
+
+
+def _watched(function, label, cls):
+    def watched(*args, **kwargs):
+        log = _WATCHING[0]
+        if log is not None and _len(log) < MAX_WATCHED:
+            points = []
+            for arg in args[:4]:
+                if _isinstance(arg, cls):
+                    try:
+                        arg = arg.data
+                    except Exception:
+                        continue
+                kind = _type(arg)
+                if kind is float or kind is int or kind is complex:
+                    points.append(arg)
+            log.append((label, points))
+        return function(*args, **kwargs)
+    return watched
+
+
+class _Watch:
+    """Wrap what an op's closures can call, for the time they run; put everything back."""
+
+    def __init__(self, cls, nodes):
+        self.cls, self.nodes, self.undo, self.calls = cls, nodes, [], []
+
+    def _swap(self, item, label, put, restore=None):
+        """Replace `item` (if it is a function) by a watching wrapper through `put`; `restore`
+        (default: `put` the original back) undoes it."""
+        if _len(self.undo) >= MAX_WATCHED or not _callable_kind(item):
+            return
+        put(_watched(item, label, self.cls))
+        self.undo.append(restore or (lambda: put(item)))
+
+    def _wrap_class(self):
+        cls = self.cls
+        title = getattr(cls, "__name__", "Value")
+        done = set()
+        for klass in cls.__mro__[:-1]:
+            for name, item in list(vars(klass).items()):
+                if name in done or _type(item).__name__ != "function" or \
+                        (name.startswith("__") and name not in OPERATOR_METHODS):
+                    continue
+                done.add(name)
+                own = vars(cls).get(name)
+
+                def put(new, name=name):
+                    setattr(cls, name, new)
+
+                def restore(name=name, own=own):
+                    if own is None:
+                        delattr(cls, name)
+                    else:
+                        setattr(cls, name, own)
+                self._swap(item, f"{title}.{name}", put, restore)
+
+    def __enter__(self):
+        for module_name in ("math", "cmath"):
+            module = sys.modules.get(module_name)
+            for name, item in list(vars(module).items()) if module else ():
+                if not name.startswith("_") and \
+                        _type(item).__name__ == "builtin_function_or_method":
+                    self._swap(item, f"{module_name}.{name}",
+                               lambda new, m=module, n=name: setattr(m, n, new))
+        self._wrap_class()
+        seen = set()
+        for node in self.nodes:
+            closure = getattr(node, "_backward", None)
+            code = getattr(closure, "__code__", None)
+            if code is None or id(closure) in seen:
+                continue
+            seen.add(id(closure))
+            names = getattr(closure, "__globals__", None)
+            if _type(names) is dict and id(names) not in seen:
+                seen.add(id(names))
+                for name, item in list(names.items()):
+                    if _type(name) is _str:
+                        self._swap(item, name, lambda new, d=names, n=name: d.__setitem__(n, new))
+            for name, cell in zip(code.co_freevars, closure.__closure__ or (), strict=False):
+                try:
+                    item = cell.cell_contents
+                except ValueError:
+                    continue
+                self._swap(item, name, lambda new, c=cell: setattr(c, "cell_contents", new))
+        for node in self.nodes:
+            attributes = getattr(node, "__dict__", None)
+            if _type(attributes) is dict:
+                for name, item in list(attributes.items()):
+                    if _type(name) is _str and name != "_backward":
+                        self._swap(item, name,
+                                   lambda new, d=attributes, n=name: d.__setitem__(n, new))
+        _WATCHING[0] = self.calls
+        return self
+
+    def __exit__(self, *exc):
+        _WATCHING[0] = None
+        for restore in reversed(self.undo):
+            try:
+                restore()
+            except Exception:
+                pass
+        return False
+
+    def facts(self, inputs):
+        """Plain counts: calls at a point near (not at) an input's value, and calls with a
+        complex argument; the smallest relative step seen. Empty when neither happened."""
+        near = complex_calls = 0
+        step = None
+        via = ""
+        for label, points in self.calls:
+            hit = False
+            for point in points:
+                if _type(point) is complex:
+                    if point.imag != 0:
+                        complex_calls += 1
+                        via = via or label
+                        hit = True
+                        break
+                    point = point.real
+                for x in inputs:
+                    distance = abs(float(point) - x)
+                    scale = max(1.0, abs(x))
+                    if 0 < distance <= NEAR * scale:
+                        near += 1
+                        step = distance / scale if step is None else min(step, distance / scale)
+                        via = via or label
+                        hit = True
+                        break
+                if hit:
+                    break
+        if not near and not complex_calls:
+            return {}
+        found = {"near": near, "complex": complex_calls, "calls": _len(self.calls),
+                 "via": via[:60]}
+        if step is not None:
+            found["step"] = step
+        return found
 
 
 def labels(order, leaves):
@@ -609,8 +820,9 @@ def labels(order, leaves):
     return found[:20]
 
 
-def forward(cls, case, shift=None):
-    env = {name: cls(value) for name, value in case["leaves"].items()}
+def forward(cls, case, shift=None, made=None):
+    env = dict(made) if made is not None else \
+        {name: cls(value) for name, value in case["leaves"].items()}
     if shift:
         name, delta = shift
         env[name] = cls(case["leaves"][name] + delta)
@@ -689,22 +901,71 @@ class _Primitives:
         return False
 
 
+class _Kept(Exception):
+    """The student's code raised after part of a check's answer was known (an op's forward
+    value before its `_backward` raised): the error and what was known, together."""
+
+    def __init__(self, known, error):
+        super().__init__("kept")
+        self.known, self.error = known, error
+
+
 def run_op(cls, case):
+    known = {}
     with _Primitives(cls, case.get("primitives")):
-        return _run_op(cls, case)
+        try:
+            return _run_op(cls, case, known)
+        except Exception as error:  # not BaseException: the in-process runner's timeout
+            if "out" not in known:
+                raise
+            raise _Kept(known, error) from None
 
 
-def _run_op(cls, case):
-    out, leaves = forward(cls, case)
+def _closures_before(leaves):
+    return {name: getattr(leaf, "_backward", None) for name, leaf in leaves.items()}
+
+
+def _moved(before, leaves, out):
+    """The inputs whose `_backward` the forward replaced while the output kept the one every
+    new node starts with: the class stored the op's closure on its input, not on `out`."""
+    if not before:
+        return []
+    fresh = next(iter(before.values()))
+    closure = getattr(out, "_backward", None)
+    if closure is not fresh and getattr(closure, "__code__", 0) is not \
+            getattr(fresh, "__code__", 1):
+        return []
+    return [name for name, leaf in leaves.items()
+            if getattr(leaf, "_backward", None) is not before[name]]
+
+
+def _run_op(cls, case, known):
+    env = {name: cls(value) for name, value in case["leaves"].items()}
+    before = _closures_before(env)
+    out, leaves = forward(cls, case, made=env)
     record = {"out": number(out.data, "the output's data")}
+    known["out"] = record["out"]
+    moved = _moved(before, leaves, out)
+    if moved:
+        record["moved"] = moved
+        known["moved"] = moved
     for name, grad in case["pre"].items():
         leaves[name].grad = grad
     out.grad = case["upstream"]
     order = topological(out, cls)
     inputs = {id(leaf) for leaf in leaves.values()}
-    for node in order:
-        if id(node) not in inputs:  # only the closures this op made: an input's stands for
-            run_closure(node)       # the op that made it, which is not the one checked here
+    own = [node for node in order if id(node) not in inputs]  # only the closures this op made:
+    watch = _Watch(cls, own + list(leaves.values()))         # an input's stands for the op
+    with watch:                                               # that made it, not this one
+        try:
+            for node in own:
+                run_closure(node)
+        finally:
+            found = watch.facts([float(value) for value in case["leaves"].values()])
+            if found:
+                known["numeric"] = found
+    if found:
+        record["numeric"] = found
     record["grads"] = {name: number(leaf.grad, f"{name}.grad") for name, leaf in leaves.items()}
     record["ops"] = labels(order, leaves.values())
     fd = {}
@@ -838,6 +1099,14 @@ def evaluate(namespace, case, escapes=BaseException):
     record = {"id": case["id"]}
     try:
         record.update(RUNNERS[case["kind"]](namespace, case))
+    except _Kept as kept:  # the forward's value, then what the closures raised
+        record.update(kept.known)
+        if _isinstance(kept.error, NotANumber):
+            record["error"] = f"NotANumber: {kept.error}"
+        elif _isinstance(kept.error, escapes):
+            record.update(describe_error(kept.error))
+        else:
+            raise kept.error from None
     except NotANumber as error:
         record["error"] = f"NotANumber: {error}"
     except escapes as error:
