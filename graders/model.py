@@ -230,6 +230,29 @@ class Loaded:
 
 
 @dataclass(frozen=True)
+class Numeric:
+    """What the child saw an op's closures call (run/protocol.py, answer:op `numeric`): how
+    many calls were at a point near an input's value (not at it), how many at a complex point,
+    the smallest relative step, and which function first. Facts: the judge decides."""
+
+    near: int = 0
+    complex: int = 0
+    calls: int = 0
+    step: float | None = None
+    via: str = ""
+
+    @classmethod
+    def parse(cls, raw: Any) -> Numeric | None:
+        if not isinstance(raw, dict):
+            return None
+        found = cls(near=max(0, _int(raw.get("near"))), complex=max(0, _int(raw.get("complex"))),
+                    calls=max(0, _int(raw.get("calls"))),
+                    step=raw["step"] if is_number(raw.get("step")) else None,
+                    via=_text(raw.get("via"))[:60])
+        return found if found.near or found.complex else None
+
+
+@dataclass(frozen=True)
 class Record:
     """The child's answer to one check (run/protocol.py lists the keys per kind).
 
@@ -247,6 +270,10 @@ class Record:
     graphs: tuple[Any, ...] | None = None  # backward: per graph, {name: grad}; None if absent
     values: Mapping[str, Any] = field(default_factory=dict)  # reference: g, a.grad, b.grad
     reported: Mapping[str, Any] = field(default_factory=dict)  # program: {name: numbers}
+    # op: inputs whose `_backward` the forward replaced (the closure stored on the input)
+    moved: tuple[str, ...] = ()
+    # op: calls at points near an input while its closures ran (run/protocol.py `numeric`)
+    numeric: Numeric | None = None
 
     @classmethod
     def parse(cls, raw: dict) -> Record:
@@ -263,7 +290,10 @@ class Record:
         graphs = tuple(raw["graphs"]) if isinstance(raw.get("graphs"), list) else None
         values = {name: raw[name] for name in REFERENCE_PRINTED if name in raw}
         reported = raw.get("values") if isinstance(raw.get("values"), dict) else {}
+        moved = raw.get("moved") if isinstance(raw.get("moved"), list) else []
         return cls(id=_text(raw.get("id")), error=error, where=where,
+                   moved=tuple(name[:40] for name in moved[:8] if isinstance(name, str)),
+                   numeric=Numeric.parse(raw.get("numeric")),
                    out=raw.get("out"), grads=MappingProxyType(dict(grads)),
                    ops=tuple(label[:40] for label in ops[:20] if isinstance(label, str)),
                    fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values),
@@ -384,6 +414,10 @@ class OpResult:
     # id submissions with the same wrong answers share, and one of its wrong numbers in words.
     cluster: str | None = None
     cluster_evidence: str = ""
+    # The child saw its closures evaluate the forward again near the input (most probes);
+    # `flag`: what a report says about it when the assignment keeps the points (judge/scoring).
+    numeric: Numeric | None = None
+    flag: Diagnosis | None = None
 
     @property
     def passed(self) -> bool:
