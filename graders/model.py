@@ -233,7 +233,7 @@ class Loaded:
 class Numeric:
     """What the child saw an op's closures call (run/protocol.py, answer:op `numeric`): how
     many calls were at a point near an input's value (not at it), how many at a complex point,
-    the smallest relative step, and which function first. Facts: the judge decides."""
+    the smallest step |point - x|, and which function first. Facts: the judge decides."""
 
     near: int = 0
     complex: int = 0

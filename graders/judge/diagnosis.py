@@ -130,16 +130,17 @@ def closure_on_input(inputs: list[str]) -> Diagnosis:
 def numerical_derivative(op_key: str, found: Numeric, zero: bool) -> Diagnosis:
     """`op_key`'s closures called a function near (not at) the input, or at a complex point."""
     if found.complex:
-        how = "at a complex point x + ih (a complex-step derivative)"
+        how, what = "at a complex point x + ih", "a complex-step derivative"
     else:
-        step = f"{found.step:.0e}" if found.step else "a small step"
+        step = f"{found.step:.0e}".replace("e-0", "e-") if found.step else "h"
         how = f"at x ± {step}" if found.near > 1 else f"at x + {step}"
+        what = "a numerical derivative"
     via = f" (through `{found.via}`)" if found.via else ""
     consequence = ("this assignment gives it no points" if zero else
-                   "this assignment flags it; write the local derivative's formula")
+                   "write the local derivative's formula instead")
     return _observed("numerical_derivative",
-                     f"{op_key}'s `_backward` evaluates the forward again {how}{via}: a "
-                     f"numerical derivative, not the chain rule; {consequence}")
+                     f"{op_key}'s `_backward` evaluates the forward again {how}{via}: "
+                     f"{what}, not the chain rule; {consequence}")
 
 
 def reuse_overwrites() -> Diagnosis:

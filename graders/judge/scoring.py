@@ -184,6 +184,8 @@ def apply_numerical(result: OpResult, assignment: Assignment) -> None:
         result.points = 0.0
         if result.diagnosis is None:
             result.diagnosis = found
+    elif not result.passed and result.diagnosis is None:
+        result.diagnosis = found  # what made it inexact (a one-sided difference)
     else:
         result.flag = found
 

@@ -776,7 +776,7 @@ class _Watch:
 
     def facts(self, inputs):
         """Plain counts: calls at a point near (not at) an input's value, and calls with a
-        complex argument; the smallest relative step seen. Empty when neither happened."""
+        complex argument; the smallest step seen. Empty when neither happened."""
         near = complex_calls = 0
         step = None
         via = ""
@@ -795,7 +795,7 @@ class _Watch:
                     scale = max(1.0, abs(x))
                     if 0 < distance <= NEAR * scale:
                         near += 1
-                        step = distance / scale if step is None else min(step, distance / scale)
+                        step = distance if step is None else min(step, distance)
                         via = via or label
                         hit = True
                         break

@@ -80,7 +80,8 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("child → parent", "answer:op", "numeric", "{near, complex, calls, via, step}: while the "
                                            "op's closures ran, calls of a function at a point "
                                            "near (not at) an input's value, or at a complex "
-                                           "one; absent when none"),
+                                           "one; `step`: the smallest |point - x|; absent "
+                                           "when none"),
     ("child → parent", "answer:backward", "graphs", "per graph, {node: grad} of reported nodes"),
     ("child → parent", "answer:reference", "g", "g.data"),
     ("child → parent", "answer:reference", "a.grad", "a.grad after g.backward()"),

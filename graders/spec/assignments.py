@@ -7,6 +7,7 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     hidden = ["backward"]             # details shown only after grades publish
     probes_per_op = 6
     credit_composites = true          # sub right given a right add earns its points (default)
+    numerical = "flag"                # a numerical `_backward`: "flag" (default), "zero", "allow"
     [points]
     mul = 3
     log = 1                           # optional ops count only when given points
@@ -34,7 +35,7 @@ BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
 # What a batch grades when nothing the instructor gave names an assignment (docs/batch.md).
 DEFAULT = optable.BACKPROP
 KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit_composites", "op",
-        "cluster"}
+        "cluster", "numerical"}
 
 
 class ConfigError(ValueError):
@@ -77,6 +78,8 @@ def to_data(assignment: Assignment) -> dict:
             "points": dict(assignment.points), "hidden": list(assignment.hidden),
             "probes_per_op": assignment.probes_per_op,
             "credit_composites": assignment.credit_composites}
+    if assignment.numerical != optable.Assignment.numerical:
+        data["numerical"] = assignment.numerical
     if assignment.declared:
         data["op"] = {spec.key: declared.op_to_data(spec) for spec in assignment.declared}
     if assignment.clusters:
@@ -119,7 +122,8 @@ def from_data(data: object, path: str | Path) -> Assignment:
     credit = data.get("credit_composites", base.credit_composites)
     if not isinstance(credit, bool):
         raise ConfigError(f"{path}: credit_composites = {credit!r}: give true or false")
-    assignment = replace(base, name=str(data.get("name", base.name)), ops=ops,
+    numerical = _numerical(data.get("numerical", base.numerical), path)
+    assignment = replace(base, numerical=numerical, name=str(data.get("name", base.name)), ops=ops,
                          points=MappingProxyType({**base.points, **points}), hidden=hidden,
                          probes_per_op=probes, credit_composites=credit, declared=new)
     try:
@@ -127,6 +131,15 @@ def from_data(data: object, path: str | Path) -> Assignment:
     except clusters.ClusterError as error:
         raise ConfigError(str(error)) from None
     return replace(assignment, clusters=named)
+
+
+def _numerical(value: object, path: str | Path) -> str:
+    """The `numerical` setting: what a `_backward` that differentiates numerically earns."""
+    if value not in optable.NUMERICAL_SETTINGS:
+        raise ConfigError(f"{path}: numerical = {value!r}: give one of "
+                          f"{', '.join(repr(v) for v in optable.NUMERICAL_SETTINGS)} (flag: "
+                          "named, points kept; zero: no points for that op; allow: not named)")
+    return str(value)
 
 
 def for_tasks(keys: tuple[str, ...] | list[str]) -> Assignment | None:

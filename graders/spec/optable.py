@@ -202,7 +202,7 @@ OBSERVED_MISTAKES: tuple[Mistake, ...] = (
         {},
         "a numerical derivative, not the chain rule: write the op's local derivative as a "
         "formula times out.grad",
-        "evaluates the forward again at nearby points (a numerical derivative)",
+        "differentiates numerically",
     ),
     Mistake(
         "requires_grad_flag",
