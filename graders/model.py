@@ -274,6 +274,8 @@ class Record:
     moved: tuple[str, ...] = ()
     # op: calls at points near an input while its closures ran (run/protocol.py `numeric`)
     numeric: Numeric | None = None
+    # op, backward: flag attributes (`requires_grad`) that are False on a plain `Value(x)`
+    flags: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, raw: dict) -> Record:
@@ -294,6 +296,9 @@ class Record:
         return cls(id=_text(raw.get("id")), error=error, where=where,
                    moved=tuple(name[:40] for name in moved[:8] if isinstance(name, str)),
                    numeric=Numeric.parse(raw.get("numeric")),
+                   flags=tuple(name[:40] for name in (raw.get("flags") or [])[:4]
+                               if isinstance(name, str))
+                   if isinstance(raw.get("flags"), list) else (),
                    out=raw.get("out"), grads=MappingProxyType(dict(grads)),
                    ops=tuple(label[:40] for label in ops[:20] if isinstance(label, str)),
                    fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values),

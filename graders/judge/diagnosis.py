@@ -143,6 +143,15 @@ def numerical_derivative(op_key: str, found: Numeric, zero: bool) -> Diagnosis:
                      f"{what}, not the chain rule; {consequence}")
 
 
+def requires_grad_flag(flag: str, in_backward: bool) -> Diagnosis:
+    """Plain `Value(x)` leaves carry `flag` = False and got no gradient: the class skips them
+    (in its backward() or in its closures), where the lecture gives every Value a grad."""
+    hint = optable.observed("requires_grad_flag").hint.replace("`requires_grad`", f"`{flag}`")
+    if not in_backward:
+        hint = hint.replace("your backward() skips values", "your `_backward` skips inputs")
+    return _observed("requires_grad_flag", hint)
+
+
 def reuse_overwrites() -> Diagnosis:
     """The op's reuse check failed while accumulation passed: one use overwrote the other."""
     mistake = optable.REUSE_MISTAKE

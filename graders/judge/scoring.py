@@ -104,6 +104,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     reuse_changes = False  # does any reuse probe expect the gradient to change at all?
     forward_seen = False  # a forward value came back, or the code raised before it existed
     moved: list[str] = []
+    flags: list[str] = []
     numeric: list[Numeric] = []
     answered = 0
     for case in group.cases:
@@ -113,6 +114,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         if record is not None:
             answered += 1
             moved += [name for name in record.moved if name not in moved]
+            flags += [name for name in record.flags if name not in flags]
             if record.numeric is not None:
                 numeric.append(record.numeric)
         if error:
@@ -147,17 +149,18 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         del passed["forward"]
     result.subchecks = [SubCheck(name, OP_WEIGHTS[name], ok) for name, ok in passed.items()]
     result.points = _points(max_points, result.subchecks)
-    result.diagnosis = _diagnose(own, passed, result, observed, moved)
+    result.diagnosis = _diagnose(own, passed, result, observed, moved, flags)
     if 2 * len(numeric) > answered > 0:  # most probes: a pattern, not one coincidence
         result.numeric = max(numeric, key=lambda found: (found.complex, found.near))
     return result
 
 
 def _diagnose(own: OpOracle, passed: dict[str, bool], result: OpResult,
-              observed: dict[str, list[tuple[Case, Any]]], moved: list[str]
-              ) -> Diagnosis | None:
+              observed: dict[str, list[tuple[Case, Any]]], moved: list[str],
+              flags: list[str]) -> Diagnosis | None:
     """The forward first (gradients of a wrong function name no gradient mistake), then a
-    closure stored on the input, then the catalogue's formulas, then a lost reuse."""
+    closure stored on the input, then the catalogue's formulas (an input never updated beside
+    a `requires_grad` flag False on plain values: the flag), then a lost reuse."""
     if result.passed:
         return None
     forward = next((p for p in result.failures if p.input == "out" and p.error is None), None)
@@ -166,6 +169,8 @@ def _diagnose(own: OpOracle, passed: dict[str, bool], result: OpResult,
     if moved:
         return diagnosis.closure_on_input(moved)
     found = diagnosis.diagnose_op(own, observed)
+    if flags and (found is None or found.key == "not_updated"):
+        return diagnosis.requires_grad_flag(flags[0], in_backward=False)
     if found is None and not passed.get("reuse", True) and passed["accumulate"]:
         found = diagnosis.reuse_overwrites()
     return found
@@ -250,9 +255,20 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         result.subchecks.append(SubCheck(case.role, check.weight, ok, "" if ok else check.hint))
     result.points = _points(max_points, result.subchecks)
     if not result.passed:
-        result.diagnosis = diagnosis.diagnose_backward(
-            cases, [outcome.records.get(case.id) for case in cases])
+        records = [outcome.records.get(case.id) for case in cases]
+        result.diagnosis = diagnosis.diagnose_backward(cases, records)
+        flags = [name for record in records if record is not None for name in record.flags]
+        if result.diagnosis is None and flags and _nothing_ran(records):
+            result.diagnosis = diagnosis.requires_grad_flag(flags[0], in_backward=True)
     return result
+
+
+def _nothing_ran(records: list[Record | None]) -> bool:
+    """Every reported grad of every answered graph is 0 (or the root's seed, 1): no closure
+    ran at all, as when backward() skips every value whose flag is False."""
+    values = [value for record in records if record is not None and record.graphs
+              for graph in record.graphs if isinstance(graph, dict) for value in graph.values()]
+    return bool(values) and all(value in (0, 1) and is_number(value) for value in values)
 
 
 def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,

@@ -939,6 +939,23 @@ def _moved(before, leaves, out):
             if getattr(leaf, "_backward", None) is not before[name]]
 
 
+# Flags a PyTorch-minded class keeps on each value; False on a plain `Value(x)` means the class
+# may skip it, where the lecture gives every Value a grad. Reported as a fact (`flags`).
+FLAG_NAMES = ("requires_grad", "_requires_grad", "needs_grad", "track_grad")
+
+
+def plain_flags(node):
+    """The flag attributes that are False on `node` (a plain `Value(x)`)."""
+    found = []
+    for name in FLAG_NAMES:
+        try:
+            if getattr(node, name, None) is False:
+                found.append(name)
+        except Exception:
+            continue
+    return found
+
+
 def _run_op(cls, case, known):
     env = {name: cls(value) for name, value in case["leaves"].items()}
     before = _closures_before(env)
@@ -949,6 +966,9 @@ def _run_op(cls, case, known):
     if moved:
         record["moved"] = moved
         known["moved"] = moved
+    flags = plain_flags(next(iter(leaves.values()))) if leaves else []
+    if flags:
+        record["flags"] = known["flags"] = flags
     for name, grad in case["pre"].items():
         leaves[name].grad = grad
     out.grad = case["upstream"]
@@ -1038,7 +1058,11 @@ def run_backward(cls, case):
     for spec, made, _root in graphs:
         names = spec.get("report", list(made))
         result.append({name: number(made[name].grad, f"{name}.grad") for name in names})
-    return {"graphs": result}
+    record = {"graphs": result}
+    flags = plain_flags(cls(0.5))
+    if flags:
+        record["flags"] = flags
+    return record
 
 
 def run_reference(cls, case):

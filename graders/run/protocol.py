@@ -82,7 +82,10 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
                                            "near (not at) an input's value, or at a complex "
                                            "one; `step`: the smallest |point - x|; absent "
                                            "when none"),
+    ("child → parent", "answer:op", "flags", "flag attributes (`requires_grad`, ...) that are "
+                                         "False on a plain `Value(x)`"),
     ("child → parent", "answer:backward", "graphs", "per graph, {node: grad} of reported nodes"),
+    ("child → parent", "answer:backward", "flags", "as for answer:op"),
     ("child → parent", "answer:reference", "g", "g.data"),
     ("child → parent", "answer:reference", "a.grad", "a.grad after g.backward()"),
     ("child → parent", "answer:reference", "b.grad", "b.grad after g.backward()"),

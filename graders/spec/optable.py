@@ -207,7 +207,7 @@ OBSERVED_MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "requires_grad_flag",
         {},
-        "leaves made with `Value(x)` get no gradient: your backward() skips values whose "
+        "Leaves made with `Value(x)` get no gradient: your backward() skips values whose "
         "`requires_grad` is False; in the lecture every Value gets a grad",
         "skips values whose `requires_grad` flag is False",
     ),
