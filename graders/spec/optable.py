@@ -211,6 +211,16 @@ OBSERVED_MISTAKES: tuple[Mistake, ...] = (
         "`requires_grad` is False; in the lecture every Value gets a grad",
         "skips values whose `requires_grad` flag is False",
     ),
+    # A course task's function bound to something else (judge/tasks.py SIGNATURES says what
+    # each task calls): the lecture computes `loss = sum(...)` once, a Value; assignment 3 asks
+    # for `def loss(ypred, ys)`, since its training loop needs a new loss at every step.
+    Mistake(
+        "not_a_function",
+        {},
+        "The lecture's `loss = sum(...)` is one loss of one model, computed once; the grader "
+        "(and your training loop) needs a new one for every model and step.",
+        "defines a task's function as a value",
+    ),
 )
 # The settings an assignment's `numerical` key takes (graders/spec/assignments.py): a
 # numerical derivative is named and keeps its points ("flag"), earns none ("zero"), or is
