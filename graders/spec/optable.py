@@ -192,7 +192,7 @@ OBSERVED_MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "closure_on_input",
         {},
-        "the closure is stored on the input (`self._backward = ...`), so it runs when the "
+        "The closure is stored on the input (`self._backward = ...`), so it runs when the "
         "input's own op is walked, not this one: store it on `out` (`out._backward = "
         "_backward`)",
         "stores its closure on the input instead of on out",
