@@ -676,17 +676,21 @@ def _watched(function, label, cls):
     def watched(*args, **kwargs):
         log = _WATCHING[0]
         if log is not None and _len(log) < MAX_WATCHED:
-            points = []
-            for arg in args[:4]:
-                if _isinstance(arg, cls):
-                    try:
-                        arg = arg.data
-                    except Exception:
-                        continue
-                kind = _type(arg)
-                if kind is float or kind is int or kind is complex:
-                    points.append(arg)
-            log.append((label, points))
+            _WATCHING[0] = None  # what noting a call itself calls is not noted
+            try:
+                points = []
+                for arg in args[:4]:
+                    if _isinstance(arg, cls):
+                        try:
+                            arg = arg.data
+                        except Exception:
+                            continue
+                    kind = _type(arg)
+                    if kind is float or kind is int or kind is complex:
+                        points.append(arg)
+                log.append((label, points))
+            finally:
+                _WATCHING[0] = log
         return function(*args, **kwargs)
     return watched
 
@@ -744,6 +748,8 @@ class _Watch:
                 continue
             seen.add(id(closure))
             names = getattr(closure, "__globals__", None)
+            if names is globals():  # the grader's own closures (check:op `primitives`)
+                continue
             if _type(names) is dict and id(names) not in seen:
                 seen.add(id(names))
                 for name, item in list(names.items()):
