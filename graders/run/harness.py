@@ -696,7 +696,11 @@ def _watched(function, label, cls):
 
 
 class _Watch:
-    """Wrap what an op's closures can call, for the time they run; put everything back."""
+    """Wrap what an op's closures can call, for the time they run; put everything back.
+
+    Only names the closures' code can reach are wrapped (the names their code objects use,
+    and those of the functions those names lead to, a few levels deep): the lecture's closures
+    name only `grad` and `data`, so for them nothing is wrapped at all."""
 
     def __init__(self, cls, nodes):
         self.cls, self.nodes, self.undo, self.calls = cls, nodes, [], []
@@ -709,14 +713,49 @@ class _Watch:
         put(_watched(item, label, self.cls))
         self.undo.append(restore or (lambda: put(item)))
 
-    def _wrap_class(self):
+    @staticmethod
+    def _names(code, names, depth=0):
+        """Every name `code` and the code objects inside it use."""
+        if depth > 4 or _len(names) > 2000:
+            return
+        names.update(code.co_names)
+        for const in code.co_consts:
+            if _type(const).__name__ == "code":
+                _Watch._names(const, names, depth + 1)
+
+    def _reach(self, closures):
+        """The names the closures use, following the functions the class and the closures'
+        globals and cells hold under those names, a few levels deep."""
+        names, seen, todo = set(), set(), list(closures)
+        for _ in range(4):
+            more = []
+            for function in todo:
+                code = getattr(function, "__code__", None)
+                if code is None or id(code) in seen:
+                    continue
+                seen.add(id(code))
+                self._names(code, names)
+                for cell in getattr(function, "__closure__", None) or ():
+                    try:
+                        more.append(cell.cell_contents)
+                    except ValueError:
+                        continue
+                namespace = getattr(function, "__globals__", None)
+                if _type(namespace) is dict:
+                    more += [namespace[name] for name in names if name in namespace]
+                more += [getattr(self.cls, name) for name in names
+                         if _type(getattr(self.cls, name, None)).__name__ == "function"]
+            todo = [item for item in more if _type(item).__name__ == "function"]
+        return names
+
+    def _wrap_class(self, names):
         cls = self.cls
         title = getattr(cls, "__name__", "Value")
         done = set()
         for klass in cls.__mro__[:-1]:
             for name, item in list(vars(klass).items()):
-                if name in done or _type(item).__name__ != "function" or \
-                        (name.startswith("__") and name not in OPERATOR_METHODS):
+                if name in done or _type(item).__name__ != "function" or name not in names \
+                        or (name.startswith("__") and name not in OPERATOR_METHODS):
                     continue
                 done.add(name)
                 own = vars(cls).get(name)
@@ -732,29 +771,37 @@ class _Watch:
                 self._swap(item, f"{title}.{name}", put, restore)
 
     def __enter__(self):
-        for module_name in ("math", "cmath"):
-            module = sys.modules.get(module_name)
-            for name, item in list(vars(module).items()) if module else ():
-                if not name.startswith("_") and \
-                        _type(item).__name__ == "builtin_function_or_method":
-                    self._swap(item, f"{module_name}.{name}",
-                               lambda new, m=module, n=name: setattr(m, n, new))
-        self._wrap_class()
-        seen = set()
+        closures, seen = [], set()
         for node in self.nodes:
             closure = getattr(node, "_backward", None)
-            code = getattr(closure, "__code__", None)
-            if code is None or id(closure) in seen:
-                continue
-            seen.add(id(closure))
-            names = getattr(closure, "__globals__", None)
-            if names is globals():  # the grader's own closures (check:op `primitives`)
-                continue
-            if _type(names) is dict and id(names) not in seen:
-                seen.add(id(names))
-                for name, item in list(names.items()):
-                    if _type(name) is _str:
-                        self._swap(item, name, lambda new, d=names, n=name: d.__setitem__(n, new))
+            if getattr(closure, "__code__", None) is not None and id(closure) not in seen \
+                    and getattr(closure, "__globals__", None) is not globals():
+                seen.add(id(closure))  # (not the grader's own rules: check:op `primitives`)
+                closures.append(closure)
+        if not closures:
+            return self
+        names = self._reach(closures)
+        for module_name in ("math", "cmath"):
+            module = sys.modules.get(module_name)
+            for name in names if module else ():
+                item = vars(module).get(name)
+                if _type(item).__name__ == "builtin_function_or_method":
+                    self._swap(item, f"{module_name}.{name}",
+                               lambda new, m=module, n=name: setattr(m, n, new))
+        # Operators (`Value(x + h) * 2`) only when a closure can make a new node.
+        makes = getattr(self.cls, "__name__", None) in names or "__class__" in names or \
+            "type" in names
+        self._wrap_class(names | OPERATOR_METHODS if makes else names)
+        done = set()
+        for closure in closures:
+            namespace = closure.__globals__
+            if _type(namespace) is dict and id(namespace) not in done:
+                done.add(id(namespace))
+                for name in names:
+                    if name in namespace:
+                        self._swap(namespace[name], name,
+                                   lambda new, d=namespace, n=name: d.__setitem__(n, new))
+            code = closure.__code__
             for name, cell in zip(code.co_freevars, closure.__closure__ or (), strict=False):
                 try:
                     item = cell.cell_contents
@@ -764,9 +811,9 @@ class _Watch:
         for node in self.nodes:
             attributes = getattr(node, "__dict__", None)
             if _type(attributes) is dict:
-                for name, item in list(attributes.items()):
-                    if _type(name) is _str and name != "_backward":
-                        self._swap(item, name,
+                for name in names:
+                    if name != "_backward" and name in attributes:
+                        self._swap(attributes[name], name,
                                    lambda new, d=attributes, n=name: d.__setitem__(n, new))
         _WATCHING[0] = self.calls
         return self
