@@ -380,3 +380,17 @@ def test_the_numerical_setting_is_read_checked_and_written(tmp_path):
         assignments.from_file(config)
 
 
+
+
+@pytest.mark.parametrize("derivative", [
+    "(Value(self.data + 1e-6).f().data - Value(self.data - 1e-6).f().data) / 2e-6",
+    "(type(self)(self.data + 1e-5).f().data - out.data) / 1e-5",
+    "_slope(math.sin, self.data)",
+])
+def test_the_forward_reached_through_the_class_or_a_helper_is_seen(derivative):
+    helper = "\ndef _slope(f, x, h=1e-6):\n    return (f(x + h) - f(x - h)) / (2 * h)\n"
+    cls = namespace_of(UNARY.format(derivative=derivative) + helper)["Value"]
+    case = {"id": "f/0", "kind": "op", "build": "x.f()", "leaves": {"x": 0.7}, "consts": {},
+            "pre": {"x": 0.0}, "upstream": 1.0}
+    found = harness.run_op(cls, case)["numeric"]
+    assert found["near"] >= 1
