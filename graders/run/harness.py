@@ -593,12 +593,10 @@ def topological(root, cls):
 # A closure with one parameter takes either the node it is stored on (`def _backward(node)`,
 # called `node._backward(node)` by the class's own backward()) or the output's grad (kit.engine:
 # `_backward(grad)`). The class's backward() says which, when it can be asked; the parameter's
-# name is the fallback (tests/test_shapes.py has both conventions).
+# name is the fallback: these take the node, any other (`grad`, `g`, `out_grad`, `upstream`...)
+# takes out.grad (tests/test_shapes.py has both conventions).
 NODE_NAMES = frozenset({"self", "node", "out", "output", "v", "n", "o", "value", "val", "me",
                         "this", "result", "res", "root", "parent", "op"})
-GRAD_NAMES = frozenset({"grad", "g", "out_grad", "outgrad", "grad_out", "upstream", "up",
-                        "upstream_grad", "dout", "d_out", "gradient", "output_grad", "delta",
-                        "dy", "d"})
 _CONVENTION = {}  # id(class) -> (class, "node" | "grad" | "none" | None): asked once per class
 
 
