@@ -663,6 +663,15 @@ OPERATOR_METHODS = frozenset({"__add__", "__radd__", "__sub__", "__rsub__", "__m
                               "__rmul__", "__truediv__", "__rtruediv__", "__pow__", "__rpow__",
                               "__neg__"})
 _WATCHING = [None]  # the calls noted while an op's closures run; None otherwise
+_NAMES = {}  # id(code) -> (code, the names it and its inner code objects use)
+
+
+def _class_names(cls):
+    """Every attribute name the class and its bases (not object) define."""
+    names = set()
+    for klass in cls.__mro__[:-1]:
+        names.update(vars(klass))
+    return names
 
 
 def _callable_kind(item):
@@ -712,19 +721,27 @@ class _Watch:
         self.undo.append(restore or (lambda: put(item)))
 
     @staticmethod
-    def _names(code, names, depth=0):
-        """Every name `code` and the code objects inside it use."""
-        if depth > 4 or _len(names) > 2000:
-            return
-        names.update(code.co_names)
-        for const in code.co_consts:
-            if _type(const).__name__ == "code":
-                _Watch._names(const, names, depth + 1)
+    def _names(code, depth=0):
+        """Every name `code` and the code objects inside it use (kept per code object: each
+        check makes new closures, from the same code)."""
+        known = _NAMES.get(id(code))
+        if known is not None and known[0] is code:
+            return known[1]
+        names = set(code.co_names)
+        if depth < 4:
+            for const in code.co_consts:
+                if _type(const).__name__ == "code":
+                    names |= _Watch._names(const, depth + 1)
+        names = frozenset(names)
+        if _len(_NAMES) < 10_000:
+            _NAMES[id(code)] = (code, names)
+        return names
 
     def _reach(self, closures):
         """The names the closures use, following the functions the class and the closures'
         globals and cells hold under those names, a few levels deep."""
         names, seen, todo = set(), set(), list(closures)
+        cls = self.cls
         for _ in range(4):
             more = []
             for function in todo:
@@ -732,41 +749,45 @@ class _Watch:
                 if code is None or id(code) in seen:
                     continue
                 seen.add(id(code))
-                self._names(code, names)
+                own = self._names(code)
+                names |= own
                 for cell in getattr(function, "__closure__", None) or ():
                     try:
                         more.append(cell.cell_contents)
                     except ValueError:
                         continue
                 namespace = getattr(function, "__globals__", None)
-                if _type(namespace) is dict:
-                    more += [namespace[name] for name in names if name in namespace]
-                more += [getattr(self.cls, name) for name in names
-                         if _type(getattr(self.cls, name, None)).__name__ == "function"]
+                for name in own:
+                    if _type(namespace) is dict and name in namespace:
+                        more.append(namespace[name])
+                    item = getattr(cls, name, None) if name in self.class_names else None
+                    if item is not None:
+                        more.append(item)
             todo = [item for item in more if _type(item).__name__ == "function"]
         return names
 
     def _wrap_class(self, names):
         cls = self.cls
         title = getattr(cls, "__name__", "Value")
-        done = set()
-        for klass in cls.__mro__[:-1]:
-            for name, item in list(vars(klass).items()):
-                if name in done or _type(item).__name__ != "function" or name not in names \
-                        or (name.startswith("__") and name not in OPERATOR_METHODS):
-                    continue
-                done.add(name)
-                own = vars(cls).get(name)
+        for name in names:
+            if name not in self.class_names or (name.startswith("__") and
+                                          name not in OPERATOR_METHODS):
+                continue
+            item = next((vars(klass)[name] for klass in cls.__mro__[:-1]
+                         if name in vars(klass)), None)
+            if _type(item).__name__ != "function":
+                continue
+            own = vars(cls).get(name)
 
-                def put(new, name=name):
-                    setattr(cls, name, new)
+            def put(new, name=name):
+                setattr(cls, name, new)
 
-                def restore(name=name, own=own):
-                    if own is None:
-                        delattr(cls, name)
-                    else:
-                        setattr(cls, name, own)
-                self._swap(item, f"{title}.{name}", put, restore)
+            def restore(name=name, own=own):
+                if own is None:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, own)
+            self._swap(item, f"{title}.{name}", put, restore)
 
     def __enter__(self):
         closures, seen = [], set()
@@ -778,6 +799,7 @@ class _Watch:
                 closures.append(closure)
         if not closures:
             return self
+        self.class_names = _class_names(self.cls)
         names = self._reach(closures)
         for module_name in ("math", "cmath"):
             module = sys.modules.get(module_name)
