@@ -52,7 +52,8 @@ def _environment_notes(loaded: Loaded, packages: tuple[str, ...] = ()) -> list[s
         besides = f" and {', '.join(packages)}" if packages else ""
         notes.append(f"The grader runs your code with Python's standard library{besides} "
                      f"only: {', '.join(missing)} cannot be imported there (the rest of each "
-                     "cell ran without it, line by line; lines that use it were skipped). Write Value with `math`"
+                     "cell ran without it, line by line; lines that use it were skipped). "
+                     "Write Value with `math`"
                      f"{' or ' + ', '.join(packages) if packages else ''}.")
     return notes
 

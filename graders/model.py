@@ -247,6 +247,29 @@ class Loaded:
 
 
 @dataclass(frozen=True)
+class Numeric:
+    """What the child saw an op's closures call (run/protocol.py, answer:op `numeric`): how
+    many calls were at a point near an input's value (not at it), how many at a complex point,
+    the smallest step |point - x|, and which function first. Facts: the judge decides."""
+
+    near: int = 0
+    complex: int = 0
+    calls: int = 0
+    step: float | None = None
+    via: str = ""
+
+    @classmethod
+    def parse(cls, raw: Any) -> Numeric | None:
+        if not isinstance(raw, dict):
+            return None
+        found = cls(near=max(0, _int(raw.get("near"))), complex=max(0, _int(raw.get("complex"))),
+                    calls=max(0, _int(raw.get("calls"))),
+                    step=raw["step"] if is_number(raw.get("step")) else None,
+                    via=_text(raw.get("via"))[:60])
+        return found if found.near or found.complex else None
+
+
+@dataclass(frozen=True)
 class Record:
     """The child's answer to one check (run/protocol.py lists the keys per kind).
 
@@ -266,6 +289,12 @@ class Record:
     reported: Mapping[str, Any] = field(default_factory=dict)  # program: {name: numbers}
     stood_in: frozenset[str] = frozenset()  # op: the grader's ops the check called
     own_backward: str | None = None  # op: what the student's backward() raised on its node
+    # op: inputs whose `_backward` the forward replaced (the closure stored on the input)
+    moved: tuple[str, ...] = ()
+    # op: calls at points near an input while its closures ran (run/protocol.py `numeric`)
+    numeric: Numeric | None = None
+    # op, backward: flag attributes (`requires_grad`) that are False on a plain `Value(x)`
+    flags: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, raw: dict) -> Record:
@@ -283,7 +312,13 @@ class Record:
         values = {name: raw[name] for name in REFERENCE_PRINTED if name in raw}
         reported = raw.get("values") if isinstance(raw.get("values"), dict) else {}
         stood_in = raw.get("stood_in") if isinstance(raw.get("stood_in"), list) else []
+        moved = raw.get("moved") if isinstance(raw.get("moved"), list) else []
         return cls(id=_text(raw.get("id")), error=error, where=where,
+                   moved=tuple(name[:40] for name in moved[:8] if isinstance(name, str)),
+                   numeric=Numeric.parse(raw.get("numeric")),
+                   flags=tuple(name[:40] for name in (raw.get("flags") or [])[:4]
+                               if isinstance(name, str))
+                   if isinstance(raw.get("flags"), list) else (),
                    out=raw.get("out"), grads=MappingProxyType(dict(grads)),
                    ops=tuple(label[:40] for label in ops[:20] if isinstance(label, str)),
                    fd=MappingProxyType(fd), graphs=graphs, values=MappingProxyType(values),
@@ -409,6 +444,10 @@ class OpResult:
     # id submissions with the same wrong answers share, and one of its wrong numbers in words.
     cluster: str | None = None
     cluster_evidence: str = ""
+    # The child saw its closures evaluate the forward again near the input (most probes);
+    # `flag`: what a report says about it when the assignment keeps the points (judge/scoring).
+    numeric: Numeric | None = None
+    flag: Diagnosis | None = None
 
     @property
     def passed(self) -> bool:

@@ -26,6 +26,7 @@ DEPENDS: dict[str, set[str]] = {
     "tanh": {"tanh"},
     "exp": {"exp"},
     "backward": {"backward"},
+    "rsub": {"rsub"},
 }
 for _key, _users in DEPENDS.items():
     if _key in REFERENCE_USES:
@@ -118,6 +119,12 @@ MUTANTS: tuple[Mutant, ...] = (
              "            if v not in done:\n                done.add(v)\n"
              "                v._backward()\n                for child in v._prev:\n"
              "                    run(child)\n        run(self)"),)),
+    # Named from what the child saw (optable.OBSERVED_MISTAKES), not from the gradients.
+    Mutant("add_closure_on_input", "add", "closure_on_input",
+           ((ADD_OTHER + "\n        out._backward = _backward",
+             ADD_OTHER + "\n        self._backward = _backward"),)),
+    Mutant("rsub_wrong_forward", "rsub", "wrong_forward",
+           (("return other + (-self)", "return self - other"),)),
     Mutant("backward_shared_state", "backward", "shared_state",
            (("def backward(self):\n        topo = []\n        visited = set()",
              "def backward(self, topo=[], visited=set()):"),)),

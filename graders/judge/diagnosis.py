@@ -17,7 +17,7 @@ from typing import Any
 from graders.judge import graphs
 from graders.judge.graphs import Node
 from graders.judge.oracle import Formula, OpOracle
-from graders.model import Case, Diagnosis, Record, close
+from graders.model import Case, Diagnosis, Numeric, Probe, Record, close, is_number
 from graders.spec import optable
 
 MAX_SIMULATED_STEPS = 200_000  # a traversal without a visited set can grow exponentially
@@ -32,6 +32,9 @@ def describe(op_key: str, mistake_key: str) -> tuple[str, str]:
     for generic in optable.GENERIC_MISTAKES:
         if generic.key == mistake_key:
             return generic.title, generic.hint
+    for seen in optable.OBSERVED_MISTAKES:
+        if seen.key == mistake_key:
+            return seen.title, seen.hint
     raise KeyError(f"{op_key}: no catalogued mistake {mistake_key!r}")
 
 
@@ -102,6 +105,51 @@ def diagnose_op(oracle: OpOracle,
     primary = found[0]
     primary.more = found[1:]
     return primary
+
+
+def _observed(key: str, hint: str = "", inputs: list[str] | None = None) -> Diagnosis:
+    mistake = optable.observed(key)
+    return Diagnosis(key, mistake.title, hint or mistake.hint, inputs=inputs or [])
+
+
+def wrong_forward(probe: Probe) -> Diagnosis:
+    """The op's forward value is wrong: said first, with the numbers, and instead of any
+    gradient mistake (the gradients are of another function, so no formula of the catalogue
+    can be named from them truly: `self - other` in `__rsub__` is not a sign error)."""
+    at = ", ".join(f"{name} = {value:.6g}" for name, value in probe.inputs.items())
+    got = f"{probe.got:.6g}" if is_number(probe.got) else repr(probe.got)[:40]
+    return _observed("wrong_forward", f"At {at}, out.data should be {probe.expected:.6g} but "
+                     f"your code gives {got}: " + optable.observed("wrong_forward").hint)
+
+
+def closure_on_input(inputs: list[str]) -> Diagnosis:
+    """The child saw the forward replace an input's `_backward` and leave out's as new."""
+    return _observed("closure_on_input", inputs=inputs)
+
+
+def numerical_derivative(op_key: str, found: Numeric, zero: bool) -> Diagnosis:
+    """`op_key`'s closures called a function near (not at) the input, or at a complex point."""
+    if found.complex:
+        how, what = "at a complex point x + ih", "a complex-step derivative"
+    else:
+        step = f"{found.step:.0e}".replace("e-0", "e-") if found.step else "h"
+        how = f"at x ± {step}" if found.near > 1 else f"at x + {step}"
+        what = "a numerical derivative"
+    via = f" (through `{found.via}`)" if found.via else ""
+    consequence = ("this assignment gives it no points" if zero else
+                   "write the local derivative's formula instead")
+    return _observed("numerical_derivative",
+                     f"{op_key}'s `_backward` evaluates the forward again {how}{via}: "
+                     f"{what}, not the chain rule; {consequence}")
+
+
+def requires_grad_flag(flag: str, in_backward: bool) -> Diagnosis:
+    """Plain `Value(x)` leaves carry `flag` = False and got no gradient: the class skips them
+    (in its backward() or in its closures), where the lecture gives every Value a grad."""
+    hint = optable.observed("requires_grad_flag").hint.replace("`requires_grad`", f"`{flag}`")
+    if not in_backward:
+        hint = hint.replace("your backward() skips values", "your `_backward` skips inputs")
+    return _observed("requires_grad_flag", hint)
 
 
 def reuse_overwrites() -> Diagnosis:

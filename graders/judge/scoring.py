@@ -24,7 +24,9 @@ from graders.model import (
     FD_RTOL,
     REFERENCE_SUFFIX,
     Case,
+    Diagnosis,
     Group,
+    Numeric,
     OpResult,
     Outcome,
     Probe,
@@ -100,15 +102,35 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         passed["reuse"] = True
     observed: dict[str, list[tuple[Case, Any]]] = {}
     reuse_changes = False  # does any reuse probe expect the gradient to change at all?
+    forward_seen = False  # a forward value came back, or the code raised before it existed
+    moved: list[str] = []
+    flags: list[str] = []
+    numeric: list[Numeric] = []
+    answered = 0
     for case in group.cases:
         record = outcome.records.get(case.id)
         role = "gradient" if case.role == "upstream_zero" else case.role
         error = answer_error(record, group_error)
+        if record is not None:
+            answered += 1
+            moved += [name for name in record.moved if name not in moved]
+            flags += [name for name in record.flags if name not in flags]
+            if record.numeric is not None:
+                numeric.append(record.numeric)
         if error:
-            passed["forward"] = passed[role] = False
+            # The forward fails only when its value was wrong or never computed: a forward
+            # that came back before the closures raised is judged as any other.
+            if record is not None:
+                forward_seen = True
+                if record.out is not None:
+                    passed["forward"] &= _check_forward(result, case, record, own)
+                else:
+                    passed["forward"] = False
+            passed[role] = False
             result.error = result.error or error
             result.failures.append(_error_probe(case, record, error))
             continue
+        forward_seen = True
         result.graph_size = max(result.graph_size, len(record.ops))
         if case.role == "reuse":
             reuse_changes |= own.reuse_derivative(**case.values) != 0
@@ -123,12 +145,54 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         # x - x, x / x: the right answer is "no change", which doing nothing also gives; it
         # counts only together with the op's own gradient.
         passed["reuse"] = passed["reuse"] and passed["gradient"]
+    if not forward_seen:  # no answer at all (a hang, a crash): the forward was never judged
+        del passed["forward"]
     result.subchecks = [SubCheck(name, OP_WEIGHTS[name], ok) for name, ok in passed.items()]
     result.points = _points(max_points, result.subchecks)
-    result.diagnosis = diagnosis.diagnose_op(own, observed)
-    if result.diagnosis is None and not passed.get("reuse", True) and passed["accumulate"]:
-        result.diagnosis = diagnosis.reuse_overwrites()
+    result.diagnosis = _diagnose(own, passed, result, observed, moved, flags)
+    if 2 * len(numeric) > answered > 0:  # most probes: a pattern, not one coincidence
+        result.numeric = max(numeric, key=lambda found: (found.complex, found.near))
     return result
+
+
+def _diagnose(own: OpOracle, passed: dict[str, bool], result: OpResult,
+              observed: dict[str, list[tuple[Case, Any]]], moved: list[str],
+              flags: list[str]) -> Diagnosis | None:
+    """The forward first (gradients of a wrong function name no gradient mistake), then a
+    closure stored on the input, then the catalogue's formulas (an input never updated beside
+    a `requires_grad` flag False on plain values: the flag), then a lost reuse."""
+    if result.passed:
+        return None
+    forward = next((p for p in result.failures if p.input == "out" and p.error is None), None)
+    if not passed.get("forward", True) and forward is not None:
+        return diagnosis.wrong_forward(forward)
+    if moved:
+        return diagnosis.closure_on_input(moved)
+    found = diagnosis.diagnose_op(own, observed)
+    if flags and (found is None or found.key == "not_updated"):
+        return diagnosis.requires_grad_flag(flags[0], in_backward=False)
+    if found is None and not passed.get("reuse", True) and passed["accumulate"]:
+        found = diagnosis.reuse_overwrites()
+    return found
+
+
+def apply_numerical(result: OpResult, assignment: Assignment) -> None:
+    """The assignment's `numerical` rule for an op whose closures evaluated the forward again
+    near the input: named (points kept), no points, or nothing said."""
+    if result.numeric is None or assignment.numerical == "allow":
+        result.numeric = None
+        return
+    zero = assignment.numerical == "zero"
+    found = diagnosis.numerical_derivative(result.key, result.numeric, zero)
+    if zero:
+        result.subchecks.append(SubCheck("analytic", 0.0, False, found.hint))
+        result.points = 0.0
+        if result.diagnosis is None:
+            result.diagnosis = found
+    elif not result.passed and result.diagnosis is None:
+        result.diagnosis = found  # what made it inexact (a one-sided difference)
+    else:
+        result.flag = found
 
 
 def _check_fd(result: OpResult, case: Case, record: Record, oracle: OpOracle) -> None:
@@ -191,9 +255,20 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         result.subchecks.append(SubCheck(case.role, check.weight, ok, "" if ok else check.hint))
     result.points = _points(max_points, result.subchecks)
     if not result.passed:
-        result.diagnosis = diagnosis.diagnose_backward(
-            cases, [outcome.records.get(case.id) for case in cases])
+        records = [outcome.records.get(case.id) for case in cases]
+        result.diagnosis = diagnosis.diagnose_backward(cases, records)
+        flags = [name for record in records if record is not None for name in record.flags]
+        if result.diagnosis is None and flags and _nothing_ran(records):
+            result.diagnosis = diagnosis.requires_grad_flag(flags[0], in_backward=True)
     return result
+
+
+def _nothing_ran(records: list[Record | None]) -> bool:
+    """Every reported grad of every answered graph is 0 (or the root's seed, 1): no closure
+    ran at all, as when backward() skips every value whose flag is False."""
+    values = [value for record in records if record is not None and record.graphs
+              for graph in record.graphs if isinstance(graph, dict) for value in graph.values()]
+    return bool(values) and all(value in (0, 1) and is_number(value) for value in values)
 
 
 def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
@@ -301,6 +376,7 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         if not result.passed and ran and result.key in shared:
             clusters.assign(result, assignment.op(result.key), shared[result.key], outcome,
                             oracle.ops.get(result.key), assignment)
+        apply_numerical(result, assignment)  # last: a credit above cannot undo "zero"
     return results
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from graders.judge.oracle import Oracle
 from graders.model import (
     Case,
+    Diagnosis,
     Group,
     OpResult,
     Outcome,
@@ -33,6 +34,7 @@ from graders.model import (
     answer_error,
     is_number,
 )
+from graders.spec import optable
 from graders.spec.optable import OpSpec
 
 # --- assignment 1: derivatives ----------------------------------------------------------------
@@ -100,6 +102,40 @@ def _set_params(names: str = "ps", values: str = "values") -> str:
     return f"for _p, _v in zip({names}, {values}):\n    _p.data, _p.grad = _v, 0.0"
 
 
+# The functions a task calls by name, as the notebook asks for them (solutions/mlp): a name
+# bound to something else (the lecture's `loss = sum(...)`, a Value computed once) is told
+# what the task calls, instead of "'Value' object is not callable" from a line it never wrote.
+SIGNATURES: dict[str, tuple[str, str]] = {
+    "loss": ("loss(ypred, ys)", "with the model's predictions (Values) and the targets, and "
+             "uses the Value it returns, the sum of (prediction - target)²"),
+    "train": ("train(model, xs, ys, steps, lr)", "and uses the list of losses it returns, one "
+              "plain number per step"),
+}
+NOT_A_FUNCTION = "TypeError: not a function: "
+
+
+def _must_be_a_function(name: str) -> str:
+    """A first program line: `name` is callable, or the child says what it is instead."""
+    return (f"if not callable({name}): raise TypeError('not a function: {name} is a ' + "
+            f"type({name}).__name__)")
+
+
+def _not_a_function(spec: OpSpec, error: str) -> Diagnosis | None:
+    """The diagnosis for a task whose function is some other object (a Value)."""
+    if not error.startswith(NOT_A_FUNCTION):
+        return None
+    name, _, kind = error.removeprefix(NOT_A_FUNCTION).partition(" is a ")
+    if name not in SIGNATURES:
+        return None
+    signature, use = SIGNATURES[name]
+    mistake = optable.observed("not_a_function")
+    kind = kind[:40] or "value"
+    return Diagnosis(mistake.key, f"defines `{name}` as a {kind}, not a function",
+                     f"This task calls `{signature}` {use}: define a function named `{name}` "
+                     f"that takes those arguments (`def {signature}:`). "
+                     f"{mistake.hint}", inputs=[])
+
+
 def _data(expression: str) -> str:
     return f"getattr({expression}, 'data', {expression})"
 
@@ -155,7 +191,7 @@ def _network_program(nin: int, nouts: tuple[int, ...]) -> list[str]:
 def plan_loss_gradient(spec: OpSpec, rng: random.Random) -> list[Case]:
     nin, nouts = SMALL_NET
     values = [round(rng.uniform(-1, 1), 3) for _ in range(_count(nin, nouts))]
-    program = [*_network_program(nin, nouts),
+    program = [_must_be_a_function("loss"), *_network_program(nin, nouts),
                "out = loss([model(list(x)) for x in xs], list(ys))", "out.backward()"]
     inputs = {"values": values, "xs": [list(x) for x in SMALL_XS], "ys": list(SMALL_YS)}
     return [_case(spec, 0, program, inputs,
@@ -179,14 +215,15 @@ def _training_inputs(rng: random.Random, steps: int, shuffle: bool = True) -> di
 def plan_training(spec: OpSpec, rng: random.Random) -> list[Case]:
     """From a start and a data order drawn per run, so the losses of one run are no answer to
     another (score_training says how the draw is kept out of the grade)."""
-    program = [*_network_program(*LECTURE_NET),
+    program = [_must_be_a_function("train"), *_network_program(*LECTURE_NET),
                "losses = [" + _data("v") + " for v in train(model, xs, ys, steps, lr)]"]
     return [_case(spec, 0, program, _training_inputs(rng, TRAINING_STEPS),
                   {"count": "len(ps)", "losses": "losses"})]
 
 
 def plan_zero_grad(spec: OpSpec, rng: random.Random) -> list[Case]:
-    program = [*_network_program(*LECTURE_NET), "train(model, xs, ys, steps, lr)"]
+    program = [_must_be_a_function("train"), *_network_program(*LECTURE_NET),
+               "train(model, xs, ys, steps, lr)"]
     return [_case(spec, 0, program, _training_inputs(rng, ZERO_GRAD_STEPS),
                   {"count": "len(ps)", "params": "[p.data for p in ps]"})]
 
@@ -472,6 +509,7 @@ def score(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         error = answer_error(record, group_error)
         if error:
             result.error = result.error or error
+            result.diagnosis = result.diagnosis or _not_a_function(spec, error)
             result.failures.append(Probe(case.id, None, {}, None, None, None, None, error=error,
                                          where=record.where if record else None))
             verdicts.append(Verdict(f"check {case.id}", False, ""))

@@ -126,7 +126,8 @@ def table(results: Iterable[OpResult], audience: str = "student",
         word = status_of(op)
         status = f'<span class="{op.status}">{esc(word)}</span>'
         if data["passed"]:
-            detail = encode.html_with_code(data["credited"]) if data["credited"] else ""
+            said = " ".join(line for line in (data["credited"], data["flag"]) if line)
+            detail = encode.html_with_code(said) if said else ""
         elif data["hidden"]:
             detail = '<span class="hidden">hidden check: details are not shown</span>'
         else:

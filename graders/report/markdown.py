@@ -21,8 +21,9 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
     """One op's feedback in Markdown, for Gradescope's test output and the .md report."""
     data = sections(op, audience)
     head = f"**{op.key}** (task {op.task}): {op.points:g} / {op.max_points:g}"
-    if data["passed"] and data["credited"]:
-        return f"{head} — {verdict(op)}: {encode.markdown_with_code(data['credited'])}"
+    if data["passed"] and (data["credited"] or data["flag"]):
+        said = " ".join(line for line in (data["credited"], data["flag"]) if line)
+        return f"{head} — {verdict(op)}: {encode.markdown_with_code(said)}"
     if data["passed"] or data["hidden"]:
         return f"{head} — {verdict(op)}"
     if verdict(op) == NOT_IMPLEMENTED:

@@ -163,6 +163,14 @@ def mistake_sentence(op: OpResult) -> str | None:
     return f"{op.key}: {'; '.join(said)}. Your code {title}: {found.hint}"
 
 
+def flag_sentence(op: OpResult, audience: str) -> str | None:
+    """What is said about an op that keeps its points but breaks a course rule (a numerical
+    derivative where the assignment flags one), unless `audience` may not see its details."""
+    if op.flag is None or not shows_details(op, audience):
+        return None
+    return f"{op.key}: your code {op.flag.title}. {op.flag.hint}"
+
+
 def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     """Everything a renderer shows for one op, as plain data (raw, unescaped text)."""
     shown = shows_details(op, audience)
@@ -170,6 +178,7 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
         "key": op.key, "task": op.task, "title": op.title, "points": op.points,
         "max_points": op.max_points, "passed": op.passed, "hidden": not shown,
         "credited": credited(op, audience),
+        "flag": flag_sentence(op, audience),
     }
     if op.passed or not shown:
         return data
@@ -193,6 +202,8 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
         data["root_cause"] = (f"this op is built from `{causes}`, which fails its own "
                               f"checks: fix that first" if causes else None)
     gradient = [p for p in op.failures if p.error is None and p.input != "out"]
+    if op.diagnosis and op.diagnosis.key == "wrong_forward":  # the forward's probe, first
+        gradient = [p for p in op.failures if p.error is None and p.input == "out"]
     data["probe"] = probe_facts((gradient or op.failures)[0]) if op.failures else []
     if not op.diagnosis and gradient:
         shown = (gradient or op.failures)[0]

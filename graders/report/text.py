@@ -13,8 +13,9 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
     the student's view, the default: the instructor's view is asked for by name), as valid
     UTF-8 whatever the child's text held."""
     data = sections(op, audience)
-    if data["passed"] and data["credited"]:
-        return [data["credited"]]  # right with the grader's primitives: which one to fix
+    if data["passed"] and (data["credited"] or data["flag"]):
+        # right with the grader's primitives (which one to fix), or right but breaking a rule
+        return [valid_text(line) for line in (data["credited"], data["flag"]) if line]
     if data["passed"] or data["hidden"]:
         return []
     lines = [f"expected ∂out/∂{name} = {text}" for name, text, _ in data["formulas"]]
@@ -32,6 +33,8 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
         lines.append(data["unexplained"])
     lines += data["forward_notes"]
     lines += [f"hint: {hint}" for hint in data["hints"]]
+    if data["flag"]:
+        lines.append(data["flag"])
     return [valid_text(line) for line in lines]  # what the child said, too: shown as text
 
 

@@ -754,15 +754,299 @@ def topological(root, cls):
     return order
 
 
+# --- how a node's closure is called ---------------------------------------------------------
+
+# A closure with one parameter takes either the node it is stored on (`def _backward(node)`,
+# called `node._backward(node)` by the class's own backward()) or the output's grad (kit.engine:
+# `_backward(grad)`). The class's backward() says which, when it can be asked; the parameter's
+# name is the fallback: these take the node, any other (`grad`, `g`, `out_grad`, `upstream`...)
+# takes out.grad (tests/test_shapes.py has both conventions).
+NODE_NAMES = frozenset({"self", "node", "out", "output", "v", "n", "o", "value", "val", "me",
+                        "this", "result", "res", "root", "parent", "op"})
+_CONVENTION = {}  # id(class) -> (class, "node" | "grad" | "none" | None): asked once per class
+
+
+def backward_convention(cls):
+    """How the class's own `backward()` calls a node's `_backward`: with the node ("node"),
+    with a number, its grad ("grad"), or with nothing ("none"); None when it does not say.
+
+    Asked by running it once on a lone node whose closure only records its arguments: what a
+    student's walk does to the root is exactly what it does to every node. It costs one call per
+    class and process, and only for classes whose closures take a parameter."""
+    known = _CONVENTION.get(id(cls))
+    if known is not None and known[0] is cls:
+        return known[1]
+    calls = []
+
+    def recorder(*args, **kwargs):
+        calls.append(args)
+
+    answer = None
+    try:
+        node = cls(1.0)
+        node._backward = recorder
+        node.backward()
+    except Exception:
+        pass
+    if calls:
+        args = calls[0]
+        if not args:
+            answer = "none"
+        elif args[0] is node:
+            answer = "node"
+        elif _type(args[0]) in (int, float):
+            answer = "grad"
+    _CONVENTION[id(cls)] = (cls, answer)
+    return answer
+
+
 def run_closure(node):
-    """Call a node's `_backward`: the lecture's `_backward()`, or `_backward(grad)` for engines
-    (kit.engine among them) whose closures take out.grad instead of capturing `out`."""
+    """Call a node's `_backward` the way its class does: the lecture's `_backward()`, or with
+    one argument, the node itself or out.grad (kit.engine's closures take out.grad)."""
     step = node._backward
     code = getattr(step, "__code__", None)
     if code is not None and _type(step).__name__ == "function" and code.co_argcount == 1:
-        step(node.grad)
+        convention = backward_convention(_type(node))
+        if convention is None or convention == "none":
+            name = code.co_varnames[0] if code.co_varnames else ""
+            convention = "node" if name in NODE_NAMES else "grad"
+        step(node if convention == "node" else node.grad)
     else:
         step()
+
+
+# --- what an op's closures call while they run ----------------------------------------------
+
+# A `_backward` that differentiates its forward numerically calls a function again at points
+# near its input (x + h, x - h, x + ih). `sys.setprofile` would see Python calls only (and the
+# guard refuses it to everyone, the harness included), so the functions a closure can reach are
+# wrapped instead, only while the op's own closures run: math's and cmath's functions, the
+# class's methods, callables in the closures' globals, cells and the nodes' attributes. A
+# wrapper notes its arguments' numbers (a Value's data) and calls through. The parent decides.
+NEAR = 1e-3  # 0 < |p - x| <= NEAR * max(1, |x|): a nearby point, not the same one
+MAX_WATCHED = 400  # wrapped callables per check, and calls noted
+OPERATOR_METHODS = frozenset({"__add__", "__radd__", "__sub__", "__rsub__", "__mul__",
+                              "__rmul__", "__truediv__", "__rtruediv__", "__pow__", "__rpow__",
+                              "__neg__"})
+_WATCHING = [None]  # the calls noted while an op's closures run; None otherwise
+_NAMES = {}  # id(code) -> (code, the names it and its inner code objects use)
+
+
+def _class_names(cls):
+    """Every attribute name the class and its bases (not object) define."""
+    names = set()
+    for klass in cls.__mro__[:-1]:
+        names.update(vars(klass))
+    return names
+
+
+def _callable_kind(item):
+    return _type(item).__name__ in ("function", "builtin_function_or_method", "method",
+                                    "functools.partial", "partial")
+
+
+def _watched(function, label, cls):
+    def watched(*args, **kwargs):
+        log = _WATCHING[0]
+        if log is not None and _len(log) < MAX_WATCHED:
+            _WATCHING[0] = None  # what noting a call itself calls is not noted
+            try:
+                points = []
+                for arg in args[:4]:
+                    if _isinstance(arg, cls):
+                        try:
+                            arg = arg.data
+                        except Exception:
+                            continue
+                    kind = _type(arg)
+                    if kind is float or kind is int or kind is complex:
+                        points.append(arg)
+                log.append((label, points))
+            finally:
+                _WATCHING[0] = log
+        return function(*args, **kwargs)
+    return watched
+
+
+class _Watch:
+    """Wrap what an op's closures can call, for the time they run; put everything back.
+
+    Only names the closures' code can reach are wrapped (the names their code objects use,
+    and those of the functions those names lead to, a few levels deep): the lecture's closures
+    name only `grad` and `data`, so for them nothing is wrapped at all."""
+
+    def __init__(self, cls, nodes):
+        self.cls, self.nodes, self.undo, self.calls = cls, nodes, [], []
+
+    def _swap(self, item, label, put, restore=None):
+        """Replace `item` (if it is a function) by a watching wrapper through `put`; `restore`
+        (default: `put` the original back) undoes it."""
+        if _len(self.undo) >= MAX_WATCHED or not _callable_kind(item):
+            return
+        put(_watched(item, label, self.cls))
+        self.undo.append(restore or (lambda: put(item)))
+
+    @staticmethod
+    def _names(code, depth=0):
+        """Every name `code` and the code objects inside it use (kept per code object: each
+        check makes new closures, from the same code)."""
+        known = _NAMES.get(id(code))
+        if known is not None and known[0] is code:
+            return known[1]
+        names = set(code.co_names)
+        if depth < 4:
+            for const in code.co_consts:
+                if _type(const).__name__ == "code":
+                    names |= _Watch._names(const, depth + 1)
+        names = frozenset(names)
+        if _len(_NAMES) < 10_000:
+            _NAMES[id(code)] = (code, names)
+        return names
+
+    def _reach(self, closures):
+        """The names the closures use, following the functions the class and the closures'
+        globals and cells hold under those names, a few levels deep."""
+        names, seen, todo = set(), set(), list(closures)
+        cls = self.cls
+        for _ in range(4):
+            more = []
+            for function in todo:
+                code = getattr(function, "__code__", None)
+                if code is None or id(code) in seen:
+                    continue
+                seen.add(id(code))
+                own = self._names(code)
+                names |= own
+                for cell in getattr(function, "__closure__", None) or ():
+                    try:
+                        more.append(cell.cell_contents)
+                    except ValueError:
+                        continue
+                namespace = getattr(function, "__globals__", None)
+                for name in own:
+                    if _type(namespace) is dict and name in namespace:
+                        more.append(namespace[name])
+                    item = getattr(cls, name, None) if name in self.class_names else None
+                    if item is not None:
+                        more.append(item)
+            todo = [item for item in more if _type(item).__name__ == "function"]
+        return names
+
+    def _wrap_class(self, names):
+        cls = self.cls
+        title = getattr(cls, "__name__", "Value")
+        for name in names:
+            if name not in self.class_names or (name.startswith("__") and
+                                          name not in OPERATOR_METHODS):
+                continue
+            item = next((vars(klass)[name] for klass in cls.__mro__[:-1]
+                         if name in vars(klass)), None)
+            if _type(item).__name__ != "function":
+                continue
+            own = vars(cls).get(name)
+
+            def put(new, name=name):
+                setattr(cls, name, new)
+
+            def restore(name=name, own=own):
+                if own is None:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, own)
+            self._swap(item, f"{title}.{name}", put, restore)
+
+    def __enter__(self):
+        closures, seen = [], set()
+        for node in self.nodes:
+            closure = getattr(node, "_backward", None)
+            if getattr(closure, "__code__", None) is not None and id(closure) not in seen \
+                    and getattr(closure, "__globals__", None) is not globals():
+                seen.add(id(closure))  # (not the grader's own rules: check:op `primitives`)
+                closures.append(closure)
+        if not closures:
+            return self
+        self.class_names = _class_names(self.cls)
+        names = self._reach(closures)
+        for module_name in ("math", "cmath"):
+            module = sys.modules.get(module_name)
+            for name in names if module else ():
+                item = vars(module).get(name)
+                if _type(item).__name__ == "builtin_function_or_method":
+                    self._swap(item, f"{module_name}.{name}",
+                               lambda new, m=module, n=name: setattr(m, n, new))
+        # Operators (`Value(x + h) * 2`) only when a closure can make a new node.
+        makes = getattr(self.cls, "__name__", None) in names or "__class__" in names or \
+            "type" in names
+        self._wrap_class(names | OPERATOR_METHODS if makes else names)
+        done = set()
+        for closure in closures:
+            namespace = closure.__globals__
+            if _type(namespace) is dict and id(namespace) not in done:
+                done.add(id(namespace))
+                for name in names:
+                    if name in namespace:
+                        self._swap(namespace[name], name,
+                                   lambda new, d=namespace, n=name: d.__setitem__(n, new))
+            code = closure.__code__
+            for name, cell in zip(code.co_freevars, closure.__closure__ or (), strict=False):
+                try:
+                    item = cell.cell_contents
+                except ValueError:
+                    continue
+                self._swap(item, name, lambda new, c=cell: setattr(c, "cell_contents", new))
+        for node in self.nodes:
+            attributes = getattr(node, "__dict__", None)
+            if _type(attributes) is dict:
+                for name in names:
+                    if name != "_backward" and name in attributes:
+                        self._swap(attributes[name], name,
+                                   lambda new, d=attributes, n=name: d.__setitem__(n, new))
+        _WATCHING[0] = self.calls
+        return self
+
+    def __exit__(self, *exc):
+        _WATCHING[0] = None
+        for restore in reversed(self.undo):
+            try:
+                restore()
+            except Exception:
+                pass
+        return False
+
+    def facts(self, inputs):
+        """Plain counts: calls at a point near (not at) an input's value, and calls with a
+        complex argument; the smallest step seen. Empty when neither happened."""
+        near = complex_calls = 0
+        step = None
+        via = ""
+        for label, points in self.calls:
+            hit = False
+            for point in points:
+                if _type(point) is complex:
+                    if point.imag != 0:
+                        complex_calls += 1
+                        via = via or label
+                        hit = True
+                        break
+                    point = point.real
+                for x in inputs:
+                    distance = abs(float(point) - x)
+                    scale = max(1.0, abs(x))
+                    if 0 < distance <= NEAR * scale:
+                        near += 1
+                        step = distance if step is None else min(step, distance)
+                        via = via or label
+                        hit = True
+                        break
+                if hit:
+                    break
+        if not near and not complex_calls:
+            return {}
+        found = {"near": near, "complex": complex_calls, "calls": _len(self.calls),
+                 "via": via[:60]}
+        if step is not None:
+            found["step"] = step
+        return found
 
 
 def labels(order, leaves):
@@ -775,8 +1059,9 @@ def labels(order, leaves):
     return found[:20]
 
 
-def forward(cls, case, shift=None):
-    env = {name: cls(value) for name, value in case["leaves"].items()}
+def forward(cls, case, shift=None, made=None):
+    env = dict(made) if made is not None else \
+        {name: cls(value) for name, value in case["leaves"].items()}
     if shift:
         name, delta = shift
         env[name] = cls(case["leaves"][name] + delta)
@@ -920,25 +1205,94 @@ class _Primitives:
         return False
 
 
+class _Kept(Exception):
+    """The student's code raised after part of a check's answer was known (an op's forward
+    value before its `_backward` raised): the error and what was known, together."""
+
+    def __init__(self, known, error):
+        super().__init__("kept")
+        self.known, self.error = known, error
+
+
 def run_op(cls, case):
+    known = {}
     with _Primitives(cls, case.get("primitives")) as primitives:
-        record = _run_op(cls, case)
+        try:
+            record = _run_op(cls, case, known)
+        except Exception as error:  # not BaseException: the in-process runner's timeout
+            if "out" not in known:
+                raise
+            raise _Kept(known, error) from None
     if primitives.used:
         record["stood_in"] = sorted(primitives.used)
     return record
 
 
-def _run_op(cls, case):
-    out, leaves = forward(cls, case)
+def _closures_before(leaves):
+    return {name: getattr(leaf, "_backward", None) for name, leaf in leaves.items()}
+
+
+def _moved(before, leaves, out):
+    """The inputs whose `_backward` the forward replaced while the output kept the one every
+    new node starts with: the class stored the op's closure on its input, not on `out`."""
+    if not before:
+        return []
+    fresh = next(iter(before.values()))
+    closure = getattr(out, "_backward", None)
+    if closure is not fresh and getattr(closure, "__code__", 0) is not \
+            getattr(fresh, "__code__", 1):
+        return []
+    return [name for name, leaf in leaves.items()
+            if getattr(leaf, "_backward", None) is not before[name]]
+
+
+# Flags a PyTorch-minded class keeps on each value; False on a plain `Value(x)` means the class
+# may skip it, where the lecture gives every Value a grad. Reported as a fact (`flags`).
+FLAG_NAMES = ("requires_grad", "_requires_grad", "needs_grad", "track_grad")
+
+
+def plain_flags(node):
+    """The flag attributes that are False on `node` (a plain `Value(x)`)."""
+    found = []
+    for name in FLAG_NAMES:
+        try:
+            if getattr(node, name, None) is False:
+                found.append(name)
+        except Exception:
+            continue
+    return found
+
+
+def _run_op(cls, case, known):
+    env = {name: cls(value) for name, value in case["leaves"].items()}
+    before = _closures_before(env)
+    out, leaves = forward(cls, case, made=env)
     record = {"out": number(out.data, "the output's data")}
+    known["out"] = record["out"]
+    moved = _moved(before, leaves, out)
+    if moved:
+        record["moved"] = moved
+        known["moved"] = moved
+    flags = plain_flags(next(iter(leaves.values()))) if leaves else []
+    if flags:
+        record["flags"] = known["flags"] = flags
     for name, grad in case["pre"].items():
         leaves[name].grad = _like(leaves[name], grad)
     out.grad = _like(out, case["upstream"])
     order = topological(out, cls)
     inputs = {id(leaf) for leaf in leaves.values()}
-    for node in order:
-        if id(node) not in inputs:  # only the closures this op made: an input's stands for
-            run_closure(node)       # the op that made it, which is not the one checked here
+    own = [node for node in order if id(node) not in inputs]  # only the closures this op made:
+    watch = _Watch(cls, own + list(leaves.values()))         # an input's stands for the op
+    with watch:                                               # that made it, not this one
+        try:
+            for node in own:
+                run_closure(node)
+        finally:
+            found = watch.facts([float(value) for value in case["leaves"].values()])
+            if found:
+                known["numeric"] = found
+    if found:
+        record["numeric"] = found
     record["grads"] = {name: number(leaf.grad, f"{name}.grad") for name, leaf in leaves.items()}
     record["ops"] = labels(order, leaves.values())
     fd = {}
@@ -1053,7 +1407,11 @@ def run_backward(cls, case):
     for spec, made, _root in graphs:
         names = spec.get("report", list(made))
         result.append({name: number(made[name].grad, f"{name}.grad") for name in names})
-    return {"graphs": result}
+    record = {"graphs": result}
+    flags = plain_flags(cls(0.5))
+    if flags:
+        record["flags"] = flags
+    return record
 
 
 def run_reference(cls, case):
@@ -1105,6 +1463,14 @@ def evaluate(namespace, case, escapes=BaseException):
     record = {"id": case["id"]}
     try:
         record.update(RUNNERS[case["kind"]](namespace, case))
+    except _Kept as kept:  # the forward's value, then what the closures raised
+        record.update(kept.known)
+        if _isinstance(kept.error, NotANumber):
+            record["error"] = f"NotANumber: {kept.error}"
+        elif _isinstance(kept.error, escapes):
+            record.update(describe_error(kept.error))
+        else:
+            raise kept.error from None
     except NotANumber as error:
         record["error"] = f"NotANumber: {error}"
     except escapes as error:

@@ -74,7 +74,9 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
                                                  "it in another case (`value`)"),
     ("child → parent", "loaded", "stand_ins", "display-only modules imported as stand-ins"),
     ("child → parent", "answer:*", "id", "the check answered"),
-    ("child → parent", "answer:*", "error", "`Type: message` when the student's code raised"),
+    ("child → parent", "answer:*", "error", "`Type: message` when the student's code raised "
+                                          "(an op's answer still carries `out` when only its "
+                                          "closures raised)"),
     ("child → parent", "answer:*", "cell", "the student's cell where it raised"),
     ("child → parent", "answer:*", "line", "the line in that cell"),
     ("child → parent", "answer:op", "out", "the output's data"),
@@ -84,7 +86,17 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("child → parent", "answer:op", "stood_in", "the ops of `primitives` the check called"),
     ("child → parent", "answer:op", "own_backward", "what the student's backward() raised on "
                                                    "the op's node (absent: it ran)"),
+    ("child → parent", "answer:op", "moved", "[symbol]: inputs whose `_backward` the forward "
+                                         "replaced while the output kept a new node's"),
+    ("child → parent", "answer:op", "numeric", "{near, complex, calls, via, step}: while the "
+                                           "op's closures ran, calls of a function at a point "
+                                           "near (not at) an input's value, or at a complex "
+                                           "one; `step`: the smallest |point - x|; absent "
+                                           "when none"),
+    ("child → parent", "answer:op", "flags", "flag attributes (`requires_grad`, ...) that are "
+                                         "False on a plain `Value(x)`"),
     ("child → parent", "answer:backward", "graphs", "per graph, {node: grad} of reported nodes"),
+    ("child → parent", "answer:backward", "flags", "as for answer:op"),
     ("child → parent", "answer:reference", "g", "g.data"),
     ("child → parent", "answer:reference", "a.grad", "a.grad after g.backward()"),
     ("child → parent", "answer:reference", "b.grad", "b.grad after g.backward()"),

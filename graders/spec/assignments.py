@@ -9,6 +9,7 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     credit = "own-code"               # or "end-to-end" (graders/spec/optable.py: CREDIT_RULES)
     packages = ["numpy"]              # what student code may import beside the standard
                                       # library (default numpy; [] for none)
+    numerical = "flag"                # a numerical `_backward`: "flag" (default), "zero", "allow"
     [points]
     mul = 3
     log = 1                           # optional ops count only when given points
@@ -36,7 +37,7 @@ BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
 # What a batch grades when nothing the instructor gave names an assignment (docs/batch.md).
 DEFAULT = optable.BACKPROP
 KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit", "credit_composites",
-        "op", "cluster", "packages"}
+        "op", "cluster", "packages", "numerical"}
 
 
 class ConfigError(ValueError):
@@ -79,7 +80,8 @@ def to_data(assignment: Assignment) -> dict:
             "points": dict(assignment.points), "hidden": list(assignment.hidden),
             "probes_per_op": assignment.probes_per_op,
             "credit": assignment.credit,
-            "packages": list(assignment.packages)}
+            "packages": list(assignment.packages),
+            "numerical": assignment.numerical}
     if assignment.declared:
         data["op"] = {spec.key: declared.op_to_data(spec) for spec in assignment.declared}
     if assignment.clusters:
@@ -138,7 +140,9 @@ def from_data(data: object, path: str | Path) -> Assignment:
     if isinstance(probes, bool) or not isinstance(probes, int) or not 3 <= probes <= 50:
         raise ConfigError(f"{path}: probes_per_op = {probes!r}: give a whole number 3 to 50")
     credit = _credit(data, base, path)
-    assignment = replace(base, name=str(data.get("name", base.name)), ops=ops,
+    numerical = _numerical(data.get("numerical", base.numerical), path)
+    assignment = replace(base, numerical=numerical, name=str(data.get("name", base.name)),
+                         ops=ops,
                          points=MappingProxyType({**base.points, **points}), hidden=hidden,
                          probes_per_op=probes, credit=credit, declared=new,
                          packages=(_packages(data["packages"], path) if "packages" in data
@@ -172,6 +176,15 @@ def _packages(names: object, path: str | Path) -> tuple[str, ...]:
             raise ConfigError(f"{path}: packages: {name!r} is not installed in the grader's "
                               f"environment ({sys.executable})")
     return tuple(dict.fromkeys(names))
+
+
+def _numerical(value: object, path: str | Path) -> str:
+    """The `numerical` setting: what a `_backward` that differentiates numerically earns."""
+    if value not in optable.NUMERICAL_SETTINGS:
+        raise ConfigError(f"{path}: numerical = {value!r}: give one of "
+                          f"{', '.join(repr(v) for v in optable.NUMERICAL_SETTINGS)} (flag: "
+                          "named, points kept; zero: no points for that op; allow: not named)")
+    return str(value)
 
 
 def for_tasks(keys: tuple[str, ...] | list[str]) -> Assignment | None:

@@ -177,6 +177,64 @@ REUSE_MISTAKE = Mistake(
 )
 
 
+# Mistakes named from what the child saw the code do, not from the gradients' numbers: a wrong
+# forward value (no gradient mistake is named from the gradients of a different function), a
+# closure stored on the op's input instead of its output, a `_backward` that evaluates the
+# forward again at nearby points, and a backward() that skips plain `Value(x)` leaves. Each is
+# named by `graders/judge/diagnosis.py` from the facts in the child's answer.
+OBSERVED_MISTAKES: tuple[Mistake, ...] = (
+    Mistake(
+        "wrong_forward",
+        {},
+        "fix the forward value (out.data) first: gradients are checked against the function "
+        "the op is meant to compute, so no gradient mistake is named from the gradients of a "
+        "different one",
+        "computes a wrong forward value",
+    ),
+    Mistake(
+        "closure_on_input",
+        {},
+        "The closure is stored on the input (`self._backward = ...`), so it runs when the "
+        "input's own op is walked, not this one: store it on `out` (`out._backward = "
+        "_backward`)",
+        "stores its closure on the input instead of on out",
+    ),
+    Mistake(
+        "numerical_derivative",
+        {},
+        "a numerical derivative, not the chain rule: write the op's local derivative as a "
+        "formula times out.grad",
+        "differentiates numerically",
+    ),
+    Mistake(
+        "requires_grad_flag",
+        {},
+        "Leaves made with `Value(x)` get no gradient: your backward() skips values whose "
+        "`requires_grad` is False; in the lecture every Value gets a grad",
+        "skips values whose `requires_grad` flag is False",
+    ),
+    # A course task's function bound to something else (judge/tasks.py SIGNATURES says what
+    # each task calls): the lecture computes `loss = sum(...)` once, a Value; assignment 3 asks
+    # for `def loss(ypred, ys)`, since its training loop needs a new loss at every step.
+    Mistake(
+        "not_a_function",
+        {},
+        "The lecture's `loss = sum(...)` is one loss of one model, computed once; the grader "
+        "(and your training loop) needs a new one for every model and step.",
+        "defines a task's function as a value",
+    ),
+)
+# The settings an assignment's `numerical` key takes (graders/spec/assignments.py): a
+# numerical derivative is named and keeps its points ("flag"), earns none ("zero"), or is
+# graded like any other ("allow").
+NUMERICAL_SETTINGS: tuple[str, ...] = ("flag", "zero", "allow")
+
+
+def observed(key: str) -> Mistake:
+    """The observed mistake `key` (OBSERVED_MISTAKES)."""
+    return next(m for m in OBSERVED_MISTAKES if m.key == key)
+
+
 OPS: tuple[OpSpec, ...] = (
     OpSpec(
         key="add",
@@ -716,6 +774,9 @@ class Assignment:
     # Installed top-level packages student code may import in the sandbox, beside the standard
     # library: lecture code computes with numpy, and correct code must not lose points for it.
     packages: tuple[str, ...] = ("numpy",)
+    # A `_backward` that evaluates the forward again at nearby points (NUMERICAL_SETTINGS):
+    # "flag" names it and keeps the points, "zero" gives that op none, "allow" says nothing.
+    numerical: str = "flag"
 
     def op(self, key: str) -> OpSpec:
         """The row for `key`: the assignment's declared ops first, then the built-in table."""
@@ -752,6 +813,7 @@ SUBCHECK_TITLES: Mapping[str, str] = MappingProxyType({
     **{s.key: s.label for s in (*OP_SUBCHECKS, *REFERENCE_SUBCHECKS)},
     **{g.key: g.label for g in BACKWARD_GRAPHS},
     "runs": "not graded: the submission could not be run (see above)",
+    "analytic": "an analytic derivative, not a numerical one (this assignment's rule)",
 })
 
 # The methods the child is asked about: which ones the student's class has decides which

@@ -50,6 +50,12 @@ def markdown() -> str:
     lines.append(f"\nEvery op also has the {len(optable.GENERIC_MISTAKES)} generic mistakes "
                  "(forgotten `out.grad`, `=` for `+=`, sign, input never updated, bare local "
                  "derivative).")
+    observed = "; ".join(f"`{m.key}`: {m.title}" for m in optable.OBSERVED_MISTAKES)
+    lines.append(f"\nNamed from what the sandboxed child saw the code do, not from the numbers: "
+                 f"{observed}. A numerical `_backward` (it evaluates the forward again at x ± h "
+                 "or x + ih) is named and keeps its points, earns none, or passes unnamed, by "
+                 f"the assignment's `numerical` setting "
+                 f"({', '.join(repr(v) for v in optable.NUMERICAL_SETTINGS)}).")
     parts = ", ".join(f"{s.label} ({s.weight:g})" for s in optable.OP_SUBCHECKS)
     graph_parts = ", ".join(f"{g.label} ({g.weight:g})" for g in optable.BACKWARD_GRAPHS)
     reference_parts = ", ".join(f"{s.label} ({s.weight:g})" for s in optable.REFERENCE_SUBCHECKS)
