@@ -143,7 +143,9 @@ def test_a_closure_stored_on_the_input_is_named():
 def test_the_corpus_mutant_is_named_and_costs_only_its_op():
     ops = graded(corpus.mutant("add_closure_on_input").source())
     assert ops["add"].diagnosis.key == "closure_on_input"
-    assert {key for key, op in ops.items() if op.points < op.max_points} == {"add"}
+    # and the lecture's example, which is end to end and adds
+    assert {key for key, op in ops.items() if op.points < op.max_points} == \
+        {"add", "reference_example"}
 
 
 # --- 4. requires_grad-style flags -----------------------------------------------------------
@@ -374,7 +376,7 @@ def test_the_numerical_setting_is_read_checked_and_written(tmp_path):
     assignment = assignments.from_file(config)
     assert assignment.numerical == "zero"
     assert assignments.from_data(assignments.to_data(assignment), "x").numerical == "zero"
-    assert "numerical" not in assignments.to_data(optable.BACKPROP)
+    assert assignments.to_data(optable.BACKPROP)["numerical"] == "flag"
     config.write_text('numerical = "never"\n')
     with pytest.raises(assignments.ConfigError, match="numerical"):
         assignments.from_file(config)
