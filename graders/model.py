@@ -539,11 +539,15 @@ class Result:
     def flags(self) -> list[str]:
         """What an instructor should look at beside the score, in a few words each (the
         gradebook keeps them, the dashboard and grades.csv show them): a cell the grader had
-        to interrupt, ops that hit their time limit."""
+        to interrupt, ops that hit their time limit, ops whose `_backward` differentiates
+        numerically."""
         flags = [f"cell {cell.index} interrupted" for cell in self.cells
                  if cell.status == "interrupted"]
         if self.hung:
             flags.append(f"time limit hit: {', '.join(self.hung)}")
+        numerical = [op.key for op in self.ops if op.numeric is not None]
+        if numerical:  # the assignment's `numerical` rule named it (not "allow")
+            flags.append(f"numerical derivative: {', '.join(numerical)}")
         return flags
 
     def fix_first(self, audience: str = "student") -> list[str]:

@@ -396,3 +396,16 @@ def test_the_forward_reached_through_the_class_or_a_helper_is_seen(derivative):
             "pre": {"x": 0.0}, "upstream": 1.0}
     found = harness.run_op(cls, case)["numeric"]
     assert found["near"] >= 1
+
+
+def test_a_numerical_backward_is_a_flag_the_class_layer_shows(tmp_path):
+    """Graded in the sandbox, the flag reaches Result.flags (the gradebook, the dashboard and
+    grades.csv show those)."""
+    from graders.api import grade
+
+    path = tmp_path / "numerical.py"
+    path.write_text((SHAPES / "numerical_central.py").read_text())
+    result = grade(path, seed=3)
+    assert f"numerical derivative: {', '.join(GENERIC)}" in result.flags
+    allow = grade(path, seed=3, assignment=replace(optable.BACKPROP, numerical="allow"))
+    assert not any(flag.startswith("numerical") for flag in allow.flags)
