@@ -619,9 +619,10 @@ BACKWARD = OpSpec(
             "no_visited",
             {},
             "a node reachable along two paths must run its _backward once: keep a set of "
-            "visited nodes while building the order (recursing into children from backward() "
-            "without one has the same effect)",
-            "builds the order without a visited set, so shared nodes run twice",
+            "visited nodes while building the order, and append a node only the first time "
+            "it is visited (inside the `if v not in visited:`); recursing into children from "
+            "backward() without one has the same effect",
+            "puts a shared node in the order more than once, so its _backward runs twice",
         ),
         Mistake(
             "shared_state",
