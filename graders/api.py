@@ -127,7 +127,8 @@ def _judge(result: Result, outcome: Outcome, assignment: Assignment, groups: lis
     result.isolation = outcome.isolation
     result.notes += outcome.notes  # containment caveats (no cgroup, unexpected interpreter)
     # the ops whose own checks hit their time limit (an op's @reference or @class group is it)
-    result.hung = list(dict.fromkeys(key.partition("@")[0] for key in outcome.hung))
+    hung = {key.partition("@")[0] for key in outcome.hung}
+    result.hung = [key for key in assignment.ops if key in hung]  # the assignment's order
     result.output, result.output_truncated = outcome.output, outcome.output_truncated
     if outcome.loaded is None:
         result.problem = f"{path}: {outcome.load_error or 'the submission could not be run'}"

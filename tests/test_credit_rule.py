@@ -230,3 +230,15 @@ def test_the_credit_rule_reads_from_a_config_and_the_old_switch(tmp_path):
     path.write_text('credit = "partial"\n')
     with pytest.raises(assignments.ConfigError, match=r'credit = .partial.: give "own-code"'):
         assignments.from_file(path)
+
+
+HONEST_SHAPES = Path(__file__).parent / "submissions" / "shapes"
+
+
+@pytest.mark.parametrize("name", ["grad_before_children", "add_through_radd"])
+def test_honest_shapes_the_stand_ins_must_not_misread(name):
+    """A constructor whose second argument is a grad, not the children; an `__add__` that
+    calls `__radd__`, which holds the body: both honest, both full marks under both rules."""
+    source = (HONEST_SHAPES / f"{name}.py").read_text()
+    for assignment in (OWN, END):
+        assert lost(source, assignment) == set(), assignment.credit

@@ -263,3 +263,24 @@ def test_an_op_the_class_lacks_is_not_implemented_not_an_error(tmp_path):
 def test_a_class_named_like_value_gets_a_hint_about_the_name(tmp_path):
     result = grade(write(tmp_path, "lower.py", "class value:\n    pass\n"))
     assert "it defines `value`" in result.problem and "capital V" in result.problem
+
+
+def test_an_import_error_from_another_cells_function_is_not_a_failed_import_here():
+    """cell 2 calls a function of cell 1 whose import fails: cell 2's own imports stay real,
+    nothing runs twice, and the error is reported once."""
+    import builtins
+
+    from graders.run import harness
+
+    cells = ["def helper():\n    import no_such_module_xyz\n",
+             "import math\nimport json\nhelper()\nclass Value: pass\n"]
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+
+    class Channel:
+        def send(self, record):
+            pass
+
+    statuses = harness.run_cells([{"index": i + 1, "source": s} for i, s in enumerate(cells)],
+                                 Channel(), namespace)
+    assert [s["status"] for s in statuses if s["index"] == 2] == ["error"]
+    assert type(namespace["json"]).__name__ == "module" and "Value" not in namespace

@@ -230,12 +230,32 @@ def primitive_rules(keys) -> dict[str, dict[str, Any]]:
     return rules
 
 
-def stand_ins(spec: OpSpec) -> dict[str, dict[str, Any]]:
-    """The grader's rules for every table op but `spec` itself: whatever else the student's
-    code for `spec` calls (the table's `built_from` or not) is correct while it is checked."""
+def stand_ins(spec: OpSpec, later: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
+    """The grader's rules for every table op but `spec` itself and the ops checked after it
+    (`later`): whatever else the student's code for `spec` calls is correct while it is
+    checked, and no op's rule is in the child before that op's own checks are answered."""
     return primitive_rules(key for key, other in optable.ALL.items()
-                           if other.kind == "op" and key != spec.key
+                           if other.kind == "op" and key != spec.key and key not in later
                            and other.method != spec.method)
+
+
+def checking_order(specs: list[OpSpec]) -> list[OpSpec]:
+    """The order the child is asked in. Everything that runs the student's whole class (the
+    reference example, backward(), a course task) comes first, before any rule is in the
+    child; then the ops, each after the ops it is built from (the table's `built_from`), so
+    that the rules an op's checks carry are for ops already checked: a rule a submission
+    keeps can never answer a check that counts."""
+    whole = [spec for spec in specs if spec.kind != "op"]
+    ops = {spec.key: spec for spec in specs if spec.kind == "op"}
+    order: list[OpSpec] = []
+    placed: set[str] = set()
+    while len(order) < len(ops):
+        ready = [spec for key, spec in ops.items() if key not in placed
+                 and all(dep in placed or dep not in ops for dep in spec.built_from)]
+        step = ready[:1] or [next(spec for key, spec in ops.items() if key not in placed)]
+        order += step
+        placed.update(spec.key for spec in step)
+    return whole + order
 
 
 def with_stand_ins(group: Group, rules: dict[str, Any], suffix: str = "") -> Group:
@@ -246,27 +266,34 @@ def with_stand_ins(group: Group, rules: dict[str, Any], suffix: str = "") -> Gro
 
 
 def plan(assignment: Assignment, seed: int) -> list[Group]:
-    """Every group of checks for an assignment, drawn from one seeded generator, then each
-    op's class-wide points (from their own generators: a submission's points do not change
-    with them), after everything that counts.
+    """Every group of checks for an assignment, drawn from one seeded generator, in the
+    checking order (`checking_order`); then each op's class-wide points (from their own
+    generators: a submission's points do not change with them), after everything that counts.
 
     The credit rule (`Assignment.credit`, optable.CREDIT_RULES) decides what an op's checks
-    call: under "own-code" every op group runs with the grader's rules standing in for every
-    other op; under "end-to-end" with the student's own, and each op built from others is
-    asked once more with stand-ins (`@reference`), only to name the op to fix first. The
-    reference example is end to end under both."""
+    call: under "own-code" each op group runs with the grader's rules standing in for the other
+    ops (every one already checked, and every one the assignment does not grade); under
+    "end-to-end" with the student's own, and each op built from others is asked once more
+    with stand-ins (`@reference`), after everything that counts, only to name the op to fix
+    first. The reference example is end to end under both. Points are drawn in the
+    assignment's order, so the order asked does not change them."""
     rng = random.Random(seed)
     specs = [assignment.op(key) for key in assignment.ops]
-    own = [PLANNERS[spec.kind](spec, rng, assignment.probes_per_op) for spec in specs]
-    classwide = [class_group(spec, g) for spec, g in zip(specs, own, strict=True)]
+    drawn = {spec.key: PLANNERS[spec.kind](spec, rng, assignment.probes_per_op)
+             for spec in specs}
+    order = checking_order(specs)
+    own = [drawn[spec.key] for spec in order]
+    classwide = [class_group(spec, drawn[spec.key]) for spec in order]
     if assignment.credit == "own-code":
-        rules = {spec.key: stand_ins(spec) for spec in specs if spec.kind == "op"}
+        checked = [spec.key for spec in order if spec.kind == "op"]
+        rules = {key: stand_ins(assignment.op(key), frozenset(checked[index:]))
+                 for index, key in enumerate(checked)}
         own = [with_stand_ins(g, rules[spec.key]) if spec.key in rules else g
-               for spec, g in zip(specs, own, strict=True)]
+               for spec, g in zip(order, own, strict=True)]
         classwide = [with_stand_ins(g, rules[spec.key]) if g and spec.key in rules else g
-                     for spec, g in zip(specs, classwide, strict=True)]
+                     for spec, g in zip(order, classwide, strict=True)]
         return own + [g for g in classwide if g is not None]
     again = [with_stand_ins(g, stand_ins(spec), REFERENCE_SUFFIX)
-             for spec, g in zip(specs, own, strict=True)
+             for spec, g in zip(order, own, strict=True)
              if spec.kind == "op" and spec.built_from]
     return own + again + [g for g in classwide if g is not None]

@@ -356,6 +356,8 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
         result = SCORERS[spec.kind](spec, group, outcome, oracle, points)
         result.hidden = result.key in assignment.hidden
         results.append(result)
+    place = {key: index for index, key in enumerate(assignment.ops)}
+    results.sort(key=lambda result: place[result.key])  # asked in checking order, shown so
     by_key = {result.key: result for result in results}
     for result in results:
         result.hidden_ops = frozenset(assignment.hidden)

@@ -522,15 +522,16 @@ class Missing:
         self._refuse()
 
 
-def _failed_import(tree, error):
-    """The position in `tree.body` of the top-level import `error` came from, or None."""
+def _failed_import(tree, error, index):
+    """The position in `tree.body` of cell `index`'s top-level import that `error` came from,
+    or None (an ImportError raised in a function another cell defined is not one)."""
     import ast
 
-    place = where(error)
-    if place is None or not _isinstance(error, ImportError):
+    if not _isinstance(error, ImportError):
         return None
+    line = _stopped_at(error, index)["line"]  # the line of this cell's own top-level code
     for position, statement in enumerate(tree.body):
-        if statement.lineno <= place[1] <= (statement.end_lineno or statement.lineno) and \
+        if statement.lineno <= line <= (statement.end_lineno or statement.lineno) and \
                 _isinstance(statement, (ast.Import, ast.ImportFrom)):
             return position
     return None
@@ -578,7 +579,7 @@ def _run_cell(code, source, index, namespace, statuses):
         status.update(describe_error(error))
         statuses.append(status)
         tree = ast.parse(source)
-        position = _failed_import(tree, error)
+        position = _failed_import(tree, error, index)
         if position is None:
             return False
         _bind_missing(tree.body[position], namespace)
@@ -1082,12 +1083,12 @@ def _compiled(code):
 
 
 def _node(cls, data, made, label, original, self, args):
-    """A node of the student's class for a stand-in's output, with children `made`: built with
-    the lecture's constructor `Value(data, children, op)` when the class takes it, else
-    `Value(data)` with the children set on it, else by the student's own method (`original`;
-    its data is replaced)."""
+    """A node of the student's class for a stand-in's output, with children `made`: built as
+    `Value(data)` (every class takes that; what its second argument means varies: children,
+    a grad, a label) with the children set on it, else with the lecture's `Value(data,
+    children, op)`, else by the student's own method (`original`; its data is replaced)."""
     out = None
-    for make in (lambda: cls(data, tuple(made), label), lambda: cls(data)):
+    for make in (lambda: cls(data), lambda: cls(data, tuple(made), label)):
         try:
             candidate = make()
         except Exception:

@@ -478,7 +478,7 @@ OPS: tuple[OpSpec, ...] = (
         domains=(_dom(x=ANY, c=PLAIN),),
         points=1,
         method="__rsub__",
-        built_from=("add", "neg", "mul"),
+        built_from=("add", "neg", "mul", "radd"),
     ),
     OpSpec(
         key="rmul",
@@ -502,7 +502,7 @@ OPS: tuple[OpSpec, ...] = (
         domains=(_dom(x=ANY, c=PLAIN),),
         points=1,
         method="__rtruediv__",
-        built_from=("mul", "pow"),
+        built_from=("mul", "pow", "rmul"),
     ),
     OpSpec(
         key="log",
