@@ -3,7 +3,7 @@
 # on the class while an op is checked) and their rules (found through frames), then answers
 # tanh's checks with the grader's tanh; the planner asks every op before any rule for it exists
 # where: end
-# modes: strong weak
+# modes: strong weak container nowall user
 # shows: harvest ran
 import sys as _sys
 
