@@ -434,7 +434,6 @@ class OpResult:
     mathml: dict[str, str] = field(default_factory=dict)
     fd_findings: list[str] = field(default_factory=list)
     optional: bool = False
-    graph_size: int = 0  # nodes the op's graph had besides its inputs (>1: built from others)
     hidden: bool = False  # a hidden check: students see only its name and verdict
     # The assignment's hidden ops: what a student reads about this op names none of them (a
     # root cause or a credit naming one is the instructor's only).

@@ -131,7 +131,6 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
             result.failures.append(_error_probe(case, record, error))
             continue
         forward_seen = True
-        result.graph_size = max(result.graph_size, len(record.ops))
         if case.role == "reuse":
             reuse_changes |= own.reuse_derivative(**case.values) != 0
         passed["forward"] &= _check_forward(result, case, record, own)
@@ -371,7 +370,8 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
     if optable.BACKWARD.key in by_key and by_key[optable.BACKWARD.key].passed:
         for result in results:
             if assignment.op(result.key).kind == "op" and result.key in own:
-                _check_own_backward(result, own[result.key], outcome)
+                _check_own_backward(result, own[result.key], outcome,
+                                    assignment.op(result.key).build)
     _link_reference_example(results)
     for result in results:
         ran = [check.name for check in result.subchecks] != ["runs"]  # not "not defined"
@@ -382,7 +382,7 @@ def score(assignment: Assignment, groups: list[Group], outcome: Outcome,
     return results
 
 
-def _check_own_backward(result: OpResult, group: Group, outcome: Outcome) -> None:
+def _check_own_backward(result: OpResult, group: Group, outcome: Outcome, build: str) -> None:
     """The student's backward() works on the grader's graphs but raises on the node this op
     makes (`x ** k` keeping k, a plain number, among its children): in the student's own
     programs no gradient gets through this op, so its gradient sub-check fails."""
@@ -395,15 +395,11 @@ def _check_own_backward(result: OpResult, group: Group, outcome: Outcome) -> Non
             check.passed = False
     result.points = _points(result.max_points, result.subchecks)
     result.error = result.error or (
-        f"{error} in your backward(), run on the node `{assignment_build(result)}` makes (it "
+        f"{error} in your backward(), run on the node `{build}` makes (it "
         "works on other graphs): every child a node keeps must be a Value backward() can walk")
     result.failures.insert(0, Probe(group.cases[0].id, None, group.cases[0].shown_inputs(),
                                     None, None, None, None, error=result.error,
                                     answered=True))
-
-
-def assignment_build(result: OpResult) -> str:
-    return optable.op(result.key).build if result.key in optable.ALL else result.key
 
 
 def _called(group: Group, outcome: Outcome) -> set[str]:
