@@ -36,7 +36,29 @@ def render(text: str, name: str, body: str) -> str:
     return _pattern(name).sub(lambda m: m.group(1) + body + "\n" + m.group(3), text, count=1)
 
 
+def write_answer_key(root: Path = ROOT) -> str:
+    """Derive the built-in oracle, write answer_key.json and pin its digest in oracle.py."""
+    import hashlib
+
+    from graders.judge import oracle
+
+    text = oracle.answer_key_text(oracle.derive())
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    key = root / "graders" / "judge" / oracle.ANSWER_KEY.name
+    code = root / "graders" / "judge" / "oracle.py"
+    source = code.read_text(encoding="utf-8")
+    pinned = re.sub(r'^ANSWER_KEY_SHA256 = "[0-9a-f]{64}"$', f'ANSWER_KEY_SHA256 = "{digest}"',
+                    source, count=1, flags=re.M)
+    changed = not key.exists() or key.read_text(encoding="utf-8") != text or pinned != source
+    if changed:
+        key.write_text(text, encoding="utf-8")
+        code.write_text(pinned, encoding="utf-8")
+    return f"{key.relative_to(root)}: {'updated' if changed else 'already current'} " \
+           f"(sha256 {digest[:16]}…)"
+
+
 def main(root: Path = ROOT) -> int:
+    print(write_answer_key(root))
     for file, name, make in BLOCKS:
         path = root / file
         text = path.read_text(encoding="utf-8")

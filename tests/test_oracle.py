@@ -1,10 +1,78 @@
-"""The oracle is data checked before it is evaluated, derived in memory, never read from disk."""
+"""The oracle is data checked before it is evaluated: the built-in key ships as a file whose
+digest is pinned in code and which a fresh sympy derivation reproduces byte for byte; declared
+ops are derived in memory, once per batch."""
 
 from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from graders.judge import oracle
+from graders.spec.assignments import BUILTIN, resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_fresh_derivation_reproduces_the_shipped_answer_key_byte_for_byte():
+    text = oracle.answer_key_text(oracle.derive())
+    shipped = oracle.ANSWER_KEY.read_bytes()
+    assert text.encode() == shipped, "run `python -m graders.docgen` to regenerate it"
+    assert hashlib.sha256(shipped).hexdigest() == oracle.ANSWER_KEY_SHA256
+    assert oracle.load() == oracle.derive()
+
+
+def test_a_changed_answer_key_is_refused_not_graded_with(tmp_path, monkeypatch):
+    data = json.loads(oracle.ANSWER_KEY.read_text(encoding="utf-8"))
+    data["ops"]["mul"]["derivative"]["x"][0] = "2*y"  # a key that would pass a wrong mul
+    forged = tmp_path / "answer_key.json"
+    forged.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(oracle, "ANSWER_KEY", forged)
+    with pytest.raises(oracle.AnswerKeyError, match="not the pinned"):
+        oracle._read_answer_key()
+    forged.unlink()
+    with pytest.raises(oracle.AnswerKeyError, match="cannot read"):
+        oracle._read_answer_key()
+
+
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_grading_a_built_in_assignment_never_imports_sympy():
+    out = _run(
+        "import sys\n"
+        "from graders.api import grade\n"
+        "result = grade('tests/submissions/correct/lecture_style.py')\n"
+        "print(result.score, result.max_score, 'sympy' in sys.modules)\n")
+    score, top, imported = out.split()
+    assert score == top and imported == "False"
+
+
+def test_a_worker_adopts_the_batchs_derivation_instead_of_deriving(tmp_path):
+    """The batch derives a config's declared ops once; a worker given the handover grades with
+    the same key (same fingerprint) and never imports sympy."""
+    config = str(ROOT / "examples" / "custom-ops" / "course.toml")
+    assignment = resolve(config)
+    given = oracle.handover(assignment)
+    assert given is not None and oracle.handover(BUILTIN["backprop"]) is None
+    (tmp_path / "given.json").write_text(json.dumps(given), encoding="utf-8")
+    out = _run(
+        "import json, sys\n"
+        "from graders.judge import oracle\n"
+        "from graders.spec.assignments import resolve\n"
+        f"assignment = resolve({config!r})\n"
+        f"oracle.adopt(json.load(open({str(tmp_path / 'given.json')!r})))\n"
+        "print(oracle.fingerprint(assignment), 'sympy' in sys.modules)\n")
+    fingerprint, imported = out.split()
+    assert fingerprint == oracle.fingerprint(assignment) and imported == "False"
 
 
 @pytest.mark.parametrize("code", [

@@ -21,12 +21,14 @@ from graders import __version__, api
 from graders.atomic import write_json_atomic
 from graders.classroom import dashboard, discover, executors, seeds, summary
 from graders.classroom.gradebook import PUBLISH_PENDING, Gradebook, Row, content_hash
+from graders.judge import oracle
 from graders.model import Limits, valid_text
 from graders.report.encode import csv_cell
 from graders.report.gradescope import gradescope
 from graders.run.loader import SubmissionError, open_regular
 from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
+from graders.spec.declared import DeclarationError
 from graders.spec.optable import COURSE, Assignment
 
 
@@ -309,12 +311,40 @@ def _whole_course() -> Assignment:
     return Assignment("course", tuple(key for a in COURSE for key in a.ops))
 
 
+@dataclass(frozen=True)
+class Grading:
+    """`grade_job` with the batch's answer keys handed over: each assignment's declared ops and
+    clusters are derived once, here, before any worker starts, and a worker adopts them instead
+    of importing sympy and deriving them again (picklable, so pools and Dask carry it)."""
+
+    keys: tuple[oracle.Handover, ...] = ()
+
+    def __call__(self, job: dict) -> dict:
+        for key in self.keys:
+            oracle.adopt(key)
+        return grade_job(job)
+
+
+def grading(jobs: list[dict]) -> Grading:
+    """The grading of `jobs`, with the answer keys of every assignment among them."""
+    keys = []
+    for assignment in {id(job["assignment"]): job["assignment"] for job in jobs}.values():
+        try:
+            key = oracle.handover(assignment)
+        except DeclarationError:  # each of its jobs fails with the reason, as it did alone
+            continue
+        if key is not None:
+            keys.append(key)
+    return Grading(tuple(keys))
+
+
 def _execute(options: Options, jobs: list[dict]):
+    fn = grading(jobs)
     if options.executor == "dask":
-        return executors.dask(grade_job, jobs, options.scheduler)
+        return executors.dask(fn, jobs, options.scheduler)
     if options.jobs <= 1:
-        return executors.inline(grade_job, jobs)
-    return executors.local(grade_job, jobs, options.jobs)
+        return executors.inline(fn, jobs)
+    return executors.local(fn, jobs, options.jobs)
 
 
 def results_data(job: dict, outcome: dict) -> dict:

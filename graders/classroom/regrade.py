@@ -86,7 +86,7 @@ def grade_again(outdir: Path, config: Assignment | None,
         lambda fn, items: executors.local(fn, items, jobs))
     out: list[tuple[Row, str | None]] = []
     results_dir = outdir / "results"
-    for job, outcome in run(batch.grade_job, planned):
+    for job, outcome in run(batch.grading(planned), planned):
         outcome = _as_submitted(outcome, job["path"], job["original"])
         if "error" in outcome:
             outcome = batch.unscored_outcome(job["original"], job["assignment"],

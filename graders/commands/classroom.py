@@ -14,7 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
-from graders.commands import UsageError, options
+from graders.commands import VERBS, UsageError, options
 from graders.commands.distribution import WheelError, own_wheel
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "gradkit-classroom.yml"
@@ -23,7 +23,7 @@ CONFIG_COPY = ".github/gradkit/assignment.toml"
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "classroom", help="set up a GitHub Classroom template repository",
+        "classroom", help=VERBS["classroom"],
         description="Write the autograding workflow and gradkit's wheel into a template "
                     "repository for GitHub Classroom (or plain GitHub Actions).")
     verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -20,7 +20,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from graders.commands import UsageError, options
+from graders.commands import VERBS, UsageError, options
 
 NBGRADER_CONFIG = '''"""nbgrader settings for a gradkit course (written by `gradkit course new`)."""
 
@@ -33,7 +33,7 @@ configure(c)
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "course", help="write an nbgrader assignment from a config",
+        "course", help=VERBS["course"],
         description="Course tooling. `course new NAME --config FILE` writes the nbgrader "
                     "source notebook (and the config beside it) for an assignment whose ops "
                     "a config declares.")

@@ -11,6 +11,7 @@ import argparse
 import time
 from typing import Any
 
+from graders.commands import VERBS
 from kit.data import make_moons
 from kit.train import Step, accuracy, train_four_samples, train_moons
 
@@ -21,7 +22,7 @@ MOONS_DEFAULTS = {"steps": 60, "lr": 1.0}
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "demo",
-        help="train a small MLP with the reference engine and print the loss",
+        help=VERBS["demo"],
         description=__doc__.split("\n\n")[0],
     )
     parser.add_argument(

@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from graders.commands import UsageError
+from graders.commands import VERBS, UsageError
 
 
 def add_parser(subparsers) -> None:
     from graders.classroom.export import FORMATS
 
     parser = subparsers.add_parser(
-        "export", help="write a batch's grades as a Canvas, Moodle or plain CSV import file",
+        "export", help=VERBS["export"],
         description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path, metavar="OUTDIR", help="a batch's --out folder")
     parser.add_argument("--to", required=True, choices=FORMATS, help="the LMS's import format")

@@ -13,12 +13,12 @@ import os
 import sys
 from pathlib import Path
 
-from graders.commands import UsageError, options
+from graders.commands import VERBS, UsageError, options
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "grade", help="grade a submission (.ipynb or .py), or a whole class",
+        "grade", help=VERBS["grade"],
         description="Run submissions in a sandbox and check every op against sympy. "
                     "One file: prints a table (--results writes results.json). Folders or "
                     "several files: a batch into --out OUTDIR.")

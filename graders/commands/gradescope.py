@@ -28,7 +28,7 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
-from graders.commands import UsageError, options
+from graders.commands import VERBS, UsageError, options
 from graders.commands.distribution import WheelError, own_wheel
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -71,7 +71,7 @@ exec "$PYTHON" -I -m graders gradescope run --root "$ROOT"
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "gradescope", help="build or run a Gradescope autograder",
+        "gradescope", help=VERBS["gradescope"],
         description="Package gradkit as a Gradescope autograder (build), or grade inside "
                     "Gradescope's /autograder layout (run).")
     verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 
-from graders.commands import options
+from graders.commands import VERBS, options
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "ops", help="list an assignment's graded ops, derivatives and probe domains",
+        "ops", help=VERBS["ops"],
         description="Print the ops an assignment grades (the built-in backprop table, or "
                     "a config's, with its declared ops) as a Markdown table.")
     options.add_config(parser)

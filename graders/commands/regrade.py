@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from graders.commands import UsageError
+from graders.commands import VERBS, UsageError
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "regrade", help="regrade a batch's stored submissions and show what changes",
+        "regrade", help=VERBS["regrade"],
         description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path, metavar="OUTDIR", help="a batch's --out folder")
     parser.add_argument("--config", default=None, metavar="FILE",

@@ -1,8 +1,9 @@
 """The symbolic oracle: sympy derives every op's derivative from the op table, in the parent only.
 
-Derivation costs about half a second (mostly `import sympy`) and is done once per process, in
-memory: no answer key is ever read from a file that something else could have written. Values
-are evaluated with mpmath at 30 digits, so "expected" means the exact value rounded once, not
+The built-in ops' derivation ships as data (answer_key.json, digest pinned in code, regenerated
+by `python -m graders.docgen`), so a grade imports no sympy; declared ops and named clusters are
+derived here at run time, once per batch (workers adopt the parent's). Values are evaluated
+with mpmath at 30 digits, so "expected" means the exact value rounded once, not
 another float computation that could share the student's rounding.
 """
 
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -383,15 +385,28 @@ def derive() -> Oracle:
     return Oracle(ops=ops, reference=_derive_reference(sp))
 
 
-# --- the oracle of this process ------------------------------------------------------------
+# --- the shipped answer key -----------------------------------------------------------------
+
+# The built-in ops' oracle, derived by sympy once by `python -m graders.docgen` and shipped in the
+# package beside this module (the wheel's RECORD hashes it). Its digest is pinned here, in code:
+# the file is only read as the key when it is byte for byte what the generator wrote, so nothing
+# that can write beside the package without changing this line can set an expected value.
+ANSWER_KEY = Path(__file__).with_name("answer_key.json")
+ANSWER_KEY_SHA256 = "04117566bc1e09af10d670e346c6566e6ea60542616d3fc05e0966b358801fab"
 
 
-def _to_json(oracle: Oracle) -> dict[str, Any]:
-    """Every derived formula as plain data: what the fingerprint covers."""
-    def f(formula: Formula | None):
-        return None if formula is None else [formula.code, formula.text, formula.latex,
-                                             formula.mathml]
+def _formula_data(formula: Formula | None) -> list[str] | None:
+    return None if formula is None else [formula.code, formula.text, formula.latex,
+                                         formula.mathml]
 
+
+def _formula_from(data: list[str] | None) -> Formula | None:
+    return None if data is None else Formula(*data)
+
+
+def to_data(oracle: Oracle) -> dict[str, Any]:
+    """Everything an Oracle holds, as JSON-ready data (what answer_key.json stores)."""
+    f = _formula_data
     return {
         "ops": {
             key: {
@@ -399,7 +414,8 @@ def _to_json(oracle: Oracle) -> dict[str, Any]:
                 "derivative": {n: f(d) for n, d in o.derivative.items()},
                 "reuse_value": f(o.reuse_value),
                 "reuse_derivative": f(o.reuse_derivative),
-                "mistakes": [[m.key, {n: f(d) for n, d in m.grads.items()}, m.hint]
+                "mistakes": [{"key": m.key, "grads": {n: f(d) for n, d in m.grads.items()},
+                              "hint": m.hint, "title": m.title, "specific": m.specific}
                              for m in o.mistakes],
             }
             for key, o in oracle.ops.items()
@@ -410,6 +426,60 @@ def _to_json(oracle: Oracle) -> dict[str, Any]:
             "exact": oracle.reference.exact,
         },
     }
+
+
+def from_data(data: dict[str, Any]) -> Oracle:
+    """The Oracle `to_data` wrote, rebuilt without sympy."""
+    f = _formula_from
+    ops = {
+        key: OpOracle(
+            key=key, value=f(o["value"]),
+            derivative={n: f(d) for n, d in o["derivative"].items()},
+            reuse_value=f(o["reuse_value"]), reuse_derivative=f(o["reuse_derivative"]),
+            mistakes=tuple(MistakeFormula(m["key"], {n: f(d) for n, d in m["grads"].items()},
+                                          m["hint"], m["title"], m["specific"])
+                           for m in o["mistakes"]))
+        for key, o in data["ops"].items()
+    }
+    reference = data["reference"]
+    return Oracle(ops=ops, reference=ReferenceOracle(
+        value=f(reference["value"]),
+        derivative={n: f(d) for n, d in reference["derivative"].items()},
+        exact=dict(reference["exact"])))
+
+
+def answer_key_text(oracle: Oracle) -> str:
+    """The bytes of answer_key.json for `oracle`: one fixed serialisation, so a fresh
+    derivation can be compared with the shipped file byte for byte."""
+    return json.dumps(to_data(oracle), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+class AnswerKeyError(RuntimeError):
+    """The shipped answer key is missing or not the one this code was released with."""
+
+
+def _read_answer_key() -> Oracle:
+    try:
+        raw = ANSWER_KEY.read_bytes()
+    except OSError as error:
+        raise AnswerKeyError(f"{ANSWER_KEY}: cannot read the answer key ({error.strerror}); "
+                             f"reinstall gradkit") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != ANSWER_KEY_SHA256:
+        raise AnswerKeyError(f"{ANSWER_KEY}: sha256 {digest[:16]}… is not the pinned "
+                             f"{ANSWER_KEY_SHA256[:16]}…; the answer key was changed after "
+                             f"release (regenerate with `python -m graders.docgen`, or "
+                             f"reinstall gradkit)")
+    return from_data(json.loads(raw))
+
+
+def _to_json(oracle: Oracle) -> dict[str, Any]:
+    """Every expected formula as plain data: what the fingerprint covers (the same projection
+    as before the key shipped as data, so grader ids did not change with it)."""
+    data = to_data(oracle)
+    for op in data["ops"].values():
+        op["mistakes"] = [[m["key"], m["grads"], m["hint"]] for m in op["mistakes"]]
+    return data
 
 
 def _formulas(oracle: Oracle):
@@ -425,40 +495,72 @@ def _formulas(oracle: Oracle):
 
 @cache
 def load() -> Oracle:
-    """The answer key, derived by sympy in this process and kept in memory only.
+    """The built-in answer key: the shipped file, read only when its digest is the pinned one.
 
-    There is no cache on disk: anything that can write a file the grader reads (a kernel, a
-    child on the weak path, another process of the grader's user) could otherwise set the
-    expected values. Derivation costs about half a second, paid once per grading process, and
-    graders call this before any student code runs, so sympy is imported before a child exists.
+    sympy is not imported: the key was derived by `python -m graders.docgen` and a test derives
+    it again and compares bytes. No cache is written at run time; a file anything else could
+    write (a kernel, a child on the weak path) is never read as the key.
     """
-    return derive()
+    return _read_answer_key()
 
 
 _DECLARED: dict[str, Oracle] = {}
 
 
-def for_assignment(assignment: Any) -> Oracle:
-    """The answer key for an assignment: the table's, plus every op its config declares, plus
-    the formulas of its named clusters as the ops' own mistakes (derived once per process and
-    config). Raises DeclarationError for a formula sympy cannot use, naming the file and the
-    op or cluster."""
+def _material(assignment: Any) -> str | None:
+    """What an assignment's own derivation depends on (its declared ops and named clusters),
+    as text; None when it has neither and the shipped key is all it needs."""
     declared = getattr(assignment, "declared", ())
     named = [c for c in getattr(assignment, "clusters", ()) if c.grads]
     if not declared and not named:
-        return load()
-    material = _declaration_key(declared) + json.dumps(
+        return None
+    return _declaration_key(declared) + json.dumps(
         [[c.id, c.key, c.title, c.message, dict(c.grads)] for c in named])
+
+
+def for_assignment(assignment: Any) -> Oracle:
+    """The answer key for an assignment: the table's, plus every op its config declares, plus
+    the formulas of its named clusters as the ops' own mistakes (derived once per process and
+    config, or handed over by `adopt`). Raises DeclarationError for a formula sympy cannot
+    use, naming the file and the op or cluster."""
+    material = _material(assignment)
+    if material is None:
+        return load()
     if material not in _DECLARED:
         import sympy as sp
 
         base = load()
-        ops = {**base.ops, **{spec.key: _derive_op(sp, spec) for spec in declared}}
-        for cluster in named:
+        ops = {**base.ops, **{spec.key: _derive_op(sp, spec) for spec in assignment.declared}}
+        for cluster in (c for c in assignment.clusters if c.grads):
             ops[cluster.op] = _with_cluster(sp, assignment.op(cluster.op), ops[cluster.op],
                                             cluster)
         _DECLARED[material] = Oracle(ops=ops, reference=base.reference)
     return _DECLARED[material]
+
+
+Handover = tuple[str, dict[str, Any]]
+
+
+def handover(assignment: Any) -> Handover | None:
+    """What a batch's worker needs to grade `assignment` without deriving anything: the key's
+    material and the ops its config derived, as data (None when the shipped key is enough).
+    The batch derives once, before its workers start, and gives them this."""
+    material = _material(assignment)
+    if material is None:
+        return None
+    derived, base = for_assignment(assignment), load()
+    own = {key: op for key, op in derived.ops.items() if base.ops.get(key) is not op}
+    return material, to_data(Oracle(ops=own, reference=base.reference))["ops"]
+
+
+def adopt(given: Handover) -> None:
+    """Take a handover in a worker: `for_assignment` then returns it instead of deriving."""
+    material, ops = given
+    if material not in _DECLARED:
+        base = load()
+        data = {"ops": ops, "reference": to_data(Oracle({}, base.reference))["reference"]}
+        _DECLARED[material] = Oracle(ops={**base.ops, **from_data(data).ops},
+                                     reference=base.reference)
 
 
 def _with_cluster(sp: Any, spec: OpSpec, own: OpOracle, cluster: Any) -> OpOracle:

@@ -1,11 +1,12 @@
 """Start the untrusted child and talk to it: limits, timeouts, capped output, a private channel.
 
-The child is `python -I -S harness.py` inside bubblewrap when it is available (only the
-interpreter and /usr visible, read-only; a size-capped /tmp; no network; its own PID namespace),
-else a plain process with rlimits and a loud weak-isolation warning. Either way, where the grader
-may create cgroups (root here), the child runs in its own pids + memory cgroup, which is swept
-with SIGKILL when the child is done with. The parent sends check groups on one pipe and reads
-records from another; the child's stdout and stderr are only ever shown to people, never parsed.
+The child is `python -I -S harness.pyc` (the harness, precompiled) inside bubblewrap when it is
+available (only the interpreter and /usr visible, read-only; a size-capped /tmp; no network; its
+own PID namespace), else a plain process with rlimits and a loud weak-isolation warning. Either
+way, where the grader may create cgroups (root here), the child runs in its own pids + memory
+cgroup, which is swept with SIGKILL when the child is done with. The parent sends check groups
+on one pipe and reads records from another; the child's stdout and stderr are only ever shown to
+people, never parsed.
 docs/security.md lists what each layer contains.
 """
 
@@ -59,12 +60,17 @@ def parse_record(line: bytes) -> dict:
     if len(line) > MAX_RECORD:
         raise ValueError("record over the size limit")
     try:
-        record = json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
+        record = _DECODER.decode(line.decode("utf-8"))
     except RecursionError:
         raise ValueError("record nested too deeply") from None
     if not isinstance(record, dict):
         raise ValueError("record is not an object")
-    return valid_data(record)
+    # A lone surrogate can only arrive as a \u escape (the strict UTF-8 decode refuses encoded
+    # ones): a record without one needs no walk over its strings.
+    return valid_data(record) if b"\\u" in line else record
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # C scanner, made once
 
 
 @cache
@@ -78,6 +84,31 @@ def bwrap_path() -> str | None:
         stdin=subprocess.DEVNULL, capture_output=True, timeout=10,
     )
     return path if probe.returncode == 0 else None
+
+
+@cache
+def harness_bytecode() -> bytes:
+    """The harness as a .pyc the child runs directly (`python harness.pyc` runs compiled code).
+
+    Compiling its source costs every child about 25 ms; this is the install's own
+    `__pycache__` copy when it is current (what importing the module would run, so it is as
+    trusted as the grader's code), else the source compiled once per grading process.
+    """
+    import marshal
+    from importlib.util import MAGIC_NUMBER, cache_from_source
+
+    source = HARNESS.read_bytes()
+    mtime = int(HARNESS.stat().st_mtime) & 0xFFFFFFFF
+    try:
+        cached = Path(cache_from_source(str(HARNESS))).read_bytes()
+    except (OSError, NotImplementedError):
+        cached = b""
+    header = (MAGIC_NUMBER + (0).to_bytes(4, "little") + mtime.to_bytes(4, "little")
+              + (len(source) & 0xFFFFFFFF).to_bytes(4, "little"))
+    if cached[:16] == header:
+        return cached
+    code = compile(source, "harness.py", "exec", dont_inherit=True)
+    return header + marshal.dumps(code)
 
 
 def planned_isolation(strong: bool | None) -> str:
@@ -316,7 +347,7 @@ class Child:
         else:
             root = str(self.workdir)
             command = []
-        command += [python, "-I", "-S", "-B", "-u", f"{root}/harness.py", f"{root}/program.json",
+        command += [python, "-I", "-S", "-B", "-u", f"{root}/harness.pyc", f"{root}/program.json",
                     str(plan_read), str(result_write)]
         try:
             self.process = self._start(command, bwrap, plan_read, result_write, nproc, scratch)
@@ -360,10 +391,10 @@ class Child:
     def _prepare_workdir(self, program: dict, weak: bool) -> None:
         """The harness, the program and kit, read-only; on the weak path a scratch folder the
         child may write (its own uid's, when it has one). Nothing here is another run's."""
-        shutil.copy(HARNESS, self.workdir / "harness.py")
+        (self.workdir / "harness.pyc").write_bytes(harness_bytecode())
         _copy_library(self.workdir / "lib", self.library)
         (self.workdir / "program.json").write_text(json.dumps(program))
-        for name in ("harness.py", "program.json"):
+        for name in ("harness.pyc", "program.json"):
             os.chmod(self.workdir / name, 0o444)
         if weak:
             (self.workdir / "scratch").mkdir(mode=0o700)
