@@ -4,8 +4,9 @@ A grade's cost is the parent's CPU plus every child's, including the sandboxed c
 killed at the end and never waited for: `RUSAGE_CHILDREN` misses such a child's time (it counts
 only waited descendants), so where a cgroup can be made the command runs inside its own CPU
 accounting group and the group's counter is read after the whole tree is gone. cgroup v1
-(`cpuacct`) and v2 (`cpu.stat`) are both handled; elsewhere `RUSAGE_CHILDREN` is the fallback
-and `Measure.method` says so.
+(`cpuacct`) and v2 (`cpu.stat`) are both handled; elsewhere `RUSAGE_CHILDREN` plus the child's
+own report of its CPU (results.json's `extra_data.child_cpu_seconds`) is the fallback, and
+`Measure.method` says which was used.
 
     from benchmarks.cputime import measure
     figure = measure(["python", "-m", "graders", "grade", "alice.ipynb", "--results", "r.json"])
@@ -14,6 +15,7 @@ and `Measure.method` says so.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -74,9 +76,27 @@ def _wait_empty(where: Path, limit: float = 10.0) -> None:
         time.sleep(0.005)
 
 
+def _reported(results: Path | None) -> float:
+    """The CPU a bubblewrap child said it used, from a grade's results.json: RUSAGE_CHILDREN
+    misses it (bubblewrap is killed, the child under it is never waited for by the grader);
+    a child on the other paths is the grader's own child, waited for and counted."""
+    if results is None:
+        return 0.0
+    try:
+        extra = json.loads(results.read_text(encoding="utf-8")).get("extra_data") or {}
+    except (OSError, ValueError):
+        return 0.0
+    if extra.get("isolation") != "bubblewrap":
+        return 0.0
+    return float(extra.get("child_cpu_seconds") or 0.0)
+
+
 def measure(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 600) -> Measure:
-    """Run `argv` to the end; its whole tree's CPU seconds (cgroup where one can be made)."""
+            timeout: float = 600, results: Path | None = None) -> Measure:
+    """Run `argv` to the end; its whole tree's CPU seconds (cgroup where one can be made).
+
+    Without a cgroup, `results` (the results.json a `gradkit grade --results` wrote) adds the
+    sandboxed child's own report of its CPU to what RUSAGE_CHILDREN counted."""
     group = _group_dir()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -95,7 +115,8 @@ def measure(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | N
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if group is None:
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            method = "RUSAGE_CHILDREN (waited processes only)"
+            cpu += _reported(results)
+            method = "RUSAGE_CHILDREN + the child's own report"
         else:
             _wait_empty(group[0])
             cpu, method = _group_cpu(group[0]), group[1]

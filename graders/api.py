@@ -125,6 +125,7 @@ def _judge(result: Result, outcome: Outcome, assignment: Assignment, groups: lis
     """Fill `result` from what the child produced: cells, notes, problem, or scored ops."""
     path = result.submission
     result.isolation = outcome.isolation
+    result.child_cpu = outcome.child_cpu
     result.notes += outcome.notes  # containment caveats (no cgroup, unexpected interpreter)
     # the ops whose own checks hit their time limit (an op's @reference or @class group is it)
     hung = {key.partition("@")[0] for key in outcome.hung}

@@ -353,6 +353,9 @@ class Outcome:
     hung: list[str] = field(default_factory=list)
     python: str | None = None  # sys.version as the child reported it
     notes: list[str] = field(default_factory=list)  # containment caveats for the report
+    # CPU seconds the children said they used (a claim): where no cgroup counts a killed
+    # bubblewrap child, benchmarks add this to what the grading process's own rusage shows
+    child_cpu: float = 0.0
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -487,6 +490,7 @@ class Result:
     isolation: str = "none"
     seed: int | None = None
     seconds: float = 0.0
+    child_cpu: float = 0.0  # CPU seconds the sandboxed children reported (Outcome.child_cpu)
     grader_version: str = ""
     # The assignment's credit rule as every report prints it (optable.CREDIT_RULES)
     credit_rule: str = ""

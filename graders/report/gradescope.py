@@ -46,6 +46,7 @@ def gradescope(result: Result, *, hidden_visibility: str = "after_published") ->
             "grader_version": result.grader_version,
             "max_score": result.max_score,
             "flags": result.flags,  # a cell interrupted, an op's time limit hit
+            "child_cpu_seconds": round(result.child_cpu, 3),  # the child's own claim
         },
     }
 

@@ -24,6 +24,7 @@ from stat import S_ISDIR
 _write = os.write
 _read = os.read
 _exit = os._exit
+_times = os.times
 _float_value = float.__float__
 _int_value = int.__int__
 _float_repr = float.__repr__
@@ -1532,7 +1533,8 @@ def serve(channel, namespace):
             return
         for case in request["cases"]:
             channel.send(evaluate(namespace, case))
-        channel.send({"kind": "done", "group": request["group"]})
+        used = _times()  # this process's CPU so far: a benchmark's count where no cgroup keeps one
+        channel.send({"kind": "done", "group": request["group"], "cpu": used.user + used.system})
 
 
 def flush():

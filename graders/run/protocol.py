@@ -101,7 +101,8 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("child → parent", "answer:reference", "a.grad", "a.grad after g.backward()"),
     ("child → parent", "answer:reference", "b.grad", "b.grad after g.backward()"),
     ("child → parent", "answer:program", "values", "{name: number or list of numbers}"),
-    ("child → parent", "done", "group", "every check of this group was answered"),
+    ("child → parent", "done", "group, cpu", "every check of this group was answered; the "
+     "child's CPU seconds so far (a claim, read only by benchmarks)"),
 )
 
 

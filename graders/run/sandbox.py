@@ -362,6 +362,7 @@ class Child:
         os.close(plan_read)
         os.close(result_write)
         self.started = time.monotonic()
+        self.cpu = 0.0  # CPU seconds the child last said it had used (its `done` records)
         self.output = bytearray()
         self.output_truncated = False
         self._buffer = b""

@@ -134,6 +134,9 @@ def _collect(child: Child, group: Group, deadline: float, outcome: Outcome,
     for record in child.records(deadline):
         kind = record.get("kind")
         if kind == "done" and record.get("group") == group.key:
+            cpu = record.get("cpu")
+            if type(cpu) in (int, float) and 0 <= cpu < 1e6:
+                child.cpu = float(cpu)
             break
         if kind in ("loaded", "hello", "cell"):  # forged: the harness sends none of these now
             for answered in got:
@@ -160,6 +163,7 @@ def _end(child: Child, outcome: Outcome) -> None:
     """
     had_cgroup = child.cgroup is not None
     child.kill()
+    outcome.child_cpu += child.cpu
     if outcome.restarts == 0 and not outcome.output_taken:
         outcome.output_taken = True
         outcome.output = child.output.decode("utf-8", "replace")
