@@ -143,8 +143,11 @@ def encode(value):
     if kind is int:
         return _str(value)
     if kind is str:
+        value = value[:MAX_TEXT]
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            return '"' + value + '"'  # nothing to escape (most of what is sent)
         out = ['"']
-        for ch in value[:MAX_TEXT]:
+        for ch in value:
             code = ord(ch)
             if ch in '"\\' or code < 0x20 or code > 0x7E:
                 out.append(f"\\u{code:04x}" if code <= 0xFFFF else "?")
