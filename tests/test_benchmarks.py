@@ -68,3 +68,65 @@ def test_the_packages_benchmark_runs():
     done = _run("benchmarks/bench_packages.py", "--repeats", "1")
     assert done.returncode == 0, done.stderr
     assert "| no bubblewrap |" in done.stdout
+
+
+# --- benchmarks/bench_cpu.py: its helpers here, fast; the whole script once, slow ---------------
+
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:       120 |        120 |   _io
+import time:      3000 |       3000 |     sympy.core
+import time:      2000 |       5000 |   sympy
+import time:       400 |        400 |     rich.console
+import time:       100 |       4500 |   graders.report.terminal
+import time:        50 |       4550 | graders
+gradkit grade: graded as backprop
+"""
+
+
+def test_bench_cpu_help_names_its_options():
+    done = _run("benchmarks/bench_cpu.py", "--help")
+    assert done.returncode == 0, done.stderr
+    for option in ("--baseline", "--repeats", "--count", "--work", "--reuse", "--skip-batch",
+                   "--skip-baseline", "--json"):
+        assert option in done.stdout
+
+
+def test_bench_cpu_reads_importtime_by_package_self_time():
+    from benchmarks.bench_cpu import importtime
+
+    # Self times by first name, at any depth: rich imported by graders is rich's.
+    assert importtime(IMPORTTIME) == {"sympy": 5000, "rich": 400, "graders": 150, "_io": 120}
+
+
+def test_bench_cpu_splits_a_grade_into_parts_that_add_up():
+    from benchmarks.bench_cpu import FLOOR, NEEDS, START, WHOLE, split
+
+    parts = split({START: 0.02, FLOOR: 0.015, NEEDS: 0.1, WHOLE: 0.3})
+    total = parts.pop("total (the whole grade)")
+    assert total == 0.3 and abs(sum(parts.values()) - total) < 1e-12
+
+
+def test_bench_cpu_batch_files_are_distinct_students(tmp_path):
+    from benchmarks.bench_cpu import HONEST, make_batch
+
+    students = make_batch(tmp_path / "batch", 2 * len(HONEST) + 1)
+    files = sorted((tmp_path / "batch").iterdir())
+    assert [f.stem for f in files] == sorted(students) and len(set(students)) == len(files)
+    assert len({f.read_text() for f in files}) == len(files)  # no two equal: all really graded
+    notebook = next(f for f in files if f.suffix == ".ipynb")
+    cells = json.loads(notebook.read_text())["cells"]
+    assert any("# submitted by" in "".join(cell["source"]) for cell in cells)
+
+
+@pytest.mark.slow
+def test_the_cpu_benchmark_runs_from_a_wheel(tmp_path):
+    done = _run("benchmarks/bench_cpu.py", "--skip-baseline", "--repeats", "1", "--count", "2",
+                "--work", str(tmp_path / "work"), "--json", str(tmp_path / "figures.json"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| part | CPU ms | share |" in done.stdout
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    this = figures["trees"]["this tree"]
+    assert this["venv"].startswith(str(tmp_path))  # graded from its own venv, not the checkout
+    assert figures["grade"]["trees"]["this tree"]["score"] == 25
+    assert figures["batch"]["trees"]["this tree"]["runs"][0]["full_marks"] == 2
