@@ -192,6 +192,7 @@ def test_the_encoders_keep_honest_text_readable():
         "<p>Not graded: report.pdf (not a notebook)</p>\n"
     assert encode.csv_cell("alice") == "alice"
     assert encode.xml_text("ok ∂out/∂x") == "ok ∂out/∂x"
+    assert encode.svg_text("ok ∂out/∂x") == "ok ∂out/∂x"
     assert encode.terminal("line one\r\nline two") == "line one\nline two"
 
 
