@@ -1,5 +1,6 @@
 """OUTDIR/summary.html, the class dashboard (issue 16): its numbers are grades.csv's, its
-charts are matplotlib's SVG, and it reads on a laptop and on a phone."""
+charts are inline SVG (what they draw: tests/test_charts.py), and it reads on a laptop and on a
+phone."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_the_dashboard_numbers_are_the_gradebooks(graded_class: Path) -> None:
     broken = [s for s, row in grades.items() if row["problem"]]
     assert f"Class summary: {len(grades)} submissions, {len(broken)} not gradable" in page
     assert broken == ["zed"] and "zed" in page.split("Not gradable", 1)[1]
-    assert page.count("<svg") == 2  # the histogram and the pass rates, drawn by matplotlib
+    assert page.count("<svg") == 2  # the histogram and the pass rates
     for op in ("add", "mul", "tanh"):
         graded = [row for row in grades.values() if not row["problem"]]
         full = [row for row in graded if row[op] and float(row[op]) == max(

@@ -5,7 +5,8 @@ file names. Each is put everywhere a report carries student text (the submission
 problem, an op's error, a cell's error, the printed output), and every writer's output is then
 read the way its consumer reads it: Markdown rendered (CommonMark + GFM tables and
 strikethrough), HTML parsed, JUnit parsed as XML, the terminal and the CI log scanned for escape
-sequences and workflow commands, grades.csv read as a spreadsheet would.
+sequences and workflow commands, grades.csv read as a spreadsheet would, the dashboard's SVG
+chart parsed as XML and as HTML.
 """
 
 from __future__ import annotations
@@ -154,6 +155,19 @@ def test_junit_stays_well_formed_xml(text):
     assert not CONTROL.search(xml.replace("\n", "").replace("\t", ""))
 
 
+SVG_TAGS = {"svg", "title", "desc", "g", "line", "text", "rect"}
+
+
+def test_the_dashboards_chart_stays_well_formed_svg_with_no_markup_of_the_op_name(text):
+    from graders.classroom.charts import pass_rate_bars
+
+    svg = pass_rate_bars([(text, 0.5)])  # an op name comes from an assignment config
+    root = ElementTree.fromstring(svg)
+    assert {element.tag.rpartition("}")[2] for element in root.iter()} <= SVG_TAGS
+    assert set(tags_of(svg)) <= SVG_TAGS  # read as the HTML page it is inlined in
+    assert not CONTROL.search(svg)
+
+
 def test_the_terminal_and_the_ci_log_get_no_escape_sequence_or_command(text, tmp_path):
     result = hostile_result(text)
     shown = io.StringIO()
@@ -192,6 +206,7 @@ def test_the_encoders_keep_honest_text_readable():
         "<p>Not graded: report.pdf (not a notebook)</p>\n"
     assert encode.csv_cell("alice") == "alice"
     assert encode.xml_text("ok ∂out/∂x") == "ok ∂out/∂x"
+    assert encode.svg_text("ok ∂out/∂x") == "ok ∂out/∂x"
     assert encode.terminal("line one\r\nline two") == "line one\nline two"
 
 

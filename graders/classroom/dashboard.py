@@ -1,6 +1,6 @@
 """OUTDIR/summary.html: the class at a glance, for the instructor after a batch.
 
-A score histogram and each op's pass rate (drawn by matplotlib as static SVG, embedded, so the
+A score histogram and each op's pass rate (static SVG drawn by `charts.py`, embedded, so the
 page works offline and as an email attachment), the most common diagnosed mistakes per op with
 counts and one example submission each, the wrong answers the class shares (clusters, largest
 first, with the id an instructor names one by), the submissions that could not be graded and
@@ -12,11 +12,11 @@ gradebook rows, like summary.md, so its numbers are grades.csv's.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graders.classroom import charts as draw
 from graders.classroom.gradebook import Row
 from graders.classroom.summary import OpSummary
 from graders.report.encode import html_text as esc
@@ -41,37 +41,13 @@ th { background: #f0f2f6; }
 TOP_MISTAKES = 3
 
 
-def _svg(figure) -> str:
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]
-
-
 def charts(rows: list[Row], summaries: list[OpSummary]) -> list[str]:
-    """The two charts as inline SVG; none when matplotlib is not installed (the tables stay)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib.figure import Figure
-    except ImportError:
-        return []
+    """The two charts as inline SVG: the gradable submissions' scores over 0..the highest
+    maximum score, and each op's pass rate in the ops table's order."""
     gradable = [row for row in rows if not row.problem]
-    histogram = Figure(figsize=(6, 3.2))
-    axes = histogram.subplots()
     top = max((row.max_score for row in gradable), default=1.0) or 1.0
-    axes.hist([row.score for row in gradable], bins=min(20, max(5, int(top))),
-              range=(0, top), color="#3b6fd8", edgecolor="white")
-    axes.set(title=f"scores ({len(gradable)} graded)", xlabel="points", ylabel="submissions")
-    rates = Figure(figsize=(6, max(3.2, 0.28 * len(summaries) + 1)))
-    axes = rates.subplots()
-    names = [s.op for s in summaries][::-1]
-    values = [100 * s.pass_rate for s in summaries][::-1]
-    axes.barh(names, values, color=["#17803d" if v >= 80 else "#e0a800" if v >= 50
-                                    else "#b42318" for v in values])
-    axes.set(title="pass rate per op", xlabel="% passed", xlim=(0, 100))
-    return [_svg(histogram), _svg(rates)]
+    return [draw.score_histogram([row.score for row in gradable], top),
+            draw.pass_rate_bars([(s.op, s.pass_rate) for s in summaries])]
 
 
 def _mistakes(rows: list[Row]) -> list[tuple[str, str, int, str]]:
@@ -153,9 +129,7 @@ def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
          grader: str) -> str:
     ungradable = [row for row in rows if row.problem]
     shared = clusters(rows)
-    drawn = charts(rows, summaries)
-    figure_html = "".join(f'<div class="chart">{svg}</div>' for svg in drawn) or (
-        '<p class="muted">charts need matplotlib: pip install "gradkit[course]"</p>')
+    figure_html = "".join(f'<div class="chart">{svg}</div>' for svg in charts(rows, summaries))
     op_rows = "".join(
         f"<tr><td>{esc(s.op)}</td><td>{s.pass_rate:.0%} ({s.passed}/{s.graded})</td>"
         f"<td>{s.mean_points:g} / {s.max_points:g}</td></tr>" for s in summaries)

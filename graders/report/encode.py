@@ -113,6 +113,14 @@ def xml_text(text: object) -> str:
     return _NOT_XML.sub("\ufffd", printable(text))
 
 
+def svg_text(text: object) -> str:
+    """Text or attribute value of an SVG drawn inline in an HTML page (the class dashboard's
+    charts): characters XML cannot hold become U+FFFD and markup characters are escaped, so the
+    drawing parses as XML on its own and nothing in it (an op name from an assignment config)
+    becomes a tag or ends an attribute in the HTML parser either."""
+    return html.escape(xml_text(text), quote=True)
+
+
 def workflow_data(text: object) -> str:
     """The message of a GitHub Actions workflow command (`::error ...::MESSAGE`)."""
     return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
