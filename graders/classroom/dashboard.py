@@ -25,7 +25,7 @@ STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
        max-width: 64rem; margin: 1.5rem auto; padding: 0 1rem; background: #fbfbfd; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
-.charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
 .chart { flex: 1 1 24rem; min-width: 0; background: #fff; border: 1px solid #e3e6ec; }
 .chart svg { width: 100%; height: auto; display: block; }
 .scroll { overflow-x: auto; }
