@@ -305,7 +305,8 @@ REFUSED_MODULES = frozenset({
     "_dbm", "_gdbm",
 })
 # Functions of already-loaded modules that act on other processes without an audit event.
-UNAUDITED = (("os", "pidfd_open"), ("posix", "pidfd_open"), ("signal", "pidfd_send_signal"))
+UNAUDITED = (("os", "pidfd_open"), ("posix", "pidfd_open"), ("_signal", "pidfd_send_signal"),
+             ("signal", "pidfd_send_signal"))
 REFUSED_EVENTS = frozenset({
     "os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
     "subprocess.Popen", "pty.spawn", "os.startfile", "os.killpg", "signal.pthread_kill",
@@ -518,8 +519,9 @@ def install_guard(program_dir, writable, packages=None):
     allowed = (frozenset(sys.stdlib_module_names) - REFUSED_MODULES) | \
         {"kit"} | {name.partition(".")[0] for name in DISPLAY_ONLY} | \
         {name for name, _ in packages}
-    import signal  # noqa: F401 - loaded now, so stripped below and never loaded again
-
+    # The native module behind `signal` is loaded at start-up: stripped below, so a `signal`
+    # imported later (its `from _signal import *`) has nothing stripped either. The harness
+    # itself uses `_signal`: importing `signal` costs a child about 8 ms (its enums).
     for module, name in UNAUDITED:
         if hasattr(sys.modules.get(module), name):
             delattr(sys.modules[module], name)
@@ -610,12 +612,12 @@ def _run_cell(code, source, index, namespace, statuses):
     kernel would have had them: one that fails for want of a missing module (an ImportError,
     or a NameError for a name a skipped line would have made) is recorded, the first of them,
     and skipped, so the class defined further down still is."""
-    import ast
-
     try:
         exec(code, namespace)
         return True
     except ImportError as error:
+        import ast  # only now: `ast` costs a child about 12 ms to import
+
         status = {"index": index, "status": "error"}
         status.update(describe_error(error))
         statuses.append(status)
@@ -690,7 +692,7 @@ def run_cells(cells, channel, namespace, cell_seconds=None, skip=()):
     `cell_seconds` is interrupted (SIGALRM), keeping whatever it had already defined. `skip`
     names the cells an earlier child interrupted ({index, line}): of those, only the statements
     before `line` run (`_before`), so a restarted child never waits on the same hang twice."""
-    import signal
+    import _signal as signal  # what `signal` wraps, without its enums (see install_guard)
 
     if cell_seconds:
         signal.signal(signal.SIGALRM, _interrupt)

@@ -35,6 +35,8 @@ attempts = {
     "socketpair": lambda: __import__("_socket").socketpair(),
     "pidfd": lambda: os.pidfd_open(os.getppid()),
     "reload posix": lambda: (sys.modules.pop("posix"), __import__("posix").pidfd_open),
+    "pidfd_send_signal": lambda: __import__("signal").pidfd_send_signal(0, 9),
+    "native pidfd_send_signal": lambda: __import__("_signal").pidfd_send_signal(0, 9),
     "runner swap": runner_swap,
 }
 for name, attempt in attempts.items():
