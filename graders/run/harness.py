@@ -481,6 +481,21 @@ def _guard(event, args, writable=(), readable=(), allowed_modules=frozenset(), f
                 raise denied("changing the grader's guard is not allowed")
 
 
+# Events the guard never acts on, and the most frequent while checks run: `id()` is audited on
+# every call (a student's topological sort calls it per node: 100,000 times in the deep-chain
+# check), and entering the guard's frame with its ~40 defaults costs each about 1 µs more than
+# this gate's does. Every other event reaches the guard as before.
+QUIET_EVENTS = frozenset({"builtins.id", "object.__getattr__", "exec", "compile"})
+
+
+def _gate(event, args, quiet=QUIET_EVENTS, guard=_guard):
+    """The audit hook: every event but the quiet ones goes to `_guard`. Like the guard, it
+    uses only locals and defaults, and the guard refuses changes to it as to itself."""
+    if event in quiet:
+        return
+    guard(event, args)
+
+
 def _same_code(data, path, read_file=os.open, read=os.read, close=os.close,
                rdonly=os.O_RDONLY, bytes_=bytes, str_=str, type_=type):
     """`data` is the code part of the .pyc at `path` (after its 16-byte header), read anew
@@ -530,11 +545,12 @@ def install_guard(program_dir, writable, packages=None):
     loaded = frozenset(name for name in sys.modules if name != "__main__")
     settings = ((scratch,), (*stdlib, program_dir, scratch, "/usr/share/zoneinfo"),
                 frozenset(allowed), itertools.count(int(writable["files"]), -1), os.getpid(),
-                (_guard, _normal, _inside, _same_code, _package_native), stdlib, loaded, [None],
+                (_gate, _guard, _normal, _inside, _same_code, _package_native), stdlib, loaded,
+                [None],
                 _same_code, packages, tuple(origin for _, origin in packages), _package_native,
                 frozenset())
     _guard.__defaults__ = settings + GUARD_DEFAULTS[len(settings):]
-    sys.addaudithook(_guard)
+    sys.addaudithook(_gate)
 
 
 # --- loading the submission -----------------------------------------------------------------

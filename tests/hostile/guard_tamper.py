@@ -1,5 +1,5 @@
 # ruff: noqa
-# hostile: attacks the harness's guard itself (its defaults, the harness's globals, tracing, gc, /proc/self/mem, dir_fd), then imports sympy
+# hostile: attacks the harness's guard itself (its defaults and its gate's, the harness's globals, tracing, gc, /proc/self/mem, dir_fd), then imports sympy
 # where: end
 # hits: all
 # modes: strong weak container nowall user
@@ -12,6 +12,8 @@ harness = sys.modules.get("__main__")
 attempts = {
     "defaults": lambda: setattr(harness._guard, "__defaults__", None),
     "code": lambda: setattr(harness._guard, "__code__", (lambda *a: None).__code__),
+    "gate defaults": lambda: setattr(harness._gate, "__defaults__", (frozenset({"open"}), None)),
+    "gate code": lambda: setattr(harness._gate, "__code__", (lambda *a: None).__code__),
     "settrace": lambda: sys.settrace(lambda *a: None),
     "gc": lambda: __import__("gc").get_objects(),
     "mem": lambda: open("/proc/self/mem", "r+b"),
