@@ -116,7 +116,17 @@ class Group:
     library: tuple[str, ...] = ()  # kit's modules the task's notebook imports in the sandbox
 
     def message(self) -> dict[str, Any]:
-        return {"kind": "group", "group": self.key, "cases": [c.message() for c in self.cases]}
+        """The group as the child reads it. The stand-in rules every case carries (the same
+        object: probes.with_stand_ins) go once, beside the cases, not once per case: they
+        were most of what crossed the pipe."""
+        cases = [c.message() for c in self.cases]
+        shared = {id(case.get("primitives")) for case in cases}
+        if len(shared) != 1 or "primitives" not in cases[0]:
+            return {"kind": "group", "group": self.key, "cases": cases}
+        rules = cases[0]["primitives"]
+        for case in cases:
+            del case["primitives"]
+        return {"kind": "group", "group": self.key, "primitives": rules, "cases": cases}
 
 
 # --- what the child said, parsed once at the boundary ----------------------------------------

@@ -66,7 +66,12 @@ def test_the_childs_answers_carry_only_documented_keys(spec):
 
 def test_a_group_message_and_the_loaded_record_are_as_documented():
     group = probes.PLANNERS["op"](optable.op("add"), random.Random(1), 3)
-    assert set(group.message()) == {"kind"} | protocol.keys("group")
+    assert set(group.message()) == {"kind"} | protocol.keys("group") - {"primitives"}
+    shared = probes.with_stand_ins(group, probes.stand_ins(optable.op("sub")))
+    sent = shared.message()
+    assert set(sent) == {"kind"} | protocol.keys("group")
+    assert not [case for case in sent["cases"] if "primitives" in case]
+    assert sent["primitives"] == shared.cases[0].payload["primitives"]
     value = harness.describe_value({"Value": Value}, list(optable.METHODS))
     kinds = [harness.describe_value(ns, []) for ns in ({"Value": 3}, {})]  # not a class, none
     assert set(value).union(*kinds) == protocol.keys("loaded.value")

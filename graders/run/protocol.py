@@ -28,6 +28,8 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
                                          "folder or file, read-only"),
     ("parent → child", "group", "group", "the op key: the checks of one op, asked together"),
     ("parent → child", "group", "cases", "the checks, each as a `check:KIND` row below"),
+    ("parent → child", "group", "primitives", "the `check:op` `primitives` every case of the "
+                                              "group shares, sent once for all of them"),
     ("parent → child", "quit", "", "no more groups: exit"),
     ("parent → child", "check:*", "id", "check id, echoed in the answer"),
     ("parent → child", "check:*", "kind", "`op`, `backward`, `reference` or `program`: the "
