@@ -234,8 +234,8 @@ def test_below_the_guard_site_packages_shows_numpy_and_nothing_else(strong, tmp_
     listed, as docs/security.md says: a rule cannot hide a folder inside an allowed one)."""
     if strong and not sandbox_available():
         pytest.skip("bubblewrap is not installed or cannot make namespaces here")
-    if not strong and sandbox.wall.unavailable():
-        pytest.skip(sandbox.wall.unavailable())
+    if not strong and sandbox.wall_unavailable():
+        pytest.skip(sandbox.wall_unavailable())
     monkeypatch.setattr(sandbox, "GUARD", False)
     probe = tmp_path / "probe.py"
     probe.write_text(LECTURE + SNOOP_SITE)

@@ -26,9 +26,13 @@ import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graders.model import Limits, valid_data
-from graders.run import accounts, cgroups, packages, wall
+from graders.run import accounts, cgroups, packages
+
+if TYPE_CHECKING:
+    from graders.run import wall
 
 HARNESS = Path(__file__).with_name("harness.py")
 MAX_RECORD = 1 << 20
@@ -128,7 +132,21 @@ def planned_isolation(strong: bool | None) -> str:
 
 def walled() -> bool:
     """A child without bubblewrap gets the Landlock + seccomp wall here."""
-    return WALL and wall.unavailable() is None
+    return WALL and wall_unavailable() is None
+
+
+def wall_unavailable() -> str | None:
+    """Why Landlock + seccomp cannot be built here (run/wall.py, imported only when a child
+    may need it: where bubblewrap works it never does, and it loads ctypes)."""
+    from graders.run import wall
+
+    return wall.unavailable()
+
+
+def _wall(python: str, reads: tuple[str, ...], scratch: str) -> wall.Wall:
+    from graders.run import wall
+
+    return wall.Wall(python, reads, scratch)
 
 
 def no_wall_reason(strong: bool | None) -> str | None:
@@ -137,7 +155,7 @@ def no_wall_reason(strong: bool | None) -> str | None:
         return None
     if not WALL:
         return "the OS wall was turned off"
-    return wall.unavailable()
+    return wall_unavailable()
 
 
 def child_python() -> str:
@@ -331,7 +349,7 @@ class Child:
             "packages": {package.name: package.origin for package in shown}}
         self._prepare_workdir(program, bwrap is None)
         reads = (str(self.workdir), *(path for package in shown for path in package.paths))
-        self.barrier = wall.Wall(python, reads, scratch) if walls else None
+        self.barrier = _wall(python, reads, scratch) if walls else None
         self.cgroup, self.cgroup_problem = cgroups.create(limits.memory_bytes, limits.processes)
         nproc = None
         if self.account is not None:
