@@ -66,6 +66,7 @@ def run() -> NoReturn:
     module's objects freed one by one); the work is done and written by then, so the streams
     are flushed and the process leaves at once. Library callers use main(), which returns.
     """
+    gc.set_threshold(*CLI_GC_THRESHOLD)
     try:
         status = main()
     except SystemExit as stop:  # argparse's --help, --version and usage errors
