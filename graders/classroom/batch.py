@@ -320,6 +320,11 @@ class Grading:
     keys: tuple[oracle.Handover, ...] = ()
 
     def __call__(self, job: dict) -> dict:
+        import gc
+
+        from graders.cli import CLI_GC_THRESHOLD
+
+        gc.set_threshold(*CLI_GC_THRESHOLD)  # a worker, like the CLI: see graders/cli.py
         for key in self.keys:
             oracle.adopt(key)
         return grade_job(job)
