@@ -9,6 +9,7 @@ import os
 import sys
 from typing import NoReturn
 
+from graders import relax_collector
 from graders.commands import VERBS, UsageError
 from kit import __version__
 
@@ -53,12 +54,6 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
-# Importing the grader allocates ~40,000 objects, and the collector's default (a pass every 700
-# new ones) spent ~10% of a small grade walking them. A pass every 50,000 still bounds the
-# garbage of a long batch.
-CLI_GC_THRESHOLD = (50_000, 20, 100)
-
-
 def run() -> NoReturn:
     """The `gradkit` program: main(), then an exit without the interpreter's teardown.
 
@@ -66,7 +61,7 @@ def run() -> NoReturn:
     module's objects freed one by one); the work is done and written by then, so the streams
     are flushed and the process leaves at once. Library callers use main(), which returns.
     """
-    gc.set_threshold(*CLI_GC_THRESHOLD)
+    relax_collector()
     try:
         status = main()
     except SystemExit as stop:  # argparse's --help, --version and usage errors

@@ -17,7 +17,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from graders import __version__, api
+from graders import __version__, api, relax_collector
 from graders.atomic import write_json_atomic
 from graders.classroom import dashboard, discover, executors, seeds, summary
 from graders.classroom.gradebook import PUBLISH_PENDING, Gradebook, Row, content_hash
@@ -320,11 +320,7 @@ class Grading:
     keys: tuple[oracle.Handover, ...] = ()
 
     def __call__(self, job: dict) -> dict:
-        import gc
-
-        from graders.cli import CLI_GC_THRESHOLD
-
-        gc.set_threshold(*CLI_GC_THRESHOLD)  # a worker, like the CLI: see graders/cli.py
+        relax_collector()  # a worker, like the CLI
         for key in self.keys:
             oracle.adopt(key)
         return grade_job(job)
