@@ -9,7 +9,7 @@ __all__ = ["__version__", "grade", "selfcheck"]
 
 
 def __getattr__(name: str):
-    # Lazy so that `import graders` stays cheap (sympy is only imported when grading).
+    # Lazy so that `import graders` stays cheap (the grader loads only when something grades).
     if name == "grade":
         from graders.api import grade
 
