@@ -54,7 +54,7 @@ print(" ".join(json.load(open(sys.argv[1])).get("requirements", [])))' "$ROOT/so
 if [ -n "$REQUIREMENTS" ]; then  # one word per requirement (numpy==2.4.6): split on purpose
     "$VENV/bin/pip" install --quiet --disable-pip-version-check $REQUIREMENTS
 fi
-# Check once, at build time, that the oracle derives (each run derives it again, in memory).
+# Check once, at build time, that the installed answer key is the one the code pins.
 "$VENV/bin/python" -c "from graders.judge import oracle; oracle.load()"
 """
 
