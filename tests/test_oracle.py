@@ -39,6 +39,24 @@ def test_a_changed_answer_key_is_refused_not_graded_with(tmp_path, monkeypatch):
         oracle._read_answer_key()
 
 
+def test_a_row_added_or_edited_since_the_key_was_written_is_derived_not_misgraded(monkeypatch):
+    """The shipped key is used only for the rows it was derived from: an op added to the table
+    (one row, nothing else edited) or a row whose formula changed is derived with sympy."""
+    from dataclasses import replace
+
+    from graders.spec import optable
+
+    tanh = optable.op("tanh")
+    edited = replace(tanh, value="x")  # the row now says tanh's forward is x: derivative 1
+    added = replace(optable.op("exp"), key="exp2", method="exp2")
+    rows = (*(edited if spec.key == "tanh" else spec for spec in optable.OPS), added)
+    monkeypatch.setattr(optable, "OPS", rows)
+    key = oracle._read_answer_key()
+    assert key.ops["tanh"].derivative["x"].code == "1"
+    assert key.ops["exp2"].derivative["x"].code == oracle.load().ops["exp"].derivative["x"].code
+    assert key.ops["mul"] is not None and key.ops["mul"] == oracle.load().ops["mul"]
+
+
 def _run(code: str) -> str:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)

@@ -397,7 +397,7 @@ def derive() -> Oracle:
 # the file is only read as the key when it is byte for byte what the generator wrote, so nothing
 # that can write beside the package without changing this line can set an expected value.
 ANSWER_KEY = Path(__file__).with_name("answer_key.json")
-ANSWER_KEY_SHA256 = "04117566bc1e09af10d670e346c6566e6ea60542616d3fc05e0966b358801fab"
+ANSWER_KEY_SHA256 = "dd94217e453e8dc03ae52eaf062605c414412a4294ee01c78f6177a1463713ff"
 
 
 def _formula_data(formula: Formula | None) -> list[str] | None:
@@ -456,10 +456,29 @@ def from_data(data: dict[str, Any], shipped: bool = False) -> Oracle:
         exact=dict(reference["exact"])))
 
 
+def _source(spec: OpSpec) -> str:
+    """A digest of everything `_derive_op` reads for one row (with the generic mistakes every
+    row gets): a shipped formula is used only for the row it was derived from."""
+    material = [spec.value, list(spec.inputs), spec.reuse_value, spec.origin,
+                list(spec.symbols), [[m.key, dict(m.grads), m.hint, m.title]
+                                     for m in spec.mistakes],
+                [list(generic) for generic in optable.GENERIC_MISTAKES]]
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _reference_source() -> str:
+    material = [list(optable.REFERENCE_PROGRAM), dict(optable.REFERENCE_INPUTS)]
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def answer_key_text(oracle: Oracle) -> str:
-    """The bytes of answer_key.json for `oracle`: one fixed serialisation, so a fresh
-    derivation can be compared with the shipped file byte for byte."""
-    return json.dumps(to_data(oracle), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    """The bytes of answer_key.json for `oracle` (the table's own derivation): one fixed
+    serialisation, so a fresh derivation can be compared with the shipped file byte for byte,
+    with the digest of each row it was derived from."""
+    data = to_data(oracle)
+    data["sources"] = {spec.key: _source(spec) for spec in optable.OPS}
+    data["reference_source"] = _reference_source()
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 class AnswerKeyError(RuntimeError):
@@ -478,7 +497,25 @@ def _read_answer_key() -> Oracle:
                              f"{ANSWER_KEY_SHA256[:16]}…; the answer key was changed after "
                              f"release (regenerate with `python -m graders.docgen`, or "
                              f"reinstall gradkit)")
-    return from_data(json.loads(raw), shipped=True)
+    data = json.loads(raw)
+    return _current(from_data(data, shipped=True), data.get("sources", {}),
+                    data.get("reference_source"))
+
+
+def _current(shipped: Oracle, sources: dict[str, str], reference_source: str | None) -> Oracle:
+    """The shipped key, with every row of the table it was not derived from (a row added or
+    edited since `python -m graders.docgen` last ran) derived here with sympy: adding an op is
+    still one row, and no edited row is graded with its old formulas."""
+    stale = [spec for spec in optable.OPS if sources.get(spec.key) != _source(spec)]
+    reference = shipped.reference
+    if not stale and reference_source == _reference_source():
+        return shipped
+    import sympy as sp
+
+    ops = {**shipped.ops, **{spec.key: _derive_op(sp, spec) for spec in stale}}
+    if reference_source != _reference_source():
+        reference = _derive_reference(sp)
+    return Oracle(ops={spec.key: ops[spec.key] for spec in optable.OPS}, reference=reference)
 
 
 def _to_json(oracle: Oracle) -> dict[str, Any]:
@@ -506,8 +543,9 @@ def load() -> Oracle:
     """The built-in answer key: the shipped file, read only when its digest is the pinned one.
 
     sympy is not imported: the key was derived by `python -m graders.docgen` and a test derives
-    it again and compares bytes. No cache is written at run time; a file anything else could
-    write (a kernel, a child on the weak path) is never read as the key.
+    it again and compares bytes (a row added or edited since is derived here, `_current`). No
+    cache is written at run time; a file anything else could write (a kernel, a child on the
+    weak path) is never read as the key.
     """
     return _read_answer_key()
 
