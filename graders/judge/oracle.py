@@ -409,22 +409,37 @@ def _formula_from(data: list[str] | None, shipped: bool = False) -> Formula | No
     return None if data is None else Formula(*data, shipped=shipped)
 
 
+def _op_data(o: OpOracle) -> dict[str, Any]:
+    f = _formula_data
+    return {
+        "value": f(o.value),
+        "derivative": {n: f(d) for n, d in o.derivative.items()},
+        "reuse_value": f(o.reuse_value),
+        "reuse_derivative": f(o.reuse_derivative),
+        "mistakes": [{"key": m.key, "grads": {n: f(d) for n, d in m.grads.items()},
+                      "hint": m.hint, "title": m.title, "specific": m.specific}
+                     for m in o.mistakes],
+    }
+
+
+def _op_from(key: str, o: dict[str, Any], shipped: bool = False) -> OpOracle:
+    def f(item: list[str] | None) -> Formula | None:
+        return _formula_from(item, shipped)
+
+    return OpOracle(
+        key=key, value=f(o["value"]),
+        derivative={n: f(d) for n, d in o["derivative"].items()},
+        reuse_value=f(o["reuse_value"]), reuse_derivative=f(o["reuse_derivative"]),
+        mistakes=tuple(MistakeFormula(m["key"], {n: f(d) for n, d in m["grads"].items()},
+                                      m["hint"], m["title"], m["specific"])
+                       for m in o["mistakes"]))
+
+
 def to_data(oracle: Oracle) -> dict[str, Any]:
     """Everything an Oracle holds, as JSON-ready data (what answer_key.json stores)."""
     f = _formula_data
     return {
-        "ops": {
-            key: {
-                "value": f(o.value),
-                "derivative": {n: f(d) for n, d in o.derivative.items()},
-                "reuse_value": f(o.reuse_value),
-                "reuse_derivative": f(o.reuse_derivative),
-                "mistakes": [{"key": m.key, "grads": {n: f(d) for n, d in m.grads.items()},
-                              "hint": m.hint, "title": m.title, "specific": m.specific}
-                             for m in o.mistakes],
-            }
-            for key, o in oracle.ops.items()
-        },
+        "ops": {key: _op_data(o) for key, o in oracle.ops.items()},
         "reference": {
             "value": f(oracle.reference.value),
             "derivative": {n: f(d) for n, d in oracle.reference.derivative.items()},
@@ -435,25 +450,14 @@ def to_data(oracle: Oracle) -> dict[str, Any]:
 
 def from_data(data: dict[str, Any], shipped: bool = False) -> Oracle:
     """The Oracle `to_data` wrote, rebuilt without sympy (`shipped`: from the pinned key)."""
-
-    def f(item: list[str] | None) -> Formula | None:
-        return _formula_from(item, shipped)
-
-    ops = {
-        key: OpOracle(
-            key=key, value=f(o["value"]),
-            derivative={n: f(d) for n, d in o["derivative"].items()},
-            reuse_value=f(o["reuse_value"]), reuse_derivative=f(o["reuse_derivative"]),
-            mistakes=tuple(MistakeFormula(m["key"], {n: f(d) for n, d in m["grads"].items()},
-                                          m["hint"], m["title"], m["specific"])
-                           for m in o["mistakes"]))
-        for key, o in data["ops"].items()
-    }
     reference = data["reference"]
-    return Oracle(ops=ops, reference=ReferenceOracle(
-        value=f(reference["value"]),
-        derivative={n: f(d) for n, d in reference["derivative"].items()},
-        exact=dict(reference["exact"])))
+    return Oracle(
+        ops={key: _op_from(key, o, shipped) for key, o in data["ops"].items()},
+        reference=ReferenceOracle(
+            value=_formula_from(reference["value"], shipped),
+            derivative={n: _formula_from(d, shipped)
+                        for n, d in reference["derivative"].items()},
+            exact=dict(reference["exact"])))
 
 
 def _source(spec: OpSpec) -> str:
@@ -595,8 +599,8 @@ def handover(assignment: Any) -> Handover | None:
     if material is None:
         return None
     derived, base = for_assignment(assignment), load()
-    own = {key: op for key, op in derived.ops.items() if base.ops.get(key) is not op}
-    return material, to_data(Oracle(ops=own, reference=base.reference))["ops"]
+    return material, {key: _op_data(op) for key, op in derived.ops.items()
+                      if base.ops.get(key) is not op}
 
 
 def adopt(given: Handover) -> None:
@@ -604,9 +608,8 @@ def adopt(given: Handover) -> None:
     material, ops = given
     if material not in _DECLARED:
         base = load()
-        data = {"ops": ops, "reference": to_data(Oracle({}, base.reference))["reference"]}
-        _DECLARED[material] = Oracle(ops={**base.ops, **from_data(data).ops},
-                                     reference=base.reference)
+        own = {key: _op_from(key, data) for key, data in ops.items()}
+        _DECLARED[material] = Oracle(ops={**base.ops, **own}, reference=base.reference)
 
 
 def _with_cluster(sp: Any, spec: OpSpec, own: OpOracle, cluster: Any) -> OpOracle:

@@ -101,17 +101,17 @@ def harness_bytecode() -> bytes:
     import marshal
     from importlib.util import MAGIC_NUMBER, cache_from_source
 
-    source = HARNESS.read_bytes()
-    mtime = int(HARNESS.stat().st_mtime) & 0xFFFFFFFF
+    stat = HARNESS.stat()
+    header = (MAGIC_NUMBER + (0).to_bytes(4, "little")
+              + (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+              + (stat.st_size & 0xFFFFFFFF).to_bytes(4, "little"))
     try:
         cached = Path(cache_from_source(str(HARNESS))).read_bytes()
     except (OSError, NotImplementedError):
         cached = b""
-    header = (MAGIC_NUMBER + (0).to_bytes(4, "little") + mtime.to_bytes(4, "little")
-              + (len(source) & 0xFFFFFFFF).to_bytes(4, "little"))
     if cached[:16] == header:
         return cached
-    code = compile(source, "harness.py", "exec", dont_inherit=True)
+    code = compile(HARNESS.read_bytes(), "harness.py", "exec", dont_inherit=True)
     return header + marshal.dumps(code)
 
 
