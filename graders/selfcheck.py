@@ -1,7 +1,7 @@
 """`from graders import selfcheck; selfcheck(Value)`: the notebook's one-line self-check.
 
 A public path, kept for notebooks and scripts (`graders.selfcheck.check(Value)` returns the
-report as data). The code lives in `graders/course/self_check.py`; this module is callable so
+report as data). The code lives in `graders/course/kernel_check.py`; this module is callable so
 that the one-liner works whether or not anything imported it as a module first.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import types
 
-from graders.course.self_check import (
+from graders.course.kernel_check import (
     ERROR,
     NOT_IMPLEMENTED,
     PASSED,

@@ -99,7 +99,7 @@ def test_loading_the_judge_and_the_reports_loads_nothing_of_the_runner():
 
 
 def test_the_students_kernel_never_loads_the_sandbox():
-    loaded = _loaded_by("graders.course, graders.course.self_check")
+    loaded = _loaded_by("graders.course, graders.course.kernel_check")
     assert not {"graders.run.sandbox", "graders.run.cgroups", "graders.run.session"} & set(loaded)
 
 
@@ -124,10 +124,10 @@ def test_every_kind_has_a_planner_a_runner_and_a_scorer():
 
 
 def test_every_task_has_a_planner_and_a_scorer_and_belongs_to_one_assignment():
-    from graders.judge import tasks
+    from graders.judge import programs
 
     keys = {spec.key for spec in optable.TASKS}
-    assert keys == set(tasks.TASKS)
+    assert keys == set(programs.TASKS)
     for key in keys:
         assert sum(key in a.ops for a in optable.COURSE) == 1, key
 

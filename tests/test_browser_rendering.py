@@ -21,7 +21,7 @@ from nbconvert import HTMLExporter
 
 from graders.api import grade
 from graders.course import authoring
-from graders.course.self_check import check
+from graders.course.kernel_check import check
 from graders.report import html as report_html
 from tests import corpus
 from tests.conftest import ROOT

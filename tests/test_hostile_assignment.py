@@ -21,7 +21,7 @@ import pytest
 from graders.api import grade
 from graders.classroom.gradebook import Gradebook, Row
 from graders.course import authoring
-from graders.judge import tasks
+from graders.judge import programs
 from graders.spec import assignments
 from graders.spec.optable import BACKPROP, DERIVATIVES, MLP
 from kit.data import four_samples
@@ -100,9 +100,9 @@ def _with_cell(assignment: str, extra: str, tmp_path: Path) -> Path:
 def test_a_train_that_returns_copied_losses_scores_nothing_on_training(tmp_path):
     """The losses honest training gave at the start the grader used to fix, typed in."""
     rng = random.Random(3)
-    start = [rng.uniform(-1, 1) for _ in range(tasks.expected_count(3, (4, 4, 1)))]
+    start = [rng.uniform(-1, 1) for _ in range(programs.expected_count(3, (4, 4, 1)))]
     xs, ys = four_samples()
-    losses = tasks.reference_training(start, xs, ys, 40, 0.05, zero=True)[1]
+    losses = programs.reference_training(start, xs, ys, 40, 0.05, zero=True)[1]
     copied = _with_cell("mlp", f"def train(model, xs, ys, steps, lr):\n"
                                f"    return {losses!r}[:steps]\n", tmp_path)
     result = grade(copied, assignment=MLP, seed=11)

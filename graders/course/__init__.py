@@ -1,7 +1,7 @@
 """The course's notebooks and their grade-cell API: `course.grade(key, globals())`.
 
 Tasks are in `tasks.py`, the checks of assignments 1 and 3 in `checks.py`, the student's
-`selfcheck(Value)` table in `self_check.py`, the notebook builders in `authoring.py`.
+`selfcheck(Value)` table in `kernel_check.py`, the notebook builders in `authoring.py`.
 Assignment 2 (`backprop`) is the op table itself, scored by `graders.api.grade_class` (the same
 probes, scorer and feedback as `gradkit grade`, in the student's kernel), so nbgrader and the
 grader give each op the same points.
@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from graders import api
-from graders.course import self_check
-from graders.course.tasks import ASSIGNMENTS, COURSE_TASKS, Task, task, tasks, tasks_of
+from graders.course import kernel_check
+from graders.course.task_ids import ASSIGNMENTS, COURSE_TASKS, Task, task, tasks, tasks_of
 from graders.model import OpResult
 from graders.report.text import explain
 from graders.spec import assignments
@@ -49,7 +49,7 @@ def grade(key: str, namespace: dict[str, Any], config: str | None = None) -> flo
     """Check one task against the names the notebook defined; print why, return the points.
     `config` is the assignment config beside a notebook from `gradkit course new`."""
     try:
-        assignment = self_check.config_assignment(config) if config else None
+        assignment = kernel_check.config_assignment(config) if config else None
     except ValueError as error:  # ConfigError: the course's config, not the student's code
         print(f"task {key}: cannot check: {error}")
         return 0.0
@@ -85,7 +85,7 @@ def _verdict(points: float, max_points: float, lines: list[str]) -> str:
 def selfcheck(assignment: str, namespace: dict[str, Any]) -> None:
     """Every task of an assignment, one verdict each: passed, wrong or not implemented."""
     if assignment == "backprop":
-        self_check.selfcheck(namespace.get("Value"))
+        kernel_check.selfcheck(namespace.get("Value"))
         return
     for item in tasks(assignment):
         grade(item.key, namespace)
@@ -108,8 +108,8 @@ def _task(item: Task, namespace: dict[str, Any]) -> OpResult:
 
 
 def _advice(op: OpResult) -> tuple[float, list[str]]:
-    row = self_check.Row.from_result(op)
-    if row.status == self_check.NOT_IMPLEMENTED:
+    row = kernel_check.Row.from_result(op)
+    if row.status == kernel_check.NOT_IMPLEMENTED:
         return op.points, [line if line.startswith("not implemented") else
                            f"not implemented: {line}" for line in row.lines]
     return op.points, explain(op)

@@ -23,7 +23,7 @@ import nbformat
 
 from graders import course
 from graders.course import Task
-from graders.judge import tasks as checks
+from graders.judge import programs as checks
 from graders.spec import optable
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ rounded to 6 significant digits, are digested into a cluster id such as `mul:1a2
 submissions with the same wrong formula get the same id, whatever their code looks like and
 whatever their own random points were, so the dashboard can show which wrong answers the class
 shares even where the catalogue has no name for them. An instructor names a cluster once in the
-assignment config (`[cluster."mul:1a2b3c4d"]`, graders/spec/clusters.py), and every member is
+assignment config (`[cluster."mul:1a2b3c4d"]`, graders/spec/named_clusters.py), and every member is
 told its message. All of this is the parent's: the child only answered the points.
 """
 

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from graders.judge import tasks
+from graders.judge import programs
 from graders.model import CLASS_ROLE as CLASS
 from graders.model import CLASS_SUFFIX, REFERENCE_SUFFIX, Case, Group
 from graders.spec import optable
@@ -203,7 +203,7 @@ def class_group(spec: OpSpec, group: Group) -> Group | None:
 
 Planner = Callable[[OpSpec, random.Random, int], Group]
 PLANNERS: dict[str, Planner] = {"op": op_group, "backward": backward_group,
-                                "reference": reference_group, "task": tasks.plan}
+                                "reference": reference_group, "task": programs.plan}
 
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from graders.judge import clusters, diagnosis, graphs, tasks
+from graders.judge import clusters, diagnosis, graphs, programs
 from graders.judge.oracle import OpOracle, Oracle
 from graders.model import (
     CLASS_SUFFIX,
@@ -324,7 +324,7 @@ def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle
 
 Scorer = Callable[[OpSpec, Group, Outcome, Oracle, float], OpResult]
 SCORERS: dict[str, Scorer] = {"op": score_op, "backward": score_backward,
-                              "reference": score_reference, "task": tasks.score}
+                              "reference": score_reference, "task": programs.score}
 
 
 def score(assignment: Assignment, groups: list[Group], outcome: Outcome,

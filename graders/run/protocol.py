@@ -53,7 +53,7 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("parent → child", "check:reference", "b", "the lecture program's input b"),
     ("parent → child", "check:reference", "program", "the lecture's lines, run with `Value`"),
     ("parent → child", "check:program", "program", "grader lines run beside the notebook's "
-                                                   "names (a course task, judge/tasks.py)"),
+                                                   "names (a course task, judge/programs.py)"),
     ("parent → child", "check:program", "inputs", "{name: data} the lines and reports use"),
     ("parent → child", "check:program", "report", "{name: expression}: what to report"),
     ("child → parent", "hello", "python", "sys.version, before any student code"),

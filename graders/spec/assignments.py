@@ -17,7 +17,7 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     build = "x.sin()"
     value = "sin(x)"
     points = 1
-    [cluster."mul:1a2b3c4d"]          # a shared mistake, named (graders/spec/clusters.py)
+    [cluster."mul:1a2b3c4d"]          # a shared mistake, named (graders/spec/named_clusters.py)
     message = "You multiplied by your own data; d(xy)/dx is y."
 """
 
@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from graders.spec import clusters, declared, optable
+from graders.spec import declared, named_clusters, optable
 from graders.spec.declared import DeclarationError
 from graders.spec.optable import Assignment
 from graders.spec.settings import unknown_setting
@@ -85,7 +85,7 @@ def to_data(assignment: Assignment) -> dict:
     if assignment.declared:
         data["op"] = {spec.key: declared.op_to_data(spec) for spec in assignment.declared}
     if assignment.clusters:
-        data["cluster"] = clusters.to_data(assignment.clusters)
+        data["cluster"] = named_clusters.to_data(assignment.clusters)
     return data
 
 
@@ -148,8 +148,8 @@ def from_data(data: object, path: str | Path) -> Assignment:
                          packages=(_packages(data["packages"], path) if "packages" in data
                                    else base.packages))
     try:
-        named = clusters.from_data(data.get("cluster", {}), str(path), assignment.op, ops)
-    except clusters.ClusterError as error:
+        named = named_clusters.from_data(data.get("cluster", {}), str(path), assignment.op, ops)
+    except named_clusters.ClusterError as error:
         raise ConfigError(str(error)) from None
     return replace(assignment, clusters=named)
 

@@ -71,7 +71,7 @@ class GenericMistake(NamedTuple):
 @dataclass(frozen=True)
 class NamedCluster:
     """A wrong answer the class shares, named once by the instructor in the assignment config
-    (`[cluster."OP:ID"]`, graders/spec/clusters.py). Its members are the submissions whose op
+    (`[cluster."OP:ID"]`, graders/spec/named_clusters.py). Its members are the submissions whose op
     gives the cluster's numbers at the class-wide probe points (the id is their digest), and,
     when `grads` gives what the wrong gradient equals, those whose numbers that formula
     reproduces at their own probe points. Every member is told `message`."""
@@ -213,7 +213,7 @@ OBSERVED_MISTAKES: tuple[Mistake, ...] = (
         "`requires_grad` is False; in the lecture every Value gets a grad",
         "skips values whose `requires_grad` flag is False",
     ),
-    # A course task's function bound to something else (judge/tasks.py SIGNATURES says what
+    # A course task's function bound to something else (judge/programs.py SIGNATURES says what
     # each task calls): the lecture computes `loss = sum(...)` once, a Value; assignment 3 asks
     # for `def loss(ypred, ys)`, since its training loop needs a new loss at every step.
     Mistake(
@@ -715,7 +715,7 @@ REFERENCE_PRINTED: tuple[str, ...] = ("g", "a.grad", "b.grad")
 
 # The tasks of assignments 1 (derivatives) and 3 (mlp): no op of `Value`, but checks of the
 # functions and classes the notebook defines, run in the sandbox like every op (`kind="task"`:
-# each has its planner and scorer in `graders/judge/tasks.py`, by key). `method` names the
+# each has its planner and scorer in `graders/judge/programs.py`, by key). `method` names the
 # notebook's function or class the task needs.
 def _task(key: str, task: str, title: str, points: float, method: str,
           library: tuple[str, ...] = ()) -> OpSpec:

@@ -63,7 +63,7 @@ def markdown() -> str:
                  "only for ops with a reuse build (`x + x`, `x * x`, `x - x`, `x / x`). "
                  f"`backward`: {graph_parts}. `reference_example`: {reference_parts}.")
     lines += ["", "Assignments 1 (`derivatives`) and 3 (`mlp`) are graded by the same sandboxed "
-              "grader, task by task (their checks: `graders/judge/tasks.py`):", "",
+              "grader, task by task (their checks: `graders/judge/programs.py`):", "",
               "| task key | task | what is checked | points | needs |",
               "| --- | --- | --- | --- | --- |"]
     lines += [f"| `{spec.key}` | {spec.task} | {spec.title} | {spec.points:g} | `{spec.method}` |"
