@@ -155,24 +155,29 @@ def credit_rule(assignment: Assignment) -> str:
 
 
 def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int | None = None,
-          limits: Limits | None = None, strong: bool | None = None) -> Result:
+          limits: Limits | None = None, strong: bool | None = None,
+          shown_as: str | Path | None = None) -> Result:
     """Grade one `.ipynb` or `.py` submission in the sandbox as `assignment`; `None` guesses it
     from the file's grade cells (`detect`: one file graded alone, never a batch). A file that
     names another assignment's tasks gets `assignment_note`. Never raises for a bad
-    submission: the returned Result carries `problem` and a score of 0 instead."""
+    submission: the returned Result carries `problem` and a score of 0 instead.
+
+    `shown_as` is the file as the student submitted it when `path` is a copy of it (a
+    regrade's stored copy, nbgrader's temporary file): the result names it everywhere."""
     from graders.run import session  # lazy: the sandbox is not needed by grade_class
 
     started = time.monotonic()
     seed = probes.new_seed() if seed is None else seed
+    shown = shown_as or path
     try:
-        program = load(path)
+        program = load(path, shown_as)
     except SubmissionError as error:
-        result = unscored(path, assignment or BACKPROP, str(error), seed=seed)
+        result = unscored(shown, assignment or BACKPROP, str(error), seed=seed)
         result.seconds = time.monotonic() - started
         return result
     given = assignment is not None
     assignment = assignment or detect(program)
-    result = Result(submission=valid_text(str(path)), seed=seed, grader_version=__version__,
+    result = Result(submission=valid_text(str(shown)), seed=seed, grader_version=__version__,
                     notes=list(program.notes),
                     assignment_note=assignment_note(program, assignment) if given else None)
     key = oracle.for_assignment(assignment)  # before any student code runs

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from graders.classroom import dashboard
-from graders.classroom.gradebook import Row
+from graders.classroom.records import Row
 from graders.classroom.summary import OpSummary
 from tests.conftest import ROOT
 
@@ -201,7 +201,7 @@ def test_each_chart_scales_to_its_column_and_is_one_named_image_to_a_screen_read
 def test_the_dashboard_loads_no_plotting_library():
     """Its import and drawing were the dashboard's whole cost (~1.3 s of CPU per batch)."""
     code = ("import sys; from graders.classroom import dashboard; "
-            "from graders.classroom.gradebook import Row; "
+            "from graders.classroom.records import Row; "
             "rows = [Row('a', '', 'a.py', 'h', 'g', 1, 3.0, 5.0)]; "
             "page = dashboard.page(rows, [], isolation='none', grader='x'); "
             "print(page.count('<svg'), sorted(m for m in sys.modules "

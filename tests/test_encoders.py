@@ -23,8 +23,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from graders.api import unscored
-from graders.classroom.batch import export_csv
-from graders.classroom.gradebook import Row
+from graders.classroom.publishing import export_csv
+from graders.classroom.records import OpRow, Row
 from graders.model import CellStatus, OpResult, SubCheck
 from graders.report import ci, encode, html, markdown, terminal
 from graders.report.gradescope import gradescope
@@ -189,8 +189,7 @@ def test_the_terminal_and_the_ci_log_get_no_escape_sequence_or_command(text, tmp
 
 def test_grades_csv_cells_are_text_and_bounded(text, tmp_path):
     row = Row(text, text, "x.py", "hash", "grader", 1, 0.0, 25.0, text, None, 0.0,
-              [{"op": "mul", "points": 0.0, "max_points": 2.0, "status": "failed",
-                "diagnosis": None}])
+              (OpRow("mul", 0.0, 2.0, "failed"),))
     target = tmp_path / "grades.csv"
     export_csv([row], BUILTIN["backprop"], target)
     with open(target, newline="", encoding="utf-8") as handle:

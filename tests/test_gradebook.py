@@ -6,16 +6,15 @@ import sqlite3
 
 import pytest
 
-from graders.classroom.gradebook import Gradebook, Row, content_hash
+from graders.classroom.gradebook import Gradebook, content_hash
+from graders.classroom.records import OpRow, Row
 
 
-def _row(student: str = "ada", score: float = 3.0, ops: list[dict] | None = None) -> Row:
+def _row(student: str = "ada", score: float = 3.0, ops: tuple | None = None) -> Row:
     return Row(student, "", f"/s/{student}.py", "h1", "g1", 7, score, 5.0,
-               ops=ops if ops is not None else [
-                   {"op": "mul", "points": 2.0, "max_points": 2.0, "status": "passed",
-                    "diagnosis": None},
-                   {"op": "tanh", "points": 1.0, "max_points": 3.0, "status": "failed",
-                    "diagnosis": "missing_square"}])
+               ops=ops if ops is not None else (
+                   OpRow("mul", 2.0, 2.0, "passed"),
+                   OpRow("tanh", 1.0, 3.0, "failed", "missing_square")))
 
 
 def test_a_recorded_grade_survives_reopening(tmp_path):
@@ -24,14 +23,15 @@ def test_a_recorded_grade_survives_reopening(tmp_path):
     with Gradebook(tmp_path) as book:
         (row,) = book.rows()
         assert (row.student, row.score, row.max_score) == ("ada", 3.0, 5.0)
-        assert [op["op"] for op in row.ops] == ["mul", "tanh"]
-        assert row.ops[1]["diagnosis"] == "missing_square"
+        assert [op.op for op in row.ops] == ["mul", "tanh"]
+        assert row.ops[1].diagnosis == "missing_square"
 
 
 def test_a_failed_record_leaves_nothing_half_written(tmp_path):
     with Gradebook(tmp_path) as book:
-        broken = _row(ops=[{"op": "mul"}])  # no points: fails after the grades insert
-        with pytest.raises(KeyError):
+        # no points: SQLite refuses the op row, after the grades insert
+        broken = _row(ops=(OpRow("mul", None, 2.0, "passed"),))
+        with pytest.raises(sqlite3.IntegrityError):
             book.record(broken)
         assert list(book.rows()) == []
         assert book.gradings() == []
@@ -40,9 +40,9 @@ def test_a_failed_record_leaves_nothing_half_written(tmp_path):
 def test_regrading_replaces_the_row_and_keeps_the_audit_trail(tmp_path):
     with Gradebook(tmp_path) as book:
         book.record(_row(score=1.0))
-        book.record(_row(score=4.0, ops=[]))
+        book.record(_row(score=4.0, ops=()))
         (row,) = book.rows()
-        assert row.score == 4.0 and row.ops == []
+        assert row.score == 4.0 and row.ops == ()
         assert len(book.gradings()) == 2
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from graders import api
 from graders.classroom import batch, dashboard, regrade
-from graders.classroom.gradebook import Gradebook, Row
+from graders.classroom.gradebook import Gradebook
+from graders.classroom.records import OpRow, Row
 from graders.model import Limits
 from graders.run import session
 from graders.spec.optable import BACKPROP
@@ -177,8 +178,7 @@ def test_the_cut_keeps_the_statements_before_the_one_stopped():
 
 def _flagged_row(student: str, flags: list[str]) -> Row:
     return Row(student, "", f"/s/{student}.ipynb", f"h-{student}", "g1", 7, 23.0, 25.0,
-               ops=[{"op": "relu", "points": 0.0, "max_points": 2.0, "status": "failed"}],
-               flags=flags)
+               ops=(OpRow("relu", 0.0, 2.0, "failed"),), flags=tuple(flags))
 
 
 def test_the_gradebook_keeps_the_flags_and_the_dashboard_and_grades_csv_show_them(tmp_path):

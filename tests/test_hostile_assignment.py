@@ -19,10 +19,10 @@ import nbformat
 import pytest
 
 from graders.api import grade
-from graders.classroom.gradebook import Gradebook, Row
+from graders.classroom.gradebook import Gradebook
+from graders.classroom.records import BatchSettings, Row
 from graders.course import authoring
 from graders.judge import programs
-from graders.spec import assignments
 from graders.spec.optable import BACKPROP, DERIVATIVES, MLP
 from kit.data import four_samples
 from tests.conftest import gradkit, op_of
@@ -83,8 +83,7 @@ def test_points_possible_is_the_assignments_whatever_a_row_says(tmp_path):
                                         ("mallory", 25.0, 25.0)):
             book.record(Row(student, "", f"{student}.ipynb", f"hash-{student}", "g", 1, score,
                             maximum))
-        book.set_setting("config", json.dumps(assignments.to_data(DERIVATIVES)))
-        book.set_setting("config_for", "")
+        book.save_batch_settings(BatchSettings(config=DERIVATIVES))
     rows = _canvas(out, tmp_path, ["ann", "bo", "mallory"])
     assert rows[1][0] == "Points Possible" and rows[1][5] == f"{DERIVATIVES_MAX:g}"
 

@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 from graders.atomic import write_json_atomic
 from graders.classroom import batch as batch_module
-from graders.classroom.gradebook import Gradebook, Row
+from graders.classroom import publishing
+from graders.classroom.gradebook import Gradebook
+from graders.classroom.records import OpRow, Row
 from graders.commands.grade import write_feedback
 from graders.judge import oracle, probes, scoring
 from graders.model import Loaded, Outcome, Record, Result
@@ -128,11 +130,11 @@ def test_any_text_from_the_child_is_written_as_utf8_in_every_format(said, proble
         shown.getvalue().encode("utf-8")
         row = Row("ann", said, f"{said}.py", "hash", "grader", 7, result.score,
                   result.max_score, result.problem or said, None, 0.0,
-                  batch_module._op_rows(result.ops))
+                  tuple(OpRow.of(op) for op in result.ops))
         with Gradebook(out) as book:
             book.record(row)
             rows = list(book.rows())
-        batch_module.publish(rows, BUILTIN["backprop"], out, "weak")
+        publishing.publish(rows, BUILTIN["backprop"], out, "weak")
         for name in ("grades.csv", "summary.md", "summary.json", "summary.html"):
             utf8(out / name)
 

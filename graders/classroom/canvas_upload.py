@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from graders.classroom.export import latest, posted_grade, roster_ids
-from graders.classroom.gradebook import Row
+from graders.classroom.records import Row
 
 TOKEN_VARIABLE = "CANVAS_API_TOKEN"
 CANVAS_USER = re.compile(r"\d{1,20}|sis_user_id:[\w.@+-]{1,100}")

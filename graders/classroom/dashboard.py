@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.classroom import charts as draw
-from graders.classroom.gradebook import Row
+from graders.classroom.records import Row
 from graders.classroom.summary import OpSummary
 from graders.report.encode import html_text as esc
 
@@ -56,9 +56,9 @@ def _mistakes(rows: list[Row]) -> list[tuple[str, str, int, str]]:
     example: dict[tuple[str, str], str] = {}
     for row in rows:
         for op in row.ops:
-            if op["status"] != "passed" and op.get("diagnosis"):
-                found.setdefault(op["op"], Counter())[op["diagnosis"]] += 1
-                example.setdefault((op["op"], op["diagnosis"]), row.student)
+            if op.status != "passed" and op.diagnosis:
+                found.setdefault(op.op, Counter())[op.diagnosis] += 1
+                example.setdefault((op.op, op.diagnosis), row.student)
     return [(key, mistake, count, example[key, mistake])
             for key, counter in found.items()
             for mistake, count in counter.most_common(TOP_MISTAKES)]
@@ -85,13 +85,13 @@ def clusters(rows: list[Row]) -> list[Cluster]:
     found: dict[str, Cluster] = {}
     for row in rows:
         for op in row.ops:
-            if op["status"] == "passed" or not op.get("cluster"):
+            if op.status == "passed" or not op.cluster:
                 continue
-            cluster = found.setdefault(op["cluster"], Cluster(op["cluster"], op["op"]))
+            cluster = found.setdefault(op.cluster, Cluster(op.cluster, op.op))
             cluster.members.append(row.student)
-            cluster.evidence = cluster.evidence or op.get("evidence") or ""
-            if op.get("diagnosis"):
-                cluster.diagnoses[op["diagnosis"]] += 1
+            cluster.evidence = cluster.evidence or op.evidence or ""
+            if op.diagnosis:
+                cluster.diagnoses[op.diagnosis] += 1
     return sorted(found.values(), key=lambda c: (-len(c.members), c.op, c.id))
 
 

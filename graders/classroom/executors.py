@@ -1,9 +1,10 @@
 """Where a batch's gradings run: in this process, a local pool of processes, or a Dask cluster.
 
 Every executor has one job: call `fn(job)` for each job and yield `(job, outcome)` as each one
-finishes, in whatever order. Jobs and outcomes are plain dicts (picklable, JSON-able), so the
-batch's parent stays the only writer of the gradebook whatever runs the gradings. A job whose
-worker failed yields `{"error": ...}` instead of raising, so the batch can still give it a row.
+finishes, in whatever order. Jobs and outcomes are picklable records (`records.Job`,
+`records.Graded`), so the batch's parent stays the only writer of the gradebook whatever runs the
+gradings. A job whose worker failed yields `records.WorkerFailed` instead of raising, so the
+batch can still give it a row.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-Job = dict
-Outcome = dict
-Fn = Callable[[Job], Outcome]
+from graders.classroom.records import Graded, Job, WorkerFailed
+
+Outcome = Graded | WorkerFailed
+Fn = Callable[[Job], Graded]
 
 
 class ExecutorError(Exception):
     """The executor cannot start (no such scheduler, dask missing): a usage problem."""
 
 
-def _error(error: BaseException) -> Outcome:
-    return {"error": f"{type(error).__name__}: {error}"}
+def _error(error: BaseException) -> WorkerFailed:
+    return WorkerFailed(f"{type(error).__name__}: {error}")
 
 
 def inline(fn: Fn, jobs: Iterable[Job]) -> Iterator[tuple[Job, Outcome]]:
@@ -78,7 +80,7 @@ def local(fn: Fn, jobs: Iterable[Job], workers: int) -> Iterator[tuple[Job, Outc
             deaths[id(job)] = deaths.get(id(job), 0) + 1
             if deaths[id(job)] > 1:
                 pending.remove(job)
-                yield job, {"error": "the grading worker process died on this submission"}
+                yield job, WorkerFailed("the grading worker process died on this submission")
 
 
 def dask(fn: Fn, jobs: Iterable[Job], scheduler: str) -> Iterator[tuple[Job, Outcome]]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.classroom.gradebook import Row
+from graders.classroom.records import Row
 
 FORMATS = ("canvas", "moodle", "csv")
 # Canvas's gradebook import: these identity columns, then one column per assignment, and a

@@ -21,12 +21,14 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 from graders.classroom import seeds
+from graders.classroom.records import BatchSettings, OpRow, Retry, Row
 from graders.model import valid_text
 from graders.run.loader import SubmissionError, open_regular
+from graders.spec import assignments
 
 FILENAME = "gradebook.sqlite"
 SCHEMA = """
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS grades (
     graded_at TEXT NOT NULL,
     note TEXT,
     flags TEXT,
+    retry TEXT,
     PRIMARY KEY (student, assignment)
 );
 CREATE TABLE IF NOT EXISTS op_results (
@@ -85,6 +88,7 @@ CREATE TABLE IF NOT EXISTS gradings (
 
 
 PUBLISH_PENDING = "publish_pending"  # meta: a generation made current whose files are unwritten
+SETTINGS = "batch_settings"  # meta: records.BatchSettings as versioned JSON
 
 
 def rows_digest(rows: list[Row]) -> str:
@@ -101,41 +105,19 @@ def _stored(*values: object) -> tuple:
     return tuple(valid_text(v) if isinstance(v, str) else v for v in values)
 
 
-def _flags(stored: str | None) -> list[str]:
+def _flags(stored: str | None) -> tuple[str, ...]:
     """A row's flags as stored (a JSON list of texts; NULL for none, and in rows made before
     flags existed)."""
     try:
         flags = json.loads(stored) if stored else []
     except ValueError:
-        return []
-    return [flag for flag in flags if isinstance(flag, str)] if isinstance(flags, list) else []
+        return ()
+    return tuple(flag for flag in flags if isinstance(flag, str)) if isinstance(flags, list) \
+        else ()
 
 
 class StaleGrades(RuntimeError):
     """The grades changed under a regrade being applied; nothing was changed."""
-
-
-@dataclass
-class Row:
-    """One student's grade as the gradebook keeps it."""
-
-    student: str
-    assignment: str
-    path: str
-    content_hash: str
-    grader: str
-    seed: int | None
-    score: float
-    max_score: float
-    problem: str | None = None
-    results_file: str | None = None
-    seconds: float | None = None
-    # {op, points, max_points, status, diagnosis, cluster, evidence}
-    ops: list[dict] = field(default_factory=list)
-    note: str | None = None  # the file looks like another assignment than it was graded as
-    # what to look at beside the score ("cell 7 interrupted", "time limit hit: relu"):
-    # `Result.flags`, shown by the dashboard and grades.csv
-    flags: list[str] = field(default_factory=list)
 
 
 def content_hash(path: Path) -> str:
@@ -169,9 +151,14 @@ class Gradebook:
             if column not in columns:
                 self.db.execute(f"ALTER TABLE op_results ADD COLUMN {column} TEXT")
         grades = {row[1] for row in self.db.execute("PRAGMA table_info(grades)")}
-        for column in ("note", "flags"):  # a gradebook made before notes, or flags
+        for column in ("note", "flags", "retry"):  # a gradebook made before these
             if column not in grades:
                 self.db.execute(f"ALTER TABLE grades ADD COLUMN {column} TEXT")
+        if "retry" not in grades:  # it rode on the grader id as "!error" / "!isolation"
+            for suffix, reason in (("!error", Retry.ERROR), ("!isolation", Retry.ISOLATION)):
+                self.db.execute(
+                    "UPDATE grades SET retry=?, grader=substr(grader, 1, length(grader)-?) "
+                    "WHERE grader LIKE ?", (reason.value, len(suffix), f"%{suffix}"))
         self._secret: bytes | None = None
 
     def close(self) -> None:
@@ -207,10 +194,12 @@ class Gradebook:
         return seeds.seed(self.secret(), digest, grader)
 
     def current(self, student: str, assignment: str, digest: str, grader: str) -> bool:
-        """True if this exact file was already graded by this grader: no need to grade again."""
+        """True if this exact file was already graded by this grader, for good (no retry
+        pending): no need to grade again."""
         row = self.db.execute(
             "SELECT 1 FROM grades WHERE student=? AND assignment=? AND content_hash=? "
-            "AND grader=?", _stored(student, assignment, digest, grader)).fetchone()
+            "AND grader=? AND retry IS NULL",
+            _stored(student, assignment, digest, grader)).fetchone()
         return row is not None
 
     def record(self, row: Row) -> None:
@@ -228,38 +217,35 @@ class Gradebook:
         key = _stored(row.student, row.assignment)
         self.db.execute(
             "INSERT OR REPLACE INTO grades (student, assignment, path, content_hash, grader, "
-            "seed, score, max_score, problem, results_file, seconds, graded_at, note, flags) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "seed, score, max_score, problem, results_file, seconds, graded_at, note, flags, "
+            "retry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             _stored(*key, row.path, row.content_hash, row.grader, row.seed, row.score,
                     row.max_score, row.problem, row.results_file, row.seconds, now, row.note,
-                    json.dumps(row.flags) if row.flags else None))
+                    json.dumps(list(row.flags)) if row.flags else None,
+                    row.retry.value if row.retry else None))
         self.db.execute("DELETE FROM op_results WHERE student=? AND assignment=?", key)
         self.db.executemany(
             "INSERT INTO op_results (student, assignment, op, points, max_points, status, "
             "diagnosis, cluster, evidence) VALUES (?,?,?,?,?,?,?,?,?)",
-            [_stored(*key, op["op"], op["points"], op["max_points"], op["status"],
-                     op.get("diagnosis"), op.get("cluster"), op.get("evidence"))
-             for op in row.ops])
+            [_stored(*key, op.op, op.points, op.max_points, op.status, op.diagnosis, op.cluster,
+                     op.evidence) for op in row.ops])
         self.db.execute("INSERT INTO gradings VALUES (?,?,?,?,?,?)",
                         (*key, row.content_hash, row.grader, row.score, now))
 
     def rows(self) -> Iterator[Row]:
         """Every grade, sorted by student, with its per-op rows."""
-        ops: dict[tuple[str, str], list[dict]] = {}
-        for (student, assignment, op, points, max_points, status, diagnosis, cluster,
-             evidence) in self.db.execute(
+        ops: dict[tuple[str, str], list[OpRow]] = {}
+        for student, assignment, *op in self.db.execute(
                 "SELECT student, assignment, op, points, max_points, status, diagnosis, "
                 "cluster, evidence FROM op_results ORDER BY rowid"):
-            ops.setdefault((student, assignment), []).append(
-                {"op": op, "points": points, "max_points": max_points, "status": status,
-                 "diagnosis": diagnosis, "cluster": cluster, "evidence": evidence})
+            ops.setdefault((student, assignment), []).append(OpRow(*op))
         for record in self.db.execute(
                 "SELECT student, assignment, path, content_hash, grader, seed, score, "
-                "max_score, problem, results_file, seconds, note, flags FROM grades "
+                "max_score, problem, results_file, seconds, note, flags, retry FROM grades "
                 "ORDER BY student, assignment"):
-            row = Row(*record[:-2], note=record[-2], flags=_flags(record[-1]))
-            row.ops = ops.get((row.student, row.assignment), [])
-            yield row
+            *values, note, flags, retry = record
+            yield Row(*values, ops=tuple(ops.get((values[0], values[1]), ())), note=note,
+                      flags=_flags(flags), retry=Retry(retry) if retry else None)
 
     def gradings(self) -> list[tuple[str, str, str]]:
         """The audit trail: (student, assignment, content hash) for every grading recorded."""
@@ -276,6 +262,20 @@ class Gradebook:
     def set_setting(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    def batch_settings(self) -> BatchSettings:
+        """How the grades here were made (the defaults before a batch recorded it); a
+        gradebook made before one value held them kept them as three keys."""
+        stored = self.setting(SETTINGS)
+        if stored:
+            return BatchSettings.from_json(stored)
+        config = self.setting("config")
+        return BatchSettings.from_data({**json.loads(self.setting("grading") or "{}"),
+                                        "config": json.loads(config) if config else None,
+                                        "config_for": self.setting("config_for") or ""})
+
+    def save_batch_settings(self, settings: BatchSettings) -> None:
+        self.set_setting(SETTINGS, settings.to_json())
+
     def generation(self) -> int:
         """The number of the generation the grades tables hold (1 until a regrade applies)."""
         return int(self.setting("generation") or 1)
@@ -290,11 +290,11 @@ class Gradebook:
         self.db.execute("INSERT OR REPLACE INTO generations VALUES (?,?,?,?)",
                         (number, state, time.strftime("%Y-%m-%dT%H:%M:%S%z"), note))
         self.db.executemany("INSERT INTO generation_rows VALUES (?,?,?,?,?)",
-                            [(number, row.student, row.assignment, json.dumps(asdict(row)),
-                              results) for row, results in rows])
+                            [(number, row.student, row.assignment, row.to_json(), results)
+                             for row, results in rows])
 
     def _load(self, number: int) -> list[tuple[Row, str | None]]:
-        return [(Row(**json.loads(data)), results) for data, results in self.db.execute(
+        return [(Row.from_json(data), results) for data, results in self.db.execute(
             "SELECT row, results FROM generation_rows WHERE generation=? ORDER BY rowid",
             (number,))]
 
@@ -325,8 +325,8 @@ class Gradebook:
         batch run with another --config since the note was written changes it): what a
         restore of this generation grades with again."""
         note = json.loads(self.setting("note") or "{}")
-        config = self.setting("config")
-        note["config"] = json.loads(config) if config else None
+        config = self.batch_settings().config
+        note["config"] = assignments.to_data(config) if config else None
         return json.dumps(note, sort_keys=True)
 
     def make_current(self, number: int, results_text: Callable[[Row], str | None],
@@ -358,7 +358,10 @@ class Gradebook:
             self.set_setting(PUBLISH_PENDING, str(number))  # cleared once its files are written
             self.set_setting("note", note)
             config = json.loads(note).get("config") if note else None
-            self.set_setting("config", json.dumps(config) if config else "")
+            self.save_batch_settings(replace(
+                self.batch_settings(),
+                config=assignments.from_data(config, "the generation's config") if config
+                else None))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

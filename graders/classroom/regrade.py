@@ -22,8 +22,18 @@ from pathlib import Path
 
 from graders import __version__, api
 from graders.classroom import batch, executors, seeds
-from graders.classroom.gradebook import Gradebook, Row, StaleGrades, rows_digest
-from graders.report import encode
+from graders.classroom.gradebook import Gradebook, StaleGrades, rows_digest
+from graders.classroom.grading import Grader, grade, grading
+from graders.classroom.publishing import finish_publishing, publish_generation
+from graders.classroom.records import Job, OpRow, Row, WorkerFailed
+from graders.classroom.storing import (
+    results_data,
+    results_file,
+    results_name,
+    row_of,
+    stored_copy,
+    unscored,
+)
 from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
 from graders.spec.optable import Assignment
@@ -48,70 +58,57 @@ def _config(book: Gradebook, given: str | None) -> Assignment | None:
     return batch.stored_config(book)
 
 
-def _as_submitted(outcome: dict, copy: str, original: str) -> dict:
-    """The outcome naming the file the student submitted, not the stored copy graded (a
-    syntax error says "carol.ipynb: cell 3", as the first grading did)."""
-    text = json.dumps(outcome)
-    for form in (str, encode.markdown, encode.html_text):  # as the reports write a path
-        text = text.replace(json.dumps(form(copy))[1:-1], json.dumps(form(original))[1:-1])
-    return json.loads(text)
-
-
 def _has_copy(outdir: Path, row: Row) -> bool:
-    return batch.stored_copy(outdir, row.content_hash, row.path).exists()
+    return stored_copy(outdir, row.content_hash, row.path).exists()
 
 
-def grade_again(outdir: Path, config: Assignment | None,
-                jobs: int = 1) -> tuple[list[tuple[Row, str | None]], list[Row]]:
+def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,
+                grader: Grader = grade) -> tuple[list[tuple[Row, str | None]], list[Row]]:
     """Every current row graded again from its stored copy, with its recorded seed and the
     batch's limits and isolation; and the rows with no stored copy (never readable, decided
     before grading, or graded before OUTDIR kept copies), which are kept as they are."""
     with Gradebook(outdir) as book:
         rows = list(book.rows())
-        limits, strong = batch.stored_grading(book)
-    isolation = planned_isolation(strong)
+        settings = book.batch_settings()
+    isolation = planned_isolation(settings.strong)
     planned, kept = [], []
     for row in rows:
         if not _has_copy(outdir, row):
             kept.append(row)
             continue
-        copy = batch.stored_copy(outdir, row.content_hash, row.path)
         assignment = batch.assignment_for(row.assignment, config)
-        planned.append({"student": row.student, "nbgrader": row.assignment,
-                        "path": str(copy), "original": row.path, "hash": row.content_hash,
-                        "grader": seeds.grader_id(assignment, limits, isolation),
-                        "seed": row.seed, "assignment": assignment,
-                        "limits": {**limits.__dict__}, "strong": strong})
+        planned.append(Job(row.student, row.assignment,
+                           str(stored_copy(outdir, row.content_hash, row.path)), assignment,
+                           row.content_hash, row.seed,
+                           seeds.grader_id(assignment, settings.limits, isolation),
+                           settings.limits, settings.strong, shown_as=row.path))
     run = executors.inline if jobs <= 1 else (
         lambda fn, items: executors.local(fn, items, jobs))
     out: list[tuple[Row, str | None]] = []
     results_dir = outdir / "results"
-    for job, outcome in run(batch.grading(planned), planned):
-        outcome = _as_submitted(outcome, job["path"], job["original"])
-        if "error" in outcome:
-            outcome = batch.unscored_outcome(job["original"], job["assignment"],
-                                             f"the grader failed ({outcome['error']})")
-        target = results_dir / batch.results_name(job["student"], job["nbgrader"])
-        out.append((batch.row_of(job, outcome, target),
-                    json.dumps(batch.results_data(job, outcome))))
+    for job, graded in run(grading(planned, grader), planned):
+        if isinstance(graded, WorkerFailed):
+            graded = unscored(job, f"the grader failed ({graded.reason})")
+        target = results_dir / results_name(job.student, job.folder)
+        out.append((row_of(job, graded, target), json.dumps(results_data(job, graded))))
     for row in kept:
         out.append((row, _results_text(outdir, row)))
     return sorted(out, key=lambda pair: (pair[0].student, pair[0].assignment)), kept
 
 
-def _why(old: dict | None, new: dict | None) -> str:
+def _why(old: OpRow | None, new: OpRow | None) -> str:
     if old is None:
         return "newly graded (the config grades this op)"
     if new is None:
         return "no longer graded (the config drops this op)"
-    if new["max_points"] != old["max_points"]:
-        return f"worth {new['max_points']:g} points instead of {old['max_points']:g}"
-    if new["status"] != old["status"]:
-        named = f" ({new['diagnosis']})" if new.get("diagnosis") else ""
-        return f"now {new['status']}{named}"
-    if new.get("diagnosis") != old.get("diagnosis"):
-        return f"feedback: {old.get('diagnosis') or 'no diagnosis'} -> " \
-               f"{new.get('diagnosis') or 'no diagnosis'}"
+    if new.max_points != old.max_points:
+        return f"worth {new.max_points:g} points instead of {old.max_points:g}"
+    if new.status != old.status:
+        named = f" ({new.diagnosis})" if new.diagnosis else ""
+        return f"now {new.status}{named}"
+    if new.diagnosis != old.diagnosis:
+        return f"feedback: {old.diagnosis or 'no diagnosis'} -> " \
+               f"{new.diagnosis or 'no diagnosis'}"
     return "partial credit changed"
 
 
@@ -123,16 +120,16 @@ def diff(old_rows: list[Row], new_rows: list[Row]) -> list[Change]:
         old = before.get((row.student, row.assignment))
         if old is None:
             continue
-        old_ops = {op["op"]: op for op in old.ops}
-        new_ops = {op["op"]: op for op in row.ops}
+        old_ops = {op.op: op for op in old.ops}
+        new_ops = {op.op: op for op in row.ops}
         change = Change(row.student, row.assignment, old.score, row.score)
         for key in dict.fromkeys([*old_ops, *new_ops]):
             a, b = old_ops.get(key), new_ops.get(key)
-            same = a is not None and b is not None and a["points"] == b["points"] and \
-                a["max_points"] == b["max_points"] and a.get("diagnosis") == b.get("diagnosis")
+            same = a is not None and b is not None and a.points == b.points and \
+                a.max_points == b.max_points and a.diagnosis == b.diagnosis
             if not same:
-                change.ops.append((key, f"{a['points']:g}/{a['max_points']:g}" if a else "-",
-                                   f"{b['points']:g}/{b['max_points']:g}" if b else "-",
+                change.ops.append((key, f"{a.points:g}/{a.max_points:g}" if a else "-",
+                                   f"{b.points:g}/{b.max_points:g}" if b else "-",
                                    _why(a, b)))
         if change.ops or change.old != change.new:
             changes.append(change)
@@ -169,7 +166,7 @@ def write_diff(outdir: Path, changes: list[Change], total: int, number: int,
 
 
 def _results_text(outdir: Path, row: Row) -> str | None:
-    path = batch.results_file(outdir, row)
+    path = results_file(outdir, row)
     return path.read_text() if path and path.exists() else None
 
 
@@ -178,12 +175,12 @@ def _gradebook(outdir: Path) -> Gradebook:
     if not (outdir / "gradebook.sqlite").exists():
         raise RegradeError(f"{outdir}: no gradebook here; grade a class into it first")
     book = Gradebook(outdir)
-    batch.finish_publishing(outdir, book)
+    finish_publishing(outdir, book)
     return book
 
 
 def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
-            jobs: int = 1) -> list[str]:
+            jobs: int = 1, grader: Grader = grade) -> list[str]:
     """Stage a regrade (and apply it with `apply`); returns the lines to print."""
     with _gradebook(outdir) as book:
         config = _config(book, config_spec)
@@ -200,7 +197,7 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
         number, new_rows = staged[0], [row for row, _ in staged[2]]
         kept = [row for row in old_rows if not _has_copy(outdir, row)]
     else:
-        graded, kept = grade_again(outdir, config, jobs)
+        graded, kept = grade_again(outdir, config, jobs, grader)
         with Gradebook(outdir) as book:
             number = book.stage(graded, note)
         new_rows = [row for row, _ in graded]
@@ -216,7 +213,7 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
                               expected=graded_from)
         except StaleGrades as error:
             raise RegradeError(f"{outdir}: {error}") from None
-        batch.publish_generation(outdir, book)
+        publish_generation(outdir, book)
     lines[0] = lines[0].replace("staged", "applied")
     return [*lines, f"generation {number} is current; the grades before are generation "
                     f"{previous}: `gradkit regrade {outdir} --restore {previous}` brings them "
@@ -234,7 +231,7 @@ def restore(outdir: Path, number: int) -> list[str]:
         previous = book.generation()
         now = {(row.student, row.assignment) for row in book.rows()}
         book.make_current(number, lambda row: _results_text(outdir, row))
-        batch.publish_generation(outdir, book)
+        publish_generation(outdir, book)
         back = {(row.student, row.assignment) for row in book.rows()}
     lines = [f"generation {number} is current again; generation {previous} is kept"]
     since = sorted(student for student, _ in now - back)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from graders.atomic import write_json_atomic
-from graders.classroom.gradebook import Row
+from graders.classroom.records import Row
 from graders.spec.optable import Assignment
 
 
@@ -36,19 +36,19 @@ def summarize(rows: list[Row], assignment: Assignment) -> tuple[list[OpSummary],
     """Per-op summaries over gradable rows, and the number of ungradable rows."""
     gradable = [row for row in rows if not row.problem]
     order = list(assignment.ops) + sorted(
-        {op["op"] for row in gradable for op in row.ops} - set(assignment.ops))
+        {op.op for row in gradable for op in row.ops} - set(assignment.ops))
     summaries = []
     for key in order:
-        ops = [op for row in gradable for op in row.ops if op["op"] == key]
+        ops = [op for row in gradable for op in row.ops if op.op == key]
         if not ops:
             continue
-        mistakes = Counter(op["diagnosis"] for op in ops
-                           if op["status"] != "passed" and op["diagnosis"])
+        mistakes = Counter(op.diagnosis for op in ops
+                           if op.status != "passed" and op.diagnosis)
         top = mistakes.most_common(1)
         summaries.append(OpSummary(
-            key, len(ops), sum(op["status"] == "passed" for op in ops),
-            round(sum(op["points"] for op in ops) / len(ops), 3),
-            max(op["max_points"] for op in ops),
+            key, len(ops), sum(op.status == "passed" for op in ops),
+            round(sum(op.points for op in ops) / len(ops), 3),
+            max(op.max_points for op in ops),
             top[0][0] if top else None, top[0][1] if top else 0))
     return summaries, len(rows) - len(gradable)
 

@@ -288,9 +288,11 @@ def _autograder_error(error: Exception) -> dict:
 
 
 def _grade_in_layout(root: Path) -> dict:
-    from graders.api import grade, unscored
+    from graders.api import unscored
     from graders.classroom import seeds
     from graders.classroom.gradebook import content_hash
+    from graders.classroom.grading import grade
+    from graders.classroom.records import Job
     from graders.model import Limits
     from graders.report.gradescope import gradescope
     from graders.run.sandbox import planned_isolation
@@ -304,9 +306,10 @@ def _grade_in_layout(root: Path) -> dict:
     if path is None:
         result = unscored(root / "submission", assignment, problem)
     else:
-        seed = seeds.seed(bytes.fromhex(config["secret"]), content_hash(path),
-                          seeds.grader_id(assignment, limits, planned_isolation(None)))
-        result = grade(path, assignment=assignment, seed=seed, limits=limits)
+        digest = content_hash(path)
+        grader = seeds.grader_id(assignment, limits, planned_isolation(None))
+        seed = seeds.seed(bytes.fromhex(config["secret"]), digest, grader)
+        result = grade(Job("", "", str(path), assignment, digest, seed, grader, limits)).result
     return gradescope(result, hidden_visibility=config.get("hidden_visibility",
                                                           "after_published"))
 

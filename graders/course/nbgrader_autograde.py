@@ -84,8 +84,12 @@ def _verdict(op: OpResult | None, result: Result) -> tuple[float, str]:
 CONFIG_NAME = "course.toml"
 
 
-def _graded(nb: nbformat.NotebookNode, assignment: Assignment) -> Result:
-    """The sandboxed grader's result for the notebook as submitted (outputs are not code)."""
+def _graded(nb: nbformat.NotebookNode, assignment: Assignment, shown_as: str) -> Result:
+    """The sandboxed grader's result for the notebook as submitted (outputs are not code),
+    through the grading seam; its reports name `shown_as`, not the temporary copy."""
+    from graders.classroom.grading import grade
+    from graders.classroom.records import Job
+
     plain = copy.deepcopy(nb)
     for cell in plain.cells:
         if cell.get("cell_type") == "code":
@@ -93,7 +97,7 @@ def _graded(nb: nbformat.NotebookNode, assignment: Assignment) -> Result:
     with tempfile.TemporaryDirectory(prefix="gradkit-nbgrader-") as folder:
         path = Path(folder) / "submission.ipynb"
         nbformat.write(plain, path)
-        return api.grade(path, assignment=assignment)
+        return grade(Job("", "", str(path), assignment, shown_as=shown_as)).result
 
 
 def source_config(root: str | Path, source: str, assignment_id: str) -> Assignment | None:
@@ -129,11 +133,16 @@ def _failed(nb: nbformat.NotebookNode, resources: dict, assignment: Assignment |
             error: Exception) -> Result:
     """The result of a notebook the grader failed on: 0 for every task, the reason in one
     line naming the notebook, so nbgrader still records a grade for the student."""
-    info = resources.get("nbgrader", {})
-    name = "/".join(str(info.get(key, "?")) for key in ("student", "assignment", "notebook"))
+    name = _shown_as(resources)
     assignment = assignment or assignments.DEFAULT  # the course decides, never the notebook
-    return api.unscored(f"{name}.ipynb", assignment,
-                        api.grader_failure(f"{name}.ipynb", error))
+    return api.unscored(name, assignment, api.grader_failure(name, error))
+
+
+def _shown_as(resources: dict) -> str:
+    """The notebook as nbgrader names it: student/assignment/notebook.ipynb."""
+    info = resources.get("nbgrader", {})
+    return "/".join(str(info.get(key, "?")) for key in ("student", "assignment", "notebook")) \
+        + ".ipynb"
 
 
 class SandboxedExecute(NbGraderPreprocessor):
@@ -168,7 +177,7 @@ class SandboxedExecute(NbGraderPreprocessor):
                                  "and has no %s/%s/%s: graded as %s, the default", name,
                                  ", ".join(assignments.BUILTIN), source, name, CONFIG_NAME,
                                  assignment.name)
-            result = _graded(nb, assignment)
+            result = _graded(nb, assignment, _shown_as(resources))
         except Exception as error:  # a grader fault costs this student's grade only
             result = _failed(nb, resources, assignment, error)
         by_key = {op.key: op for op in result.ops}

@@ -58,40 +58,42 @@ class Program:
         return {"cells": [{"index": c.index, "source": c.source} for c in self.cells]}
 
 
-def open_regular(path: Path) -> int:
+def open_regular(path: Path, shown_as: Path | None = None) -> int:
     """An fd for `path` if it is a regular file within the size cap, else SubmissionError.
 
     Checked without following a symlink, and opened non-blocking and re-checked on the fd, so
     a FIFO, a device (a symlink to /dev/zero) or a file swapped in between is refused without
-    a read that could hang or never end.
+    a read that could hang or never end. Errors name `shown_as` when given (the file as the
+    student submitted it, when a copy of it is read).
     """
+    name = shown_as or path
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        raise SubmissionError(f"{path}: no such file") from None
+        raise SubmissionError(f"{name}: no such file") from None
     except OSError as error:
-        raise SubmissionError(f"{path}: cannot be read ({error.strerror})") from None
+        raise SubmissionError(f"{name}: cannot be read ({error.strerror})") from None
     if stat.S_ISLNK(info.st_mode):
-        raise SubmissionError(f"{path}: is a symbolic link; submit the file itself")
+        raise SubmissionError(f"{name}: is a symbolic link; submit the file itself")
     if not stat.S_ISREG(info.st_mode):
-        raise SubmissionError(f"{path}: not a regular file")
+        raise SubmissionError(f"{name}: not a regular file")
     if info.st_size > MAX_FILE_BYTES:
-        raise SubmissionError(f"{path}: {info.st_size} bytes, over the {MAX_FILE_BYTES} byte "
+        raise SubmissionError(f"{name}: {info.st_size} bytes, over the {MAX_FILE_BYTES} byte "
                               "limit for a submission file")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
     except OSError as error:
-        raise SubmissionError(f"{path}: cannot be read ({error.strerror})") from None
+        raise SubmissionError(f"{name}: cannot be read ({error.strerror})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise SubmissionError(f"{path}: not a regular file")
+        raise SubmissionError(f"{name}: not a regular file")
     return fd
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, shown_as: Path | None = None) -> bytes:
     """A submission file's bytes (a regular file, within the size cap)."""
-    with os.fdopen(open_regular(path), "rb") as handle:
+    with os.fdopen(open_regular(path, shown_as), "rb") as handle:
         return handle.read(MAX_FILE_BYTES + 1)
 
 
@@ -199,30 +201,33 @@ def cells_from_notebook(path: Path, text: str) -> tuple[list[tuple[int, str]], l
     return found, grade_ids
 
 
-def load(path: str | os.PathLike) -> Program:
-    """Read a `.ipynb` (nbformat 3 or 4) or `.py` submission into runnable cells."""
+def load(path: str | os.PathLike, shown_as: str | os.PathLike | None = None) -> Program:
+    """Read a `.ipynb` (nbformat 3 or 4) or `.py` submission into runnable cells; every error
+    names `shown_as` when given (a stored copy read for a regrade, nbgrader's temporary file),
+    else `path`."""
     path = Path(path)
-    text = decode(path, read_bytes(path))
+    name = Path(shown_as) if shown_as else path
+    text = decode(name, read_bytes(path, name))
     if "\x00" in text:
-        raise SubmissionError(f"{path}: contains NUL bytes; not a text file")
+        raise SubmissionError(f"{name}: contains NUL bytes; not a text file")
     looks_like_json = text.lstrip().startswith("{")
     grade_ids: list[str] = []
     if path.suffix == ".ipynb" or (path.suffix != ".py" and looks_like_json):
         kind = "notebook"
-        raw_cells, grade_ids = cells_from_notebook(path, text)
+        raw_cells, grade_ids = cells_from_notebook(name, text)
     elif path.suffix == ".py":
         kind, raw_cells = "python", [(1, text)]
     else:
-        raise SubmissionError(f"{path}: not a notebook (.ipynb) or Python file (.py)")
+        raise SubmissionError(f"{name}: not a notebook (.ipynb) or Python file (.py)")
     notes: list[str] = []
     cells = tuple(
         Cell(index, strip_magics(index, source, notes)) for index, source in raw_cells
     )
     code = sum(len(cell.source.encode("utf-8")) for cell in cells)
     if code > MAX_CODE_BYTES:
-        raise SubmissionError(f"{path}: {code} bytes of code, over the {MAX_CODE_BYTES} byte "
+        raise SubmissionError(f"{name}: {code} bytes of code, over the {MAX_CODE_BYTES} byte "
                               "limit (stored outputs do not count)")
     if not any(cell.source.strip() for cell in cells):
-        raise SubmissionError(f"{path}: no code to run (the {kind} has no code cells)")
+        raise SubmissionError(f"{name}: no code to run (the {kind} has no code cells)")
     return Program(path=path, kind=kind, cells=cells, notes=tuple(notes),
                    grade_ids=tuple(grade_ids))
