@@ -10,14 +10,16 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from graders.classroom import batch, discover
 from graders.classroom.gradebook import Gradebook
-from tests.conftest import gradkit
+from tests.conftest import gradkit, gradkit_replayed
 from tests.corpus import BASE, as_notebook, mutant
+from tests.fake_grader import replay_grade
 
 ROOT = Path(__file__).resolve().parents[1]
 HONEST = BASE.read_text()
@@ -27,8 +29,9 @@ def _honest(tag: str) -> str:
     return HONEST + f"\n# {tag}\n"  # a distinct file, the same code
 
 
-def _grade(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    return gradkit("grade", *args, **kwargs)
+def _grade(args: list[str]) -> subprocess.CompletedProcess:
+    """`gradkit grade ARGS`, each distinct file graded once (tests/fake_grader.py)."""
+    return gradkit_replayed("grade", *args)
 
 
 def _csv(path: Path) -> dict[str, dict[str, str]]:
@@ -89,8 +92,9 @@ def test_shards_split_the_class_without_overlap(tmp_path):
 
 
 def test_a_class_gets_results_grades_csv_and_a_summary(tmp_path, nbgrader_course):
+    """End to end: the real CLI, a pool of two workers, each student graded in the sandbox."""
     out = tmp_path / "out"
-    done = _grade([str(nbgrader_course), "--out", str(out), "-j", "2"])
+    done = gradkit("grade", str(nbgrader_course), "--out", str(out), "-j", "2")
     assert done.returncode == 0, done.stderr
     assert "3 submissions" in done.stdout
     assert "grading" not in done.stderr  # no progress bar when stderr is not a terminal
@@ -114,7 +118,7 @@ def test_a_rerun_grades_only_what_changed(tmp_path):
     for name in ("ada", "bob"):
         (subs / f"{name}.py").write_text(_honest(name))
     out = tmp_path / "out"
-    options = batch.Options(outdir=out, progress=False)
+    options = batch.Options(grader=replay_grade, outdir=out, progress=False)
     assert batch.run([subs], options).graded == 2
     again = batch.run([subs], options)
     assert (again.graded, again.unchanged) == (0, 2)
@@ -148,7 +152,8 @@ def test_the_same_file_twice_gets_the_same_score_and_seed(tmp_path):
     source = mutant("relu_inverted_mask").source()
     (subs / "ann.py").write_text(source)
     (subs / "ben.py").write_text(source)
-    batch.run([subs], batch.Options(outdir=tmp_path / "out", jobs=2, progress=False))
+    batch.run([subs], batch.Options(grader=replay_grade, outdir=tmp_path / "out", jobs=2,
+                                    progress=False))
     with Gradebook(tmp_path / "out") as book:
         ann, ben = book.rows()
     assert ann.score == ben.score < ann.max_score
@@ -160,21 +165,17 @@ def test_a_grader_failure_costs_one_row_and_is_retried(tmp_path, monkeypatch):
     subs.mkdir()
     for name in ("ada", "bob"):
         (subs / f"{name}.py").write_text(_honest(name))
-    real = batch.grade_job
-
     def flaky(job):
-        if job["student"] == "bob":
+        if job.student == "bob":
             raise RuntimeError("simulated grader bug")
-        return real(job)
+        return replay_grade(job)
 
-    monkeypatch.setattr(batch, "grade_job", flaky)
-    options = batch.Options(outdir=tmp_path / "out", progress=False)
+    options = batch.Options(grader=flaky, outdir=tmp_path / "out", progress=False)
     report = batch.run([subs], options)
     assert (report.graded, report.errors) == (1, 1)
     grades = _csv(tmp_path / "out" / "grades.csv")
     assert grades["bob"]["total"] == "0" and "simulated grader bug" in grades["bob"]["problem"]
-    monkeypatch.setattr(batch, "grade_job", real)
-    retry = batch.run([subs], options)
+    retry = batch.run([subs], replace(options, grader=replay_grade))
     assert (retry.graded, retry.unchanged) == (1, 1)
     assert _csv(tmp_path / "out" / "grades.csv")["bob"]["problem"] == ""
 

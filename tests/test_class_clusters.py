@@ -16,6 +16,7 @@ from graders.classroom import batch, dashboard
 from graders.classroom.gradebook import Gradebook
 from graders.spec import assignments
 from tests.corpus import BASE, CORRECT, MUL_SELF, MUTANTS, TANH
+from tests.fake_grader import replay_grade
 
 pytestmark = pytest.mark.slow
 
@@ -58,14 +59,15 @@ def synthetic_class(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
     (students / "broken_syntax.py").write_text("class Value:\n    def __init__(self\n")
     (students / "truncated.ipynb").write_text('{"cells": [')
     out = folder / "out"
-    report = batch.run([students], batch.Options(outdir=out, jobs=2, progress=False))
+    report = batch.run([students], batch.Options(outdir=out, jobs=2, progress=False,
+                                                  grader=replay_grade))
     assert report.found >= 60 and report.errors == 0
     return students, out, behaviour
 
 
 def _ops(out: Path) -> dict[str, dict[str, dict]]:
     with Gradebook(out) as book:
-        return {row.student: {op["op"]: op for op in row.ops} for row in book.rows()}
+        return {row.student: {op.op: op for op in row.ops} for row in book.rows()}
 
 
 def test_each_behaviour_is_one_cluster_and_no_cluster_mixes_two(synthetic_class):
@@ -75,15 +77,15 @@ def test_each_behaviour_is_one_cluster_and_no_cluster_mixes_two(synthetic_class)
     of_behaviour: dict[tuple[str, str], set[str]] = defaultdict(set)
     for student, kind in behaviour.items():
         for key, op in ops[student].items():
-            if op["status"] != "passed" and key != "reference_example":  # end to end: one
-                assert op["cluster"], (student, key)  # cause's cluster is on that cause's row
-                assert op["cluster"].startswith(f"{key}:")
-                by_cluster[op["cluster"]].add(kind)
-                of_behaviour[kind, key].add(op["cluster"])
+            if op.status != "passed" and key != "reference_example":  # end to end: one
+                assert op.cluster, (student, key)  # cause's cluster is on that cause's row
+                assert op.cluster.startswith(f"{key}:")
+                by_cluster[op.cluster].add(kind)
+                of_behaviour[kind, key].add(op.cluster)
     assert all(len(kinds) == 1 for kinds in by_cluster.values()), by_cluster
     assert all(len(ids) == 1 for ids in of_behaviour.values()), of_behaviour
     honest = [s for s in ops if s.startswith("honest_")]
-    assert honest and all(op["cluster"] is None for s in honest for op in ops[s].values())
+    assert honest and all(op.cluster is None for s in honest for op in ops[s].values())
     # purity and count, as the dashboard reports them
     found = dashboard.clusters(list(Gradebook(out).rows()))
     primary = {(m.name, m.breaks) for m in MUTANTS}
@@ -97,8 +99,8 @@ def test_the_dashboard_lists_shared_clusters_with_the_uncatalogued_ones(syntheti
     page = (out / "summary.html").read_text()
     section = page.split("Wrong answers the class shares", 1)[1].split("Not gradable", 1)[0]
     ops = _ops(out)
-    mul_id = ops["mul_plus_one"]["mul"]["cluster"]
-    assert mul_id == ops["mul_plus_one_again"]["mul"]["cluster"]
+    mul_id = ops["mul_plus_one"]["mul"].cluster
+    assert mul_id == ops["mul_plus_one_again"]["mul"].cluster
     row = re.search(rf"<code>{re.escape(mul_id)}</code></td><td>(\d+)</td><td>([^<]*)</td>",
                     section)
     assert row and row.group(1) == "2" and row.group(2) == "not in the catalogue"
@@ -111,8 +113,8 @@ def test_the_dashboard_lists_shared_clusters_with_the_uncatalogued_ones(syntheti
 def test_a_named_cluster_reaches_every_member_on_the_next_run(synthetic_class, tmp_path):
     students, out, _ = synthetic_class
     ops = _ops(out)
-    mul_id = ops["mul_plus_one"]["mul"]["cluster"]
-    tanh_id = ops["tanh_cube"]["tanh"]["cluster"]
+    mul_id = ops["mul_plus_one"]["mul"].cluster
+    tanh_id = ops["tanh_cube"]["tanh"].cluster
     config = tmp_path / "course.toml"
     config.write_text(f'base = "backprop"\n'
                       f'[cluster."{mul_id}"]\nmessage = "Drop the +1: d(xy)/dx is y."\n'
@@ -131,11 +133,11 @@ def test_a_named_cluster_reaches_every_member_on_the_next_run(synthetic_class, t
         text = json.dumps(results)
         assert message in text, (student, key)
     after = _ops(again)
-    assert after["mul_plus_one"]["mul"]["diagnosis"] == "plus_one"
-    assert after["tanh_cube_again"]["tanh"]["diagnosis"] == f"cluster_{tanh_id[-8:]}"
+    assert after["mul_plus_one"]["mul"].diagnosis == "plus_one"
+    assert after["tanh_cube_again"]["tanh"].diagnosis == f"cluster_{tanh_id[-8:]}"
     # points do not move: a name is feedback, not a grade
-    assert [after["mul_plus_one"][k]["points"] for k in after["mul_plus_one"]] == \
-        [ops["mul_plus_one"][k]["points"] for k in ops["mul_plus_one"]]
+    assert [after["mul_plus_one"][k].points for k in after["mul_plus_one"]] == \
+        [ops["mul_plus_one"][k].points for k in ops["mul_plus_one"]]
     # nobody outside the clusters is told
     others = [s for s in after if not s.startswith(("mul_plus_one", "tanh_cube"))]
     assert all("Drop the +1" not in (again / "results" / f"{s}.json").read_text()
@@ -181,7 +183,7 @@ def _copy_outdir(out: Path, tmp_path: Path) -> Path:
 
 def test_a_regrade_after_a_points_change_changes_exactly_the_expected_students(
         synthetic_class, tmp_path):
-    from tests.conftest import gradkit
+    from tests.conftest import gradkit_replayed as gradkit
 
     _, out, _ = synthetic_class
     graded = _copy_outdir(out, tmp_path)
@@ -197,7 +199,7 @@ def test_a_regrade_after_a_points_change_changes_exactly_the_expected_students(
     assert staged.returncode == 0, staged.stderr
     assert (graded / "grades.csv").read_text() == before  # nothing until --apply
     ops = _ops(graded)
-    expected = sorted(s for s, row in ops.items() if row.get("exp", {}).get("status") ==
+    expected = sorted(s for s, row in ops.items() if "exp" in row and row["exp"].status ==
                       "passed")
     scores = re.findall(r"^  (\S+): ([\d.]+) -> ([\d.]+)$", staged.stdout, re.M)
     assert sorted(s for s, a, b in scores if a != b) == expected
@@ -214,7 +216,7 @@ def test_a_regrade_after_a_points_change_changes_exactly_the_expected_students(
 
 
 def test_canvas_and_moodle_files_from_the_synthetic_class(synthetic_class, tmp_path):
-    from tests.conftest import gradkit
+    from tests.conftest import gradkit_replayed as gradkit
 
     _, out, _ = synthetic_class
     students = sorted(r["student"] for r in _csv_rows(out / "grades.csv"))

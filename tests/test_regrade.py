@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from graders.classroom.gradebook import Gradebook
-from tests.conftest import gradkit
+from tests.conftest import gradkit, gradkit_replayed
 from tests.corpus import BASE, as_notebook, mutant
+from tests.fake_grader import replay_grade
 
 HEAVY = 'name = "heavy"\n[points]\nexp = 4\n'
 LIGHT = 'name = "light"\n[points]\nexp = 1\n'
@@ -22,8 +23,9 @@ def _grades(out: Path) -> dict[str, dict[str, str]]:
         return {row["student"]: row for row in csv.DictReader(handle)}
 
 
-def _ok(*args: str):
-    done = gradkit(*args)
+def _ok(*args: str, real: bool = False):
+    """`gradkit ARGS`, succeeding; each distinct file graded once unless `real`."""
+    done = (gradkit if real else gradkit_replayed)(*args)
     assert done.returncode == 0, done.stderr
     return done
 
@@ -102,11 +104,11 @@ def test_a_regrade_names_the_file_the_student_submitted_not_its_stored_copy(cour
     broken = course["subs"] / "zed.py"
     broken.write_text(BASE.read_text().replace("def __add__(self, other):",
                                                "def __add__(self, other)", 1))
-    out = course["out"]
-    _ok("grade", str(course["subs"]), "--out", str(out), "--no-progress")
+    out = course["out"]  # in the sandbox: the stored copy is what the child reads
+    _ok("grade", str(course["subs"]), "--out", str(out), "--no-progress", real=True)
     before = _grades(out)["zed"]["problem"]
     assert str(broken) in before and "SyntaxError" in before
-    applied = _ok("regrade", str(out), "--apply")
+    applied = _ok("regrade", str(out), "--apply", real=True)
     assert "0 of 3 students change score, 0 more" in applied.stdout, applied.stdout
     assert _grades(out)["zed"]["problem"] == before
     assert "store" not in (out / "results" / "zed.json").read_text()
@@ -116,7 +118,7 @@ def test_a_regrade_names_the_file_the_student_submitted_not_its_stored_copy(cour
 def test_a_regrade_of_a_folder_with_no_grades_is_one_line_and_creates_nothing(tmp_path,
                                                                               flags):
     missing = tmp_path / "typo"
-    done = gradkit("regrade", str(missing), *flags)
+    done = gradkit_replayed("regrade", str(missing), *flags)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "no gradebook here" in done.stderr and not missing.exists()
 
@@ -126,9 +128,9 @@ def test_naming_a_cluster_changes_what_members_read_and_no_probe_point(course, t
     _ok("grade", subs, "--out", str(out), "--no-progress")
     with Gradebook(out) as book:
         before = {row.student: row for row in book.rows()}
-    tanh = next(op for op in before["bob"].ops if op["op"] == "tanh")
+    tanh = before["bob"].op("tanh")
     config = tmp_path / "named.toml"
-    config.write_text(f'base = "backprop"\n[cluster."{tanh["cluster"]}"]\n'
+    config.write_text(f'base = "backprop"\n[cluster."{tanh.cluster}"]\n'
                       'message = "Square the tanh: 1 - t**2."\n'
                       '[cluster."mul:0badc0de"]\nmessage = "a typo in the id"\n')
     named = _ok("grade", subs, "--out", str(out), "--config", str(config), "--no-progress")
@@ -152,34 +154,34 @@ def test_exporting_a_batch_of_two_assignments_asks_which(tmp_path):
     _ok("grade", str(tmp_path / "course"), "--out", str(out), "--no-progress")
     roster = tmp_path / "roster.csv"
     roster.write_text("student,name,canvas_id\nada,Ada,1\n")
-    both = gradkit("export", str(out), "--to", "canvas", "--roster", str(roster))
+    both = gradkit_replayed("export", str(out), "--to", "canvas", "--roster", str(roster))
     assert both.returncode == 2 and len(both.stderr.strip().splitlines()) == 1
     assert "2 assignments (backprop, derivatives)" in both.stderr
     one = _ok("export", str(out), "--to", "canvas", "--roster", str(roster), "--assignment",
               "backprop")
     assert "column 'backprop'" in one.stdout
-    wrong = gradkit("export", str(out), "--to", "canvas", "--roster", str(roster),
+    wrong = gradkit_replayed("export", str(out), "--to", "canvas", "--roster", str(roster),
                     "--assignment", "mlp")
     assert wrong.returncode == 2 and "no grades for it" in wrong.stderr
 
 
 def test_an_apply_interrupted_after_the_gradebook_changed_is_finished_by_the_next_command(
         course, monkeypatch):
-    from graders.classroom import batch, regrade
+    from graders.classroom import publishing, regrade
 
     out = course["out"]
     _ok("grade", str(course["subs"]), "--out", str(out), "--config", str(course["heavy"]),
         "--no-progress")
-    real = batch.publish
+    real = publishing.publish
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C while the files are written
 
-    monkeypatch.setattr(batch, "publish", interrupted)
+    monkeypatch.setattr(publishing, "publish", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        regrade.regrade(out, str(course["light"]), apply=True)
+        regrade.regrade(out, str(course["light"]), apply=True, grader=replay_grade)
     assert _grades(out)["ada"]["exp"] == "4"  # the files still show the old grades
-    monkeypatch.setattr(batch, "publish", real)
+    monkeypatch.setattr(publishing, "publish", real)
     listed = _ok("regrade", str(out), "--list")
     assert "current: generation 2" in listed.stdout
     assert _grades(out)["ada"]["exp"] == "1"  # written now, from the gradebook
@@ -197,12 +199,13 @@ def test_an_apply_refuses_when_grades_are_recorded_while_it_regrades(course, mon
     def with_a_late_grade(*args, **kwargs):
         graded = real(*args, **kwargs)
         (subs / "cy.py").write_text(BASE.read_text() + "\n# late\n")
-        batch.run([subs], batch.Options(outdir=out, progress=False))  # a TA, meanwhile
+        batch.run([subs], batch.Options(outdir=out, progress=False,  # a TA, meanwhile
+                                        grader=replay_grade))
         return graded
 
     monkeypatch.setattr(regrade, "grade_again", with_a_late_grade)
     with pytest.raises(regrade.RegradeError, match="while the regrade ran; nothing was"):
-        regrade.regrade(out, str(course["light"]), apply=True)
+        regrade.regrade(out, str(course["light"]), apply=True, grader=replay_grade)
     assert set(_grades(out)) == {"ada", "bob", "cy"}
     with Gradebook(out) as book:
         assert book.generation() == 1

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graders import api
-from graders.classroom import discover, executors, seeds
+from graders.classroom import discover, executors, grading, seeds
 from graders.classroom.gradebook import Gradebook, content_hash
-from graders.classroom.grading import Grader, grade, grading
+from graders.classroom.grading import Grader
 from graders.classroom.publishing import finish_publishing, publish
 from graders.classroom.records import BatchSettings, Graded, Job, Retry, Row, WorkerFailed
 from graders.classroom.storing import failed, keep, store, stored_copy, unscored
@@ -42,7 +42,7 @@ class Options:
     assignment: Assignment | None = None
     nbgrader_assignment: str | None = None  # only this assignment of an nbgrader layout
     progress: bool | None = None  # None: only when stderr is a terminal
-    grader: Grader = grade  # what grades one job (tests give a fake one)
+    grader: Grader | None = None  # what grades one job: `grading.grade` (tests replace it)
 
 
 @dataclass
@@ -243,7 +243,7 @@ def max_score(assignment: Assignment) -> float:
 
 
 def _execute(options: Options, jobs: list[Job]):
-    fn = grading(jobs, options.grader)
+    fn = grading.grading(jobs, options.grader or grading.grade)
     if options.executor == "dask":
         return executors.dask(fn, jobs, options.scheduler)
     if options.jobs <= 1:

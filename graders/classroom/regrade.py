@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders import __version__, api
-from graders.classroom import batch, executors, seeds
+from graders.classroom import batch, executors, grading, seeds
 from graders.classroom.gradebook import Gradebook, StaleGrades, rows_digest
-from graders.classroom.grading import Grader, grade, grading
+from graders.classroom.grading import Grader
 from graders.classroom.publishing import finish_publishing, publish_generation
 from graders.classroom.records import Job, OpRow, Row, WorkerFailed
 from graders.classroom.storing import (
@@ -63,7 +63,7 @@ def _has_copy(outdir: Path, row: Row) -> bool:
 
 
 def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,
-                grader: Grader = grade) -> tuple[list[tuple[Row, str | None]], list[Row]]:
+                grader: Grader | None = None) -> tuple[list[tuple[Row, str | None]], list[Row]]:
     """Every current row graded again from its stored copy, with its recorded seed and the
     batch's limits and isolation; and the rows with no stored copy (never readable, decided
     before grading, or graded before OUTDIR kept copies), which are kept as they are."""
@@ -86,7 +86,7 @@ def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,
         lambda fn, items: executors.local(fn, items, jobs))
     out: list[tuple[Row, str | None]] = []
     results_dir = outdir / "results"
-    for job, graded in run(grading(planned, grader), planned):
+    for job, graded in run(grading.grading(planned, grader or grading.grade), planned):
         if isinstance(graded, WorkerFailed):
             graded = unscored(job, f"the grader failed ({graded.reason})")
         target = results_dir / results_name(job.student, job.folder)
@@ -180,7 +180,7 @@ def _gradebook(outdir: Path) -> Gradebook:
 
 
 def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
-            jobs: int = 1, grader: Grader = grade) -> list[str]:
+            jobs: int = 1, grader: Grader | None = None) -> list[str]:
     """Stage a regrade (and apply it with `apply`); returns the lines to print."""
     with _gradebook(outdir) as book:
         config = _config(book, config_spec)
