@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.canvas_stub import TOKEN, CanvasStub, running
+from tests.conftest import gradkit_replayed
 from tests.conftest import gradkit
 from tests.corpus import BASE, MUTANTS
 
@@ -33,8 +34,8 @@ def graded_class(tmp_path_factory) -> Path:
         (students / f"m{index}.py").write_text(mutant.source())
     (students / "twin.py").write_text(MUTANTS[0].source() + "\n# a copy\n")
     (students / "zed.ipynb").write_text("{ truncated")
-    done = gradkit("grade", str(students), "--out", str(folder / "out"), "-j", "2",
-                   "--no-progress")
+    done = gradkit_replayed("grade", str(students), "--out", str(folder / "out"), "-j", "2",
+                            "--no-progress")
     assert done.returncode == 0, done.stderr
     return folder / "out"
 
