@@ -163,6 +163,7 @@ def test_any_answers_score_and_render_in_every_format(name, data):
     outcome.records = _records(groups, lambda case: data.draw(
         st.dictionaries(st.sampled_from(RECORD_KEYS[1:]), JSON, max_size=6)))
     ops = scoring.score(assignment, groups, outcome, oracle.load())
+    assert ops  # the loop below checks something
     for op in ops:
         assert 0 <= op.points <= op.max_points
     result = Result(submission="fuzz.py", ops=ops, seed=7, isolation="weak")
@@ -206,9 +207,12 @@ def test_any_json_as_a_notebook_loads_or_is_refused_with_the_file_name(tmp_path_
     path = Path(tmp_path_factory.mktemp("nb")) / "any.ipynb"
     path.write_text(json.dumps({"nbformat": 4, "cells": raw}))
     try:
-        load(path)
+        program = load(path)
     except SubmissionError as error:
         assert "any.ipynb" in str(error)
+    else:  # loaded: there is code to run, and it came from the cells given
+        assert any(cell.source.strip() for cell in program.cells)
+        assert isinstance(raw, list) and program.kind == "notebook"
 
 
 def test_an_unusable_file_still_renders_everywhere():
