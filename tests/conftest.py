@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
+import functools
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +21,9 @@ settings.load_profile("gradkit")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def pytest_configure(config) -> None:
+def _replay_folder() -> None:
     """One folder of replayed gradings per session (tests/fake_grader.py), shared by its
     workers: set before xdist starts them, so they inherit it."""
-    import os
     import tempfile
 
     from tests.fake_grader import CACHE
@@ -33,8 +36,6 @@ _MADE: list[str] = [""]  # the replay folder this process made, removed when it 
 
 
 def pytest_unconfigure(config) -> None:
-    import shutil
-
     if _MADE[0]:
         shutil.rmtree(_MADE[0], ignore_errors=True)
 
@@ -70,6 +71,76 @@ def gradkit_replayed(*args: str) -> subprocess.CompletedProcess:
                                        err.getvalue())
 
 
+# --- the strong sandbox's parts: skipped where missing, unless CI says they must be here ------
+
+# What the sandbox is built of, each tested where this machine has it. GRADKIT_REQUIRE names
+# those a machine must have (a comma list, or `strong` for all three); .ci/run sets it, so a
+# CI machine that lost one fails those tests instead of skipping them. GRADKIT_REQUIRE_STRONG=1
+# is the same as GRADKIT_REQUIRE=strong.
+CAPABILITIES = ("bubblewrap", "cgroups", "landlock")
+
+
+def required(environ=os.environ) -> frozenset[str]:
+    """The capabilities the environment says this machine must have."""
+    names = {name.strip().lower() for name in environ.get("GRADKIT_REQUIRE", "").split(",")}
+    names.discard("")
+    if names & {"strong", "all"} or environ.get("GRADKIT_REQUIRE_STRONG", "") not in ("", "0"):
+        names = (names - {"strong", "all"}) | set(CAPABILITIES)
+    unknown = names - set(CAPABILITIES)
+    if unknown:
+        raise pytest.UsageError(f"GRADKIT_REQUIRE: unknown {sorted(unknown)}; "
+                                f"known: {', '.join(CAPABILITIES)} or strong")
+    return frozenset(names)
+
+
+@functools.cache
+def missing(capability: str) -> str | None:
+    """Why `capability` cannot be used on this machine, or None when it can."""
+    if capability == "bubblewrap":
+        from graders.run.sandbox import bwrap_path
+        return None if bwrap_path() else "bubblewrap is missing or cannot make namespaces here"
+    if capability == "cgroups":
+        from graders.run import cgroups
+        made, _ = cgroups.create(64 << 20, 8)
+        if made is None:
+            return "per-run cgroups cannot be created here (needs root and pids+memory controllers)"
+        made.kill()
+        return None
+    if capability == "landlock":
+        from graders.run import wall
+        problem = wall.unavailable()
+        return f"no OS wall (Landlock + seccomp) here: {problem}" if problem else None
+    raise ValueError(f"unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}")
+
+
+def need(*capabilities: str, environ=os.environ) -> None:
+    """Skip the calling test when this machine lacks one of `capabilities`, or fail it when
+    GRADKIT_REQUIRE says the machine must have it. Every test of the sandbox's parts calls
+    this (or carries `@pytest.mark.needs(...)`, which calls it), so no skip of them is silent
+    where they are required."""
+    must = required(environ)
+    for capability in capabilities:
+        problem = missing(capability)
+        if problem is None:
+            continue
+        if capability in must:
+            pytest.fail(f"GRADKIT_REQUIRE names {capability}, but {problem}", pytrace=False)
+        pytest.skip(problem)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "needs(*capabilities): skip where one of bubblewrap, "
+                            "cgroups, landlock is missing; fail instead where GRADKIT_REQUIRE "
+                            "names it (tests/conftest.py `need`)")
+    required()  # a misspelt GRADKIT_REQUIRE stops the run before any test
+    _replay_folder()
+
+
+def pytest_runtest_setup(item) -> None:
+    for mark in item.iter_markers("needs"):
+        need(*mark.args)
+
+
 def op_of(result, key: str):
     """The verdict on op `key` in a graded Result."""
     return next(op for op in result.ops if op.key == key)
@@ -83,3 +154,65 @@ def write_submission(tmp_path):
         path.write_text(text, encoding="utf-8")
         return path
     return write
+
+
+def _ignore_rules(folder: Path) -> list[tuple[str, bool, bool]]:
+    """The patterns of `folder`/.gitignore as (pattern, anchored, directories only). Only the
+    forms this repository uses are understood; any other form fails loudly rather than
+    copying (or leaving out) the wrong files."""
+    path = folder / ".gitignore"
+    rules = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("!") or "**" in line or "\\" in line:
+            raise NotImplementedError(f"{path}: {line!r}: extend tests/conftest.py's walker")
+        only_dirs = line.endswith("/")
+        line = line.rstrip("/")
+        anchored = "/" in line
+        rules.append((line.lstrip("/"), anchored, only_dirs))
+    return rules
+
+
+def _ignored(relative: str, is_dir: bool, rules: list[tuple[str, bool, bool]]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    return any((not only_dirs or is_dir)
+               and fnmatch.fnmatchcase(relative if anchored else name, pattern)
+               for pattern, anchored, only_dirs in rules)
+
+
+def walk_project(root: Path = ROOT) -> list[str]:
+    """The files a clone of the project has, found by walking the tree with its .gitignore
+    rules (every .gitignore, each for its own folder), for copies without git metadata: what
+    `git ls-files --cached --others --exclude-standard` lists."""
+    found = []
+    scopes: list[tuple[Path, list]] = []
+
+    def visit(folder: Path) -> None:
+        scopes.append((folder, _ignore_rules(folder)))
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            path = Path(entry.path)
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if entry.name == ".git" or any(
+                    _ignored(path.relative_to(scope).as_posix(), is_dir, rules)
+                    for scope, rules in scopes):
+                continue
+            if is_dir:
+                visit(path)
+            else:
+                found.append(path.relative_to(root).as_posix())
+        scopes.pop()
+
+    visit(root)
+    return found
+
+
+def project_files(root: Path = ROOT) -> list[str]:
+    """The project's files as a fresh clone has them: `git ls-files` in a git checkout, else
+    (a copy made without .git, an unpacked sdist) the tree walked with its .gitignore rules."""
+    if (root / ".git").exists() and shutil.which("git"):
+        done = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
+        if done.returncode == 0:
+            return done.stdout.splitlines()
+    return walk_project(root)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 from graders import api, course
 from graders.course import authoring
 from graders.spec.optable import op
+from tests.conftest import project_files
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASED = ROOT / "assignments"
@@ -344,13 +347,18 @@ def test_the_instructor_loop_in_the_docs_runs_verbatim_on_a_fresh_copy(tmp_path:
     """docs/course.md's commands, as written, on a copy of the repository's tracked files:
     every one succeeds, none warns, and the gradebook ends with the release's score, 0."""
     copy = tmp_path / "course"
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.splitlines()
-    for name in tracked:
+    for name in project_files():
         if (ROOT / name).is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, copy / name)
-    env = {**__import__("os").environ, "PYTHONPATH": str(copy)}
+    # `nbgrader` as the docs write it, run by this interpreter (as `venv/bin/nbgrader` would
+    # be), whether or not its folder is on PATH: the course's config finds `alembic` itself.
+    shim = tmp_path / "bin" / "nbgrader"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m nbgrader "$@"\n')
+    shim.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(copy),
+           "PATH": os.pathsep.join([str(shim.parent), os.environ.get("PATH", "/usr/bin:/bin")])}
     for line in _docs_block("Instructor loop"):
         done = subprocess.run(["bash", "-c", line], cwd=copy, env=env, capture_output=True,
                               text=True, timeout=600)
@@ -366,6 +374,24 @@ def test_the_instructor_loop_in_the_docs_runs_verbatim_on_a_fresh_copy(tmp_path:
     assert (copy / "feedback" / "alice" / "backprop" / "backprop.html").is_file()
     released = "assignments/backprop/backprop.ipynb"
     assert (copy / released).read_text() == (ROOT / released).read_text()  # regenerated as is
+
+
+def test_nbgrader_finds_alembic_without_an_activated_venv(tmp_path: Path):
+    """nbgrader runs `alembic` by name when it makes a gradebook: the course's config puts the
+    interpreter's own tools first on PATH, so a bare PATH (no venv activated) works."""
+    from graders.course.nbgrader_setup import put_tools_on_path
+
+    environ = {"PATH": "/usr/bin:/bin"}
+    put_tools_on_path(environ)
+    assert shutil.which("alembic", path=environ["PATH"]) is not None
+    assert environ["PATH"].split(os.pathsep)[0] == os.path.dirname(os.path.abspath(sys.executable))
+    assert environ["PATH"].endswith("/usr/bin:/bin")
+    done = subprocess.run([sys.executable, "-c", (
+        "from graders.course.nbgrader_setup import put_tools_on_path; put_tools_on_path(); "
+        f"from nbgrader.api import Gradebook; Gradebook('sqlite:///{tmp_path}/g.db').close()")],
+        env={**os.environ, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_the_course_gitignore_keeps_student_data_out():

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.canvas_stub import TOKEN, CanvasStub, running
-from tests.conftest import gradkit_replayed
-from tests.conftest import gradkit
+from tests.conftest import gradkit, gradkit_replayed
 from tests.corpus import BASE, MUTANTS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -23,8 +23,9 @@ from graders.api import grade
 from graders.atomic import write_json_atomic
 from graders.model import Limits
 from graders.report.gradescope import gradescope
-from graders.run import accounts, cgroups, sandbox, wall
-from graders.run.sandbox import bwrap_path, child_python
+from graders.run import accounts, cgroups, sandbox
+from graders.run.sandbox import child_python
+from tests.conftest import need
 
 HERE = Path(__file__).parent
 HONEST = (HERE / "submissions" / "correct" / "lecture_style.py").read_text()
@@ -90,10 +91,6 @@ def splice(payload: Payload, values: dict[str, str]) -> str:
     body = "".join(f"            {line}\n" if line.strip() else "\n"
                    for line in code.splitlines())
     return BASE[:at] + body + BASE[at:]
-
-
-def sandbox_available() -> bool:
-    return bwrap_path() is not None
 
 
 def container_problem() -> str | None:
@@ -216,14 +213,6 @@ def grade_as_nobody(grader: Path, submission: Path, results: Path, limits: Limit
     return UserResult(ops, data["score"], data["output"], data["isolation"], data["seconds"])
 
 
-def cgroups_available() -> bool:
-    made, _ = cgroups.create(64 << 20, 8)
-    if made is None:
-        return False
-    made.kill()
-    return True
-
-
 def named(token: str) -> list[int]:
     """Live processes (not zombies) whose name is `token`: what a payload left behind."""
     found = []
@@ -292,8 +281,8 @@ CASES = [
 def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
         payload: Payload, mode: str, baselines, tmp_path, tmp_path_factory, monkeypatch,
         request):
-    if mode.startswith("strong") and not sandbox_available():
-        pytest.skip("bubblewrap is not installed or cannot make namespaces here")
+    if mode.startswith("strong"):
+        need("bubblewrap")
     if mode.startswith("container") and container_problem():
         pytest.skip(container_problem())
     user = mode.startswith("user")
@@ -301,11 +290,10 @@ def test_a_hostile_submission_gains_nothing_and_leaves_nothing(
         pytest.skip(user_problem(request.getfixturevalue("nobody_grader")))
     if mode.startswith("uid0") and os.geteuid() != 0:
         pytest.skip("a child of uid 0 needs a root grader")
-    if "cgroup" in payload.needs and mode.split("-")[0] in ("strong", "weak", "nowall") \
-            and not cgroups_available():
-        pytest.skip("per-run cgroups cannot be created here (needs root and cgroup controllers)")
-    if not mode.startswith(("strong", "nowall")) and wall.unavailable():
-        pytest.skip(f"no OS wall without bubblewrap here: {wall.unavailable()}")
+    if "cgroup" in payload.needs and mode.split("-")[0] in ("strong", "weak", "nowall"):
+        need("cgroups")
+    if not mode.startswith(("strong", "nowall")):
+        need("landlock")
     strong = enter_mode(mode, monkeypatch)
     token = "gk" + os.urandom(4).hex()
     results = tmp_path / "results.json"

@@ -14,7 +14,6 @@ import sys
 
 import pytest
 
-from graders.run import wall
 from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -28,8 +27,7 @@ rules.load()
 os.execv(sys.executable, [sys.executable, "-m", "graders", *sys.argv[1:]])
 """
 
-pytestmark = pytest.mark.skipif(wall.unavailable() is not None,
-                                reason=f"this machine has no OS wall: {wall.unavailable()}")
+pytestmark = pytest.mark.needs("landlock")
 
 
 def gradkit_without_a_wall(*args: str) -> subprocess.CompletedProcess:

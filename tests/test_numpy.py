@@ -17,13 +17,13 @@ from graders.api import grade, grade_class
 from graders.run import harness, packages, sandbox
 from graders.spec.assignments import ConfigError, from_data, resolve, to_data
 from graders.spec.optable import BACKPROP
+from tests.conftest import need
 from tests.test_hostile import (
     LIMITS,
     container_problem,
     enter_mode,
     grade_as_nobody,
     nobody_grader,  # noqa: F401 - a fixture the user path needs
-    sandbox_available,
     user_problem,
 )
 
@@ -39,8 +39,8 @@ def full_marks(result) -> bool:
 
 def grade_in(mode: str, submission: Path, monkeypatch, request, tmp_path, assignment=None):
     """Grade `submission` on one of the suite's paths (tests/test_hostile.py's modes)."""
-    if mode == "strong" and not sandbox_available():
-        pytest.skip("bubblewrap is not installed or cannot make namespaces here")
+    if mode == "strong":
+        need("bubblewrap")
     if mode == "container" and container_problem():
         pytest.skip(container_problem())
     if mode == "user":
@@ -232,10 +232,7 @@ def test_below_the_guard_site_packages_shows_numpy_and_nothing_else(strong, tmp_
     """With the guard off: bubblewrap's hidden site-packages holds numpy's binds alone;
     Landlock reads numpy's folders, never the packages beside them (it lets the folder be
     listed, as docs/security.md says: a rule cannot hide a folder inside an allowed one)."""
-    if strong and not sandbox_available():
-        pytest.skip("bubblewrap is not installed or cannot make namespaces here")
-    if not strong and sandbox.wall_unavailable():
-        pytest.skip(sandbox.wall_unavailable())
+    need("bubblewrap" if strong else "landlock")
     monkeypatch.setattr(sandbox, "GUARD", False)
     probe = tmp_path / "probe.py"
     probe.write_text(LECTURE + SNOOP_SITE)

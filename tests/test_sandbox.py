@@ -18,25 +18,15 @@ from graders.api import grade
 from graders.atomic import write_json_atomic
 from graders.model import Limits
 from graders.run import cgroups, sandbox
-from graders.run.sandbox import bwrap_path, parse_record
+from graders.run.sandbox import parse_record
+from tests.conftest import need
 
 LIMITS = Limits(memory_bytes=256 << 20, processes=32, group_seconds=3.0,
                 submission_seconds=15.0, tmp_bytes=4 << 20)
 VALUE = "class Value:\n    def __init__(self, data):\n        self.data = data\n"
 
-needs_bwrap = pytest.mark.skipif(bwrap_path() is None,
-                                 reason="bubblewrap is not installed or cannot make namespaces")
-
-
-def cgroups_work() -> bool:
-    made, _ = cgroups.create(64 << 20, 8)
-    if made is not None:
-        made.kill()
-    return made is not None
-
-
-needs_cgroups = pytest.mark.skipif(not cgroups_work(),
-                                   reason="per-run cgroups need root and pids+memory controllers")
+needs_bwrap = pytest.mark.needs("bubblewrap")
+needs_cgroups = pytest.mark.needs("cgroups")
 
 
 def run(tmp_path: Path, code: str, *, strong: bool | None = True, limits: Limits = LIMITS,
@@ -133,10 +123,10 @@ for directory in ("/", "/usr", "/gradkit", os.path.dirname(os.__file__)):
 @pytest.mark.parametrize(("strong", "wall"), [(True, True), (False, True), (False, False)],
                          ids=["bubblewrap", "walled", "nowall"])
 def test_a_detached_daemon_is_killed_with_the_run(tmp_path, strong, wall):
-    if strong and bwrap_path() is None:
-        pytest.skip("bubblewrap is not installed or cannot make namespaces")
-    if wall and not strong and walled_problem():
-        pytest.skip(walled_problem())
+    if strong:
+        need("bubblewrap")
+    elif wall:
+        need("landlock")
     token = "gk" + os.urandom(4).hex()
     result = run(tmp_path, f"""
 import ctypes, os, time
@@ -206,14 +196,8 @@ def test_the_weak_fallback_is_announced_loudly(tmp_path):
     assert result.summary_lines()[0].startswith("WARNING: weak isolation")
 
 
-def walled_problem() -> str | None:
-    from graders.run import wall
-    return wall.unavailable()
-
-
+@pytest.mark.needs("landlock")
 def test_without_bubblewrap_the_child_is_walled_by_landlock_and_seccomp(tmp_path):
-    if walled_problem():
-        pytest.skip(walled_problem())
     result = run(tmp_path, "", strong=False)
     assert result.isolation == "landlock"
     assert not any(line.startswith("WARNING") for line in result.summary_lines())

@@ -8,7 +8,10 @@ measured of nbgrader 0.9.6; tests/test_course.py checks that each still holds.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
+from importlib import metadata
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
@@ -26,8 +29,37 @@ from graders.course.nbgrader_autograde import (
 )
 
 
+def tool_dirs() -> list[str]:
+    """The folders of the commands nbgrader starts by name, for the interpreter running it:
+    its own (a venv's bin) and the one holding the `alembic` script of the alembic it imports
+    (another, for a venv made with --system-site-packages or a --user install)."""
+    found = [os.path.dirname(os.path.abspath(sys.executable))]
+    try:
+        dist = metadata.distribution("alembic")
+    except metadata.PackageNotFoundError:
+        return found
+    for file in dist.files or ():
+        if file.name in ("alembic", "alembic.exe") and file.parent.name in ("bin", "Scripts"):
+            found.append(os.path.dirname(os.path.abspath(dist.locate_file(file))))
+    return list(dict.fromkeys(found))
+
+
+def put_tools_on_path(environ=os.environ) -> None:
+    """Put `tool_dirs()` at the front of PATH. nbgrader's gradebook runs `alembic` by name
+    (nbgrader.api.get_alembic_version) whenever it creates a database: without this, an
+    instructor who runs `/path/to/venv/bin/nbgrader ...` (or gradkit) without activating the
+    venv gets "No such file or directory: 'alembic'", or another install's alembic."""
+    dirs = tool_dirs()
+    rest = [d for d in environ.get("PATH", "").split(os.pathsep) if d and d not in dirs]
+    environ["PATH"] = os.pathsep.join(dirs + rest)
+
+
 def configure(c) -> None:
     """Apply gradkit's nbgrader settings to the config `c` (nbgrader_config.py's `c`)."""
+    # nbgrader starts `alembic` by name: the one beside this interpreter, found without an
+    # activated venv.
+    put_tools_on_path()
+
     # nbgrader 0.9's gradebook makes SQLAlchemy warn on every new submission (its own session
     # use, not the course's): exactly those are silenced, so a real warning stands out.
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session",
