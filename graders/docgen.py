@@ -1,8 +1,8 @@
 """Write every generated block of the docs from the data it describes: `python -m graders.docgen`.
 
 A block sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in a Markdown file; its
-text comes from code that reads the op table or the protocol table, so the docs cannot drift
-from them (tests/test_docs.py fails when a committed block differs).
+text comes from code that reads the op table, the protocol table or the modules' own docstrings,
+so the docs cannot drift from them (tests/test_tabledoc.py fails when a committed block differs).
 """
 
 from __future__ import annotations
@@ -16,9 +16,46 @@ from graders.run import protocol
 from graders.spec import tabledoc
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _summary(path: Path) -> str:
+    """The first sentence of a file's docstring, on one line (Markdown table cell safe)."""
+    import ast
+
+    text = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    first = " ".join(text.split("\n\n", 1)[0].split())
+    end = re.search(r"(?<![.:`])\.(\s|$)", first)
+    first = first[: end.start() + 1] if end else first
+    return first.replace("|", "\\|") or "(no docstring)"
+
+
+def module_index(root: Path = ROOT) -> str:
+    """Every module of `graders/` and `kit/`, by layer, with the first sentence of its
+    docstring: the index tests/test_architecture.py checks is complete."""
+    lines = ["| module | what it is for |", "| --- | --- |"]
+    for package in ("graders", "kit"):
+        for path in sorted((root / package).rglob("*.py"), key=lambda p: (
+                len(p.relative_to(root).parts), str(p))):
+            if "__pycache__" in path.parts or "templates" in path.parts:
+                continue
+            lines.append(f"| `{path.relative_to(root).as_posix()}` | {_summary(path)} |")
+    return "\n".join(lines)
+
+
+def test_index(root: Path = ROOT) -> str:
+    """Every test file and helper of `tests/`, with the first sentence of its docstring."""
+    lines = ["| file | what it checks |", "| --- | --- |"]
+    for path in sorted((root / "tests").glob("*.py")):
+        if path.name != "__init__.py":
+            lines.append(f"| `{path.name}` | {_summary(path)} |")
+    return "\n".join(lines)
+
+
 BLOCKS: tuple[tuple[str, str, Callable[[], str]], ...] = (
     ("README.md", "optable", tabledoc.markdown),
     ("docs/architecture.md", "protocol", protocol.markdown),
+    ("docs/architecture.md", "modules", module_index),
+    ("docs/architecture.md", "tests", test_index),
 )
 
 

@@ -5,6 +5,7 @@ layer (docs/architecture.md)."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,78 @@ def test_every_sub_check_has_a_title():
     names = {s.key for s in (*optable.OP_SUBCHECKS, *optable.REFERENCE_SUBCHECKS)}
     names |= {g.key for g in optable.BACKWARD_GRAPHS}
     assert names <= set(optable.SUBCHECK_TITLES)
+
+
+# --- docs/architecture.md's layer table is the import graph -----------------------------------
+
+
+def _layer_table() -> dict[str, set[str]]:
+    """{layer: the layers it may import}, read from docs/architecture.md's table."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("## The layers and what each may import", 1)[1].split("\n## ", 1)[0]
+    table = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            table[cells[0].strip("`")] = set(re.findall(r"`([\w.]+)`", cells[2]))
+    return table
+
+
+def _layer(module: str) -> str:
+    """A module's row in the table: its layer folder, or its own name at the package's top."""
+    if module == "graders":
+        return "graders"
+    if module.startswith("kit"):
+        return "kit"
+    return module.split(".")[1]
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every graders or kit module a file imports, lazily or not."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from graders import api` imports the module graders.api, not the package only
+            inner = [f"{node.module}.{alias.name}" for alias in node.names]
+            names = [name for name in inner if name in MODULES or _is_kit_module(name)]
+            if len(names) < len(inner):
+                names.append(node.module)
+        else:
+            continue
+        found |= {name for name in names if name.split(".")[0] in ("graders", "kit")}
+    return found
+
+
+def _is_kit_module(name: str) -> bool:
+    parts = name.split(".")
+    return parts[0] == "kit" and (ROOT.joinpath(*parts).with_suffix(".py").exists()
+                                  or ROOT.joinpath(*parts).is_dir())
+
+
+def test_every_layer_imports_only_what_the_architecture_table_says():
+    table = _layer_table()
+    layers = {_layer(module) for module in MODULES}
+    assert layers == set(table), "docs/architecture.md's layer table: rows for " \
+        f"{sorted(layers - set(table))} missing, {sorted(set(table) - layers)} not layers"
+    wrong = []
+    for module, path in MODULES.items():
+        if module.endswith("run.harness"):
+            continue  # the child: checked to import no graders module at all, below
+        own = _layer(module)
+        for imported in sorted(_all_imports(path)):
+            layer = _layer(imported)
+            if layer != own and layer not in table[own]:
+                wrong.append(f"{module} imports {imported} ({layer} is not in {own}'s row)")
+    assert wrong == []
+
+
+def test_the_architecture_table_names_no_layer_a_module_does_not_use():
+    """Each named import is real, so the table is a map of the code, not a wish list."""
+    table = _layer_table()
+    used: dict[str, set[str]] = {layer: set() for layer in table}
+    for module, path in MODULES.items():
+        used[_layer(module)] |= {_layer(name) for name in _all_imports(path)}
+    unused = {layer: sorted(names - used[layer] - {layer}) for layer, names in table.items()}
+    assert {layer: names for layer, names in unused.items() if names} == {}
