@@ -253,12 +253,12 @@ def test_a_roster_whose_canvas_ids_would_misplace_grades_is_refused(graded_class
 
 def test_a_large_class_is_posted_in_bulk_updates_canvas_takes(monkeypatch):
     from graders.classroom import canvas_upload
-    from graders.classroom.records import Row
+    from graders.classroom.records import RosterEntry, Row
 
     monkeypatch.setattr(canvas_upload, "CHUNK", 2)
     rows = [Row(f"s{i}", "", f"s{i}.py", "h", "g", 1, float(i), 10.0, None, "", 0.0)
             for i in range(5)]
-    roster = [{"student": f"s{i}", "canvas_id": str(200 + i)} for i in range(5)]
+    roster = [RosterEntry(f"s{i}", canvas_id=str(200 + i)) for i in range(5)]
     with running(CanvasStub()) as stub:
         done = canvas_upload.upload(canvas_upload.grade_data(rows, roster), url=stub.url,
                                     token=TOKEN, course=stub.course,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from graders.classroom.export import latest, posted_grade, roster_ids
-from graders.classroom.records import Row
+from graders.classroom.records import RosterEntry, Row
 
 TOKEN_VARIABLE = "CANVAS_API_TOKEN"
 CANVAS_USER = re.compile(r"\d{1,20}|sis_user_id:[\w.@+-]{1,100}")
@@ -41,7 +41,7 @@ class Upload:
     state: str = ""
 
 
-def grade_data(rows: Iterable[Row], roster: list[dict[str, str]],
+def grade_data(rows: Iterable[Row], roster: list[RosterEntry],
                assignment: str | None = None) -> Upload:
     """What would be posted: Canvas user id -> grade, and who cannot be posted and why."""
     graded = latest(rows, assignment)
@@ -49,7 +49,7 @@ def grade_data(rows: Iterable[Row], roster: list[dict[str, str]],
     owners: dict[str, str] = {}
     for line, (entry, student) in enumerate(zip(roster, roster_ids(roster), strict=True),
                                             start=2):
-        canvas_id = (entry.get("canvas_id") or "").strip()
+        canvas_id = entry.canvas_id
         if canvas_id and not CANVAS_USER.fullmatch(canvas_id):
             raise UploadError(f"roster line {line}: canvas_id {canvas_id[:40]!r} is not a "
                               "Canvas user id (digits, or sis_user_id:...)")

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.classroom.records import Row
+from graders.classroom.records import RosterEntry, Row
 
 FORMATS = ("canvas", "moodle", "csv")
 # Canvas's gradebook import: these identity columns, then one column per assignment, and a
@@ -40,7 +40,7 @@ class Export:
     ungradable: list[str] = field(default_factory=list)  # graded as 0: could not be run
 
 
-def read_roster(path: Path) -> list[dict[str, str]]:
+def read_roster(path: Path) -> list[RosterEntry]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
@@ -61,7 +61,7 @@ def read_roster(path: Path) -> list[dict[str, str]]:
         if student in seen:
             raise RosterError(f"{path}, line {number}: student {student!r} appears twice")
         seen.add(student)
-    return rows
+    return [RosterEntry.of(row) for row in rows]
 
 
 def latest(rows: Iterable[Row], assignment: str | None) -> dict[str, Row]:
@@ -73,9 +73,9 @@ def latest(rows: Iterable[Row], assignment: str | None) -> dict[str, Row]:
     return found
 
 
-def roster_ids(roster: list[dict[str, str]]) -> list[str]:
+def roster_ids(roster: list[RosterEntry]) -> list[str]:
     """gradkit's student ids, in the roster's order."""
-    return [entry["student"].strip() for entry in roster]
+    return [entry.student for entry in roster]
 
 
 def posted_grade(row: Row | None) -> str:
@@ -83,7 +83,7 @@ def posted_grade(row: Row | None) -> str:
     return "" if row is None else f"{row.score:g}"
 
 
-def export(rows: Iterable[Row], roster: list[dict[str, str]], to: str, *,
+def export(rows: Iterable[Row], roster: list[RosterEntry], to: str, *,
            column: str, possible: float, assignment: str | None = None) -> Export:
     """The import file's text for `to`, with who is missing on either side. `possible` is the
     assignment's maximum (Canvas's Points Possible), never read off a submission's row."""
@@ -101,22 +101,22 @@ def export(rows: Iterable[Row], roster: list[dict[str, str]], to: str, *,
         writer.writerow([*CANVAS_COLUMNS, column])
         writer.writerow(["Points Possible", "", "", "", "", f"{possible:g}"])
         for entry, student in zip(roster, listed, strict=True):
-            writer.writerow([entry.get(CANVAS_FROM_ROSTER[name], "") or
+            writer.writerow([getattr(entry, CANVAS_FROM_ROSTER[name]) or
                              (student if name == "Student" else "")
                              for name in CANVAS_COLUMNS] + [score(student)])
     elif to == "moodle":
-        present = [(header, key) for header, key in MOODLE_COLUMNS if key in roster[0]]
+        present = [(header, key) for header, key in MOODLE_COLUMNS if key in roster[0].columns]
         if not present:
             raise RosterError("a Moodle import identifies students by email or ID number: "
                               "give the roster an 'email' or 'idnumber' column")
         writer.writerow([header for header, _ in present] + [column])
         for entry, student in zip(roster, listed, strict=True):
-            writer.writerow([entry.get(key, "") for _, key in present] + [score(student)])
+            writer.writerow([getattr(entry, key) for _, key in present] + [score(student)])
     elif to == "csv":
         writer.writerow(["student", "name", "score", "max_score", "problem"])
         for entry, student in zip(roster, listed, strict=True):
             row = graded.get(student)
-            writer.writerow([student, entry.get("name", ""), score(student),
+            writer.writerow([student, entry.name, score(student),
                              f"{row.max_score:g}" if row else "",
                              (row.problem or "") if row else "no submission"])
     else:

@@ -174,3 +174,27 @@ class BatchSettings:
             raise ValueError(f"batch settings version {data['version']} is newer than this "
                              f"gradkit reads ({cls.VERSION}); upgrade gradkit")
         return cls.from_data(data)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One student of the instructor's roster: gradkit's id and what an LMS knows them by.
+    `columns` are the roster file's columns, so an export can tell an empty cell from a column
+    the file does not have."""
+
+    student: str
+    name: str = ""
+    canvas_id: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+    section: str = ""
+    email: str = ""
+    idnumber: str = ""
+    columns: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, row: dict[str, str | None]) -> RosterEntry:
+        """A roster CSV's row; columns gradkit does not use are ignored."""
+        known = {f.name for f in fields(cls)} - {"columns"}
+        return cls(**{name: (row.get(name) or "").strip() for name in known},
+                   columns=frozenset(name for name in row if name))

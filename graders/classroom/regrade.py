@@ -27,9 +27,9 @@ from graders.classroom.grading import Grader
 from graders.classroom.publishing import finish_publishing, publish_generation
 from graders.classroom.records import Job, OpRow, Row, WorkerFailed
 from graders.classroom.storing import (
-    results_data,
     results_file,
     results_name,
+    results_text,
     row_of,
     stored_copy,
     unscored,
@@ -90,7 +90,7 @@ def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,
         if isinstance(graded, WorkerFailed):
             graded = unscored(job, f"the grader failed ({graded.reason})")
         target = results_dir / results_name(job.student, job.folder)
-        out.append((row_of(job, graded, target), json.dumps(results_data(job, graded))))
+        out.append((row_of(job, graded, target), results_text(job, graded)))
     for row in kept:
         out.append((row, _results_text(outdir, row)))
     return sorted(out, key=lambda pair: (pair[0].student, pair[0].assignment)), kept

@@ -8,6 +8,7 @@ next run), never the end of the batch.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -47,7 +48,12 @@ def failed(job: Job, reason: str) -> Graded:
     return unscored(job, reason, Retry.ERROR)
 
 
-def results_data(job: Job, graded: Graded) -> dict:
+def results_text(job: Job, graded: Graded) -> str:
+    """The results file's JSON text (what a regrade keeps for a staged generation)."""
+    return json.dumps(_results_data(job, graded))
+
+
+def _results_data(job: Job, graded: Graded) -> dict:
     """The results file: Gradescope's results.json, with who, which file and which seed."""
     data = gradescope(graded.result)
     data.setdefault("extra_data", {}).update(
@@ -72,7 +78,7 @@ def store(book: Gradebook, results_dir: Path, job: Job, graded: Graded,
     grade that could not be stored is replaced by the reason it could not)."""
     target: Path | None = results_dir / results_name(job.student, job.folder)
     try:
-        write_json_atomic(target, results_data(job, graded))
+        write_json_atomic(target, _results_data(job, graded))
         if keep_copy:
             keep(stored_copy(results_dir.parent, job.content_hash, job.path), job)
         row = row_of(job, graded, target)
@@ -80,7 +86,7 @@ def store(book: Gradebook, results_dir: Path, job: Job, graded: Graded,
     except Exception as error:
         graded = failed(job, api.grader_failure(job.submitted, error, "storing the grade of"))
         try:
-            write_json_atomic(target, results_data(job, graded))
+            write_json_atomic(target, _results_data(job, graded))
         except OSError:  # the same file cannot be written: the row alone carries the reason
             target = None
         row = row_of(job, graded, target)

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _post(args: argparse.Namespace, rows: list, roster: list[dict[str, str]],
+def _post(args: argparse.Namespace, rows: list, roster: list,
           target: Path, possible: float) -> None:
     """Post to Canvas; a refusal is one line (exit 2) after the import file is written."""
     import os
