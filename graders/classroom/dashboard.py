@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graders.atomic import write_text_atomic
 from graders.classroom import charts as draw
 from graders.classroom.gradebook import Row
 from graders.classroom.summary import OpSummary
@@ -108,7 +109,5 @@ def page(rows: list[Row], summaries: list[OpSummary], *, isolation: str,
 
 def write(rows: list[Row], summaries: list[OpSummary], outdir: Path, *, isolation: str,
           grader: str) -> None:
-    temporary = outdir / ".summary.html.tmp"
-    temporary.write_text(page(rows, summaries, isolation=isolation, grader=grader),
-                         encoding="utf-8")
-    temporary.replace(outdir / "summary.html")
+    write_text_atomic(outdir / "summary.html",
+                      page(rows, summaries, isolation=isolation, grader=grader))
