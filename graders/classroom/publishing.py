@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from graders import __version__
-from graders.atomic import write_json_atomic
+from graders.atomic import open_atomic, write_json_atomic
 from graders.classroom import dashboard, summary
 from graders.classroom.gradebook import PUBLISH_PENDING, Gradebook
 from graders.classroom.records import Row
@@ -70,8 +70,7 @@ def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
     with_assignment = any(row.assignment for row in rows)
     header = ["student", *(["assignment"] if with_assignment else []), *ops,
               "total", "max_score", "problem", "note"]
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", newline="", encoding="utf-8") as handle:
+    with open_atomic(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in rows:
@@ -81,4 +80,3 @@ def export_csv(rows: list[Row], assignment: Assignment, path: Path) -> None:
                              *(f"{points[key]:g}" if key in points else "" for key in ops),
                              f"{row.score:g}", f"{row.max_score:g}", csv_cell(row.problem or ""),
                              csv_cell("; ".join(filter(None, [row.note, *row.flags])))])
-    temporary.replace(path)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders import __version__, api
+from graders.atomic import open_atomic, write_text_atomic
 from graders.classroom import batch, executors, grading, seeds
 from graders.classroom.gradebook import Gradebook, StaleGrades, rows_digest
 from graders.classroom.grading import Grader
@@ -151,10 +152,10 @@ def write_diff(outdir: Path, changes: list[Change], total: int, number: int,
         who = f"{c.student}" + (f" ({c.assignment})" if c.assignment else "")
         lines.append(f"  {who}: {c.old:g} -> {c.new:g}")
         lines += [f"    {op}: {a} -> {b}: {why}" for op, a, b, why in c.ops]
-    (folder / "diff.md").write_text("# " + lines[0] + "\n\n" + "\n".join(
+    write_text_atomic(folder / "diff.md", "# " + lines[0] + "\n\n" + "\n".join(
         f"- {line.strip()}" if not line.startswith("    ") else f"  - {line.strip()}"
-        for line in lines[1:]) + "\n", encoding="utf-8")
-    with open(folder / "diff.csv", "w", newline="", encoding="utf-8") as handle:
+        for line in lines[1:]) + "\n")
+    with open_atomic(folder / "diff.csv", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "assignment", "old_score", "new_score", "op", "old", "new",
                          "reason"])

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 from graders import api
-from graders.atomic import write_json_atomic
+from graders.atomic import copy_atomic, write_json_atomic
 from graders.classroom.gradebook import Gradebook, content_hash
 from graders.classroom.records import Graded, Job, OpRow, Retry, Row
 from graders.model import Result
@@ -99,15 +98,8 @@ def keep(copy: Path, job: Job) -> None:
     that changed or vanished meanwhile is not regraded: its row is kept as it is)."""
     if job.content_hash.startswith("unreadable-") or copy.exists():
         return
-    temporary = copy.with_name(f".{copy.name}.tmp")
     try:
-        copy.parent.mkdir(exist_ok=True)
-        with os.fdopen(open_regular(Path(job.path)), "rb") as source, \
-                open(temporary, "wb") as target:
-            shutil.copyfileobj(source, target)
-        if content_hash(temporary) == job.content_hash:
-            temporary.replace(copy)
+        with os.fdopen(open_regular(Path(job.path)), "rb") as source:
+            copy_atomic(source, copy, keep=lambda copied: content_hash(copied) == job.content_hash)
     except (OSError, SubmissionError):
         pass
-    finally:
-        temporary.unlink(missing_ok=True)

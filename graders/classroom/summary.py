@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from graders.atomic import write_json_atomic
+from graders.atomic import write_json_atomic, write_text_atomic
 from graders.classroom.records import Row
 from graders.spec.optable import Assignment
 
@@ -68,9 +68,7 @@ def write(rows: list[Row], assignment: Assignment, outdir: Path) -> str:
     """Write summary.md and summary.json into `outdir`; return the Markdown."""
     summaries, ungradable = summarize(rows, assignment)
     text = markdown(summaries, ungradable, len(rows))
-    temporary = outdir / ".summary.md.tmp"
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(outdir / "summary.md")
+    write_text_atomic(outdir / "summary.md", text)
     write_json_atomic(outdir / "summary.json", {
         "submissions": len(rows), "ungradable": ungradable,
         "ops": [{**asdict(s), "pass_rate": round(s.pass_rate, 4)} for s in summaries]})

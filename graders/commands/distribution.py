@@ -9,15 +9,10 @@ the source tree with pip. Either way the result installs with `pip install gradk
 
 from __future__ import annotations
 
-import base64
-import csv
-import hashlib
-import io
 import json
 import subprocess
 import sys
 import tempfile
-import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -82,14 +77,9 @@ def _build_from_source(source: Path, folder: Path) -> Path:
     return target
 
 
-def _record_line(name: str, data: bytes) -> list[str]:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return [name, f"sha256={digest}", str(len(data))]
-
-
 def _repack(dist: metadata.Distribution, folder: Path) -> Path:
     """A wheel of the installed files: the packages' sources (no bytecode) and the metadata,
-    with a fresh RECORD, as the wheel format (PEP 427) lays them out."""
+    as the wheel format (PEP 427) lays them out; `wheel`'s WheelFile writes the RECORD."""
     version = dist.version
     info_dir = f"{DISTRIBUTION}-{version}.dist-info"
     entries: dict[str, bytes] = {}
@@ -111,14 +101,10 @@ def _repack(dist: metadata.Distribution, folder: Path) -> Path:
     entries[f"{info_dir}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: gradkit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
-    record = io.StringIO()
-    writer = csv.writer(record, lineterminator="\n")
-    for name, data in sorted(entries.items()):
-        writer.writerow(_record_line(name, data))
-    writer.writerow([f"{info_dir}/RECORD", "", ""])
+    from wheel.wheelfile import WheelFile  # writes RECORD (hashes and sizes) as it closes
+
     target = folder / f"{DISTRIBUTION}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as wheel:
+    with WheelFile(target, "w") as wheel:
         for name, data in sorted(entries.items()):
             wheel.writestr(name, data)
-        wheel.writestr(f"{info_dir}/RECORD", record.getvalue())
     return target

@@ -28,6 +28,7 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+from graders.atomic import open_atomic
 from graders.commands import VERBS, UsageError, options
 from graders.commands.distribution import WheelError, own_wheel
 
@@ -151,18 +152,17 @@ def build(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise UsageError(f"--out {out}: is a folder; give a .zip file name")
     out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp")
     with tempfile.TemporaryDirectory() as scratch:
         try:
             wheel = own_wheel(Path(scratch))
         except WheelError as error:
             raise UsageError(f"cannot package this gradkit: {error}") from None
-        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+        with open_atomic(out, "wb") as handle, \
+                zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
             _add(archive, "setup.sh", SETUP_SH, executable=True)
             _add(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
             _add(archive, "gradkit.json", json.dumps(config, indent=2) + "\n")
             archive.write(wheel, wheel.name)
-    temporary.replace(out)
     print(f"wrote {out}: assignment {assignment.name}, gradkit {__version__}"
           + (f", hidden until {args.hidden_visibility}: {', '.join(assignment.hidden)}"
              if assignment.hidden else ""))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
@@ -107,6 +108,17 @@ class Formula:
     `mathml` is presentation MathML of the same expression, with `u` shown as out.grad and `g`
     as the input's grad, so a rendered report cannot disagree with the grader. It is inert
     markup made by sympy's printer; renderers embed it as is ("" when the printer failed).
+
+    How it is evaluated depends on where it came from. A formula sympy derived in this process
+    (a declared op, a named cluster, a table row edited since the key was generated) carries
+    `compiled`, what `sympy.lambdify(symbols, expr, "mpmath")` made of the expression itself.
+    A formula read as data carries only `code`, the same expression as mpmath source printed by
+    sympy's MpmathPrinter (lambdify's own printer), and is compiled from that text after
+    `check_arithmetic` allows it: the shipped answer key (answer_key.json, digest pinned) exists
+    so that a grade never imports sympy (about a second of CPU per process), so its formulas
+    cannot be lambdified and are kept as checked text; a batch's worker adopts the parent's
+    derived formulas the same way, as data. `code` is also what the fingerprint covers, so
+    grader ids do not depend on which path made the callable.
     """
 
     code: str
@@ -116,18 +128,39 @@ class Formula:
     # From the shipped answer key, whose digest is pinned: tests/test_oracle.py checks every
     # formula of a fresh derivation, so each grade need not parse them again.
     shipped: bool = field(default=False, compare=False, repr=False)
+    # sympy.lambdify's function of the expression, taking SYMBOLS positionally (None: read as
+    # data, compiled from `code`). Not pickled: a copy in another process uses `code`.
+    compiled: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
-    @cache  # noqa: B019 - formulas live for the whole process
-    def function(self):
-        if not self.shipped:
-            check_arithmetic(self.code)
-        namespace = {"mpmath": mpmath, "__builtins__": {}}
-        args = ", ".join(f"{name}=0" for name in SYMBOLS)
-        return eval(f"lambda {args}: {self.code}", namespace)  # checked arithmetic only
+    def function(self) -> Callable[..., Any]:
+        """The formula as a function of the SYMBOLS by keyword, each 0 when not given."""
+        if self.compiled is not None:
+            # Refused exactly as a worker that adopts this formula as text refuses it.
+            _checked(self.code)
+            run = self.compiled
+            return lambda **values: run(*(values.get(name, 0) for name in SYMBOLS))
+        return _from_code(self.code, self.shipped)
 
     def __call__(self, **values: float) -> float:
         exact = {name: mpmath.mpf(value) for name, value in values.items()}
         return float(self.function()(**exact))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "compiled": None}
+
+
+_checked = cache(check_arithmetic)
+
+
+@cache
+def _from_code(code: str, shipped: bool) -> Callable[..., Any]:
+    """A formula read as data, compiled from its mpmath source: checked first unless it comes
+    from the shipped key (whose digest is pinned and whose formulas a test checks)."""
+    if not shipped:
+        check_arithmetic(code)
+    namespace = {"mpmath": mpmath, "__builtins__": {}}
+    args = ", ".join(f"{name}=0" for name in SYMBOLS)
+    return eval(f"lambda {args}: {code}", namespace)  # checked arithmetic only
 
 
 @dataclass(frozen=True)
@@ -222,8 +255,9 @@ def _formula(sp: Any, expr: Any, name: str = "x") -> Formula:
     expr = sp.powsimp(expr)
     printer = MpmathPrinter({"fully_qualified_modules": True})
     text = Text().doprint(expr).replace("**", "^")
+    compiled = sp.lambdify([sp.Symbol(n, real=True) for n in SYMBOLS], expr, "mpmath")
     return Formula(code=printer.doprint(expr), text=text, latex=sp.latex(expr),
-                   mathml=_mathml(sp, expr, name))
+                   mathml=_mathml(sp, expr, name), compiled=compiled)
 
 
 def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:

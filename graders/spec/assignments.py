@@ -24,9 +24,11 @@ A config file (TOML or JSON) changes the table's defaults for one course without
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from graders.spec import declared, named_clusters, optable
 from graders.spec.declared import DeclarationError
@@ -52,18 +54,23 @@ def _next_task(base: Assignment) -> tuple[int, int]:
     return major, minor + 1
 
 
+def _toml() -> Any:
+    """The TOML reader: the standard library's tomllib on Python 3.11+, on 3.10 tomli (the
+    same parser, published before it joined the standard library; a core dependency there)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    return tomllib
+
+
 def _read(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
-    if path.suffix != ".json":
-        try:
-            import tomllib
-        except ImportError:  # Python 3.10
-            raise ConfigError(f"{path}: TOML configs need Python 3.11; use a .json file") from None
     try:
-        return json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        return json.loads(text) if path.suffix == ".json" else _toml().loads(text)
     except ValueError as error:
         raise ConfigError(f"{path}: not valid {path.suffix[1:].upper() or 'TOML'}: "
                           f"{error}") from None
