@@ -9,8 +9,10 @@ class summary.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from graders.commands import VERBS, UsageError, options
@@ -89,12 +91,39 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_one(args: argparse.Namespace, path: Path) -> int:
-    from graders.api import grade, grader_failure
-    from graders.atomic import write_json_atomic
-    from graders.report.gradescope import gradescope
+    """Grade one file, show its table (or GitHub's outputs), write every file asked for."""
     from graders.report.terminal import render
 
-    problem = failure = None
+    for target in args.feedback:  # a usage error before the grade, not after it
+        if not target.endswith((".html", ".htm", ".md")):
+            raise UsageError(f"--feedback {target}: the name must end in .html or .md")
+    result, problem, failure = _grade_one(args, path)
+    if args.github:
+        from graders.report import ci
+        ci.github(result, path, environ=os.environ, stream=sys.stdout, audience=args.audience)
+    else:
+        render(result, verbose=args.verbose, audience=args.audience)
+    status = 0
+    for target, write in _writers(args, result):
+        try:
+            write()
+        except OSError as error:
+            print(f"gradkit grade: error: cannot write {target}: {error}", file=sys.stderr)
+            status = 1
+    if problem or failure:
+        print(f"gradkit grade: error: {problem or failure}", file=sys.stderr)
+        return 2 if problem else 1
+    return status
+
+
+def _grade_one(args: argparse.Namespace, path: Path):
+    """(result, problem, failure): the file's grade; or, when CI files are asked for, a 0 with
+    the reason (`problem`: the file cannot be graded, a usage error otherwise; `failure`: the
+    grader failed on it), since CI reads those files whatever happened."""
+    from graders.api import grade, grader_failure, unscored
+    from graders.spec.optable import BACKPROP
+
+    problem = None
     if not path.exists() and not path.is_symlink():
         problem = f"{path}: no such file"
     elif path.is_dir():
@@ -103,63 +132,44 @@ def run_one(args: argparse.Namespace, path: Path) -> int:
     ci_files = args.github or args.junit or args.results
     if problem and not ci_files:
         raise UsageError(problem)
-    if not problem:
-        try:
-            assignment = options.assignment(args)
-            if assignment is None:  # one file alone may be guessed, and says what was guessed
-                from graders.api import guess
+    if problem:
+        return unscored(path, options.assignment(args) or BACKPROP, problem), problem, None
+    try:
+        assignment = options.assignment(args)
+        if assignment is None:  # one file alone may be guessed, and says what was guessed
+            from graders.api import guess
 
-                assignment = guess(path)
-                print(f"gradkit grade: graded as {assignment.name}, guessed from the file's "
-                      "grade cells (backprop when it has none); --config NAME|FILE decides",
-                      file=sys.stderr)
-            result = grade(path, seed=args.seed, limits=options.limits(args),
-                           assignment=assignment,
-                           strong=False if args.weak_isolation else None)
-        except Exception as error:  # a grader fault: CI still gets its files, with the reason
-            if not ci_files:
-                raise
-            failure = grader_failure(path, error)
-    if problem or failure:  # CI reads these files whatever happened: 0 points, with the reason
-        from graders.api import unscored
-        from graders.spec.optable import BACKPROP
-
-        result = unscored(path, options.assignment(args) or BACKPROP, problem or failure)
-    if args.github:
-        from graders.report import ci
-        ci.github(result, path, environ=os.environ, stream=sys.stdout, audience=args.audience)
-    else:
-        render(result, verbose=args.verbose, audience=args.audience)
-    for target in args.feedback:
-        if not target.endswith((".html", ".htm", ".md")):
-            raise UsageError(f"--feedback {target}: the name must end in .html or .md")
-        try:
-            write_feedback(target, result, args.audience)
-        except OSError as error:
-            print(f"gradkit grade: error: cannot write {target}: {error}", file=sys.stderr)
-            return 1
-    status = 0
-    if args.results:
-        try:
-            write_json_atomic(args.results, gradescope(result))
-        except OSError as error:
-            print(f"gradkit grade: error: cannot write {args.results}: {error}",
+            assignment = guess(path)
+            print(f"gradkit grade: graded as {assignment.name}, guessed from the file's "
+                  "grade cells (backprop when it has none); --config NAME|FILE decides",
                   file=sys.stderr)
-            status = 1
+        return grade(path, seed=args.seed, limits=options.limits(args), assignment=assignment,
+                     strong=False if args.weak_isolation else None), None, None
+    except Exception as error:  # a grader fault: CI still gets its files, with the reason
+        if not ci_files:
+            raise
+        failure = grader_failure(path, error)
+        return unscored(path, options.assignment(args) or BACKPROP, failure), None, failure
+
+
+def _writers(args: argparse.Namespace, result) -> list[tuple[str, Callable[[], object]]]:
+    """Every file this run writes, each with how: the reports a student reads (`--feedback`),
+    Gradescope's results.json (`--results`), JUnit XML (`--junit`). One failing to be written
+    does not stop the others."""
+    from graders.atomic import write_json_atomic
+    from graders.report.gradescope import gradescope
+
+    writers: list[tuple[str, Callable[[], object]]] = [
+        (target, functools.partial(write_feedback, target, result, args.audience))
+        for target in args.feedback]
+    if args.results:
+        writers.append((args.results,
+                        lambda: write_json_atomic(args.results, gradescope(result))))
     if args.junit:
         from graders.report import ci
-        try:
-            ci.write_junit(result, args.junit, args.audience)
-        except OSError as error:
-            print(f"gradkit grade: error: cannot write {args.junit}: {error}", file=sys.stderr)
-            status = 1
-    if problem:
-        print(f"gradkit grade: error: {problem}", file=sys.stderr)
-        return 2
-    if failure:
-        print(f"gradkit grade: error: {failure}", file=sys.stderr)
-        return 1
-    return status
+
+        writers.append((args.junit, lambda: ci.write_junit(result, args.junit, args.audience)))
+    return writers
 
 
 def _stored_config(out: Path, nbgrader_assignment: str):
