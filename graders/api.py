@@ -12,7 +12,7 @@ from pathlib import Path
 
 from graders.judge import oracle, probes, scoring
 from graders.model import CellStatus, Limits, Loaded, OpResult, Outcome, Result, valid_text
-from graders.run.loader import Program, SubmissionError, load
+from graders.run.loader import Program, SubmissionError, load, open_regular  # noqa: F401
 from graders.spec import assignments, optable
 from graders.spec.optable import BACKPROP, Assignment
 from kit import __version__
@@ -75,6 +75,16 @@ def grader_failure(path: str | Path, error: str | BaseException, doing: str = "o
     error = error if len(error) <= 300 else error[:300] + "..."
     return (f"{valid_text(str(path))}: the grader failed {doing} this submission ({error}); "
             "rerun to retry, report it if it persists")
+
+
+def planned_isolation(strong: bool | None) -> str:
+    """What a grade on this machine will stand on ("bubblewrap", "landlock", "weak", ...):
+    part of a batch's grader id, so a grade made with other containment is not kept as
+    current. (`open_regular` and `SubmissionError` are the loader's, for reading a file the way
+    grading reads it.)"""
+    from graders.run.sandbox import planned_isolation as planned  # lazy: no sandbox in kernels
+
+    return planned(strong)
 
 
 def check_assignment(assignment: Assignment) -> Assignment:

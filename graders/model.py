@@ -600,3 +600,37 @@ class Result:
         if self.credit_rule and self.ops and not self.problem:
             lines.append(self.credit_rule)
         return lines
+
+
+# --- MathML, the one markup that crosses from the judge to the reports unescaped -------------
+
+MATHML_TAGS = frozenset({
+    "math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac",
+    "msqrt", "mroot", "mfenced", "mtable", "mtr", "mtd", "mover", "munder", "munderover",
+    "mstyle", "mpadded", "mphantom", "menclose",
+})
+MATHML_ATTRIBUTES = frozenset({
+    "xmlns", "display", "columnalign", "open", "close", "separators", "mathvariant", "fence",
+    "stretchy", "linethickness", "lspace", "rspace", "form", "notation",
+})
+
+
+def check_mathml(markup: str) -> None:
+    """Refuse anything but MathML presentation markup: reports embed it as is, so a tampered
+    cache must not be able to put a link, a script or a style into a student's page."""
+    if not markup:
+        return
+    from xml.etree import ElementTree
+
+    # The XML parser drops comments, processing instructions and CDATA without a word, but a
+    # browser ends them at the first ">": markup hidden in them would reach the page.
+    if "<!" in markup or "<?" in markup or not markup.startswith("<math"):
+        raise ValueError(f"MathML has a comment, declaration or no <math> root: {markup[:80]!r}")
+    try:  # named entities (&InvisibleTimes;) are text to a browser, unknown to an XML parser
+        root = ElementTree.fromstring(re.sub(r"&[A-Za-z]+;", "", markup))
+    except ElementTree.ParseError as error:
+        raise ValueError(f"MathML does not parse: {markup[:80]!r}") from error
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag not in MATHML_TAGS or set(element.attrib) - MATHML_ATTRIBUTES:
+            raise ValueError(f"MathML has <{tag[:20]}> or attributes {sorted(element.attrib)}")

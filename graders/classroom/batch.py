@@ -21,7 +21,6 @@ from graders.classroom.publishing import finish_publishing, publish
 from graders.classroom.records import BatchSettings, Graded, Job, Retry, Row, WorkerFailed
 from graders.classroom.storing import failed, keep, store, stored_copy, unscored
 from graders.model import Limits, valid_text
-from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
 from graders.spec.optable import Assignment
 
@@ -112,7 +111,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                           options.shard)
     report = Report(found=len(subs), outdir=outdir,
                     renamed=[f"{sub.student}: {sub.renamed}" for sub in subs if sub.renamed])
-    isolation = planned_isolation(options.strong)
+    isolation = api.planned_isolation(options.strong)
     with Gradebook(outdir) as book:
         finish_publishing(outdir, book)
         jobs, known = [], []

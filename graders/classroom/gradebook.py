@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from graders.api import SubmissionError, open_regular
 from graders.classroom import seeds
 from graders.classroom.records import BatchSettings, OpRow, Retry, Row
 from graders.model import valid_text
-from graders.run.loader import SubmissionError, open_regular
 from graders.spec import assignments
 
 FILENAME = "gradebook.sqlite"

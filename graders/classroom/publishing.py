@@ -12,14 +12,13 @@ import csv
 import json
 from pathlib import Path
 
-from graders import __version__
+from graders import __version__, api
 from graders.atomic import open_atomic, write_json_atomic
 from graders.classroom import dashboard, summary
 from graders.classroom.gradebook import PUBLISH_PENDING, Gradebook
 from graders.classroom.records import Row
 from graders.classroom.storing import results_file
 from graders.report.encode import csv_cell
-from graders.run.sandbox import planned_isolation
 from graders.spec.optable import COURSE, Assignment
 
 
@@ -44,7 +43,7 @@ def publish_generation(outdir: Path, book: Gradebook) -> None:
         if text and row.results_file:
             write_json_atomic(results_file(outdir, row), json.loads(text))
     settings = book.batch_settings()
-    publish(rows, settings.config, outdir, planned_isolation(settings.strong))
+    publish(rows, settings.config, outdir, api.planned_isolation(settings.strong))
     book.set_setting(PUBLISH_PENDING, "")
 
 

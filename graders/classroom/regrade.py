@@ -35,7 +35,6 @@ from graders.classroom.storing import (
     stored_copy,
     unscored,
 )
-from graders.run.sandbox import planned_isolation
 from graders.spec import assignments
 from graders.spec.optable import Assignment
 
@@ -71,7 +70,7 @@ def grade_again(outdir: Path, config: Assignment | None, jobs: int = 1,
     with Gradebook(outdir) as book:
         rows = list(book.rows())
         settings = book.batch_settings()
-    isolation = planned_isolation(settings.strong)
+    isolation = api.planned_isolation(settings.strong)
     planned, kept = [], []
     for row in rows:
         if not _has_copy(outdir, row):

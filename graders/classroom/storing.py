@@ -13,12 +13,12 @@ import os
 from pathlib import Path
 
 from graders import api
+from graders.api import SubmissionError, open_regular
 from graders.atomic import copy_atomic, write_json_atomic
 from graders.classroom.gradebook import Gradebook, content_hash
 from graders.classroom.records import Graded, Job, OpRow, Retry, Row
 from graders.model import Result
 from graders.report.gradescope import gradescope
-from graders.run.loader import SubmissionError, open_regular
 
 STORE = "store"  # OUTDIR/store: a copy of every graded file, by content hash (for regrades)
 

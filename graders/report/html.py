@@ -7,7 +7,7 @@ disagree with the grader.
 
 The pages are Jinja2 templates (graders/templates/html/), autoescaped: every value is text
 unless this module marks it safe, and the only markup marked safe is the oracle's MathML, after
-`oracle.check_mathml` has accepted it (and the dashboard's SVG charts, in
+`model.check_mathml` has accepted it (and the dashboard's SVG charts, in
 graders/classroom/dashboard.py). Text from the child (error messages) is untrusted; every value
 is also made `encode.printable` before it is escaped (no control character, no bidi override,
 no lone surrogate reaches a page), as `encode.html_text` does.
@@ -35,11 +35,11 @@ def _finalize(value: Any) -> Any:
 
 def _mathml(markup: str) -> Any:
     """The oracle's MathML as markup, the one text these pages embed unescaped: only after
-    `oracle.check_mathml` accepts it (presentation elements only); "" otherwise, and the
+    `model.check_mathml` accepts it (presentation elements only); "" otherwise, and the
     formula is shown as text."""
     from markupsafe import Markup
 
-    from graders.judge.oracle import check_mathml
+    from graders.model import check_mathml
 
     try:
         check_mathml(markup)
