@@ -16,10 +16,14 @@ built from the primitives with a one-word comment. What changes, and why:
 - bad inputs raise `TypeError` / `ValueError` with a sentence, instead of an `assert` or a
   silent complex number; relu'(0) is stated to be 0.
 
+This file is also assignment 2's notebook: `graders/course/authoring.py` lifts the class from
+here, each op's `_backward` body (a derived op's body, `backward()`'s body) becoming the
+solution region a student fills in, so the notebook's answers are this code, not a copy of it.
+Keep each op one method, its backward a `_backward` closure inside it.
+
 The lecture's own form of the class (closures that capture `out` and take no argument, a
-`(node, done)` stack in `backward()`) is the solution of `solutions/backprop/backprop.ipynb`,
-written by `graders/course/authoring.py`. Both pass the same grader on every op
-(tests/test_grader.py, tests/test_course.py).
+recursive topological sort) is `tests/submissions/correct/lecture_style.py`. Both pass the
+same grader on every op (tests/test_grader.py, tests/test_course.py).
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ class Value:
 
     __slots__ = ("_backward", "_op", "_prev", "data", "grad", "label")
 
-    def __init__(self, data: Number, _children: tuple[Value, ...] = (), _op: str = "") -> None:
+    def __init__(self, data: Number, _children: tuple[Value, ...] = (), _op: str = "",
+                 label: str = "") -> None:
         if type(data) is not float:  # fast path: every op below already produces a float
             data = _to_float(data, "Value(...)")
         self.data: float = data
@@ -48,7 +53,7 @@ class Value:
         self._backward: Callable[[float], None] = _noop
         self._prev: tuple[Value, ...] = _children if type(_children) is tuple else tuple(_children)
         self._op = _op  # the op that produced this node, for graphviz / debugging / etc
-        self.label = ""
+        self.label = label
 
     # ---- primitives: each one carries real calculus -------------------------------------
 
