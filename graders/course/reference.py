@@ -41,11 +41,16 @@ def _docstring_end(node: ast.FunctionDef) -> int:
     return node.lineno
 
 
-def _leading_comments(lines: list[str], index: int) -> int:
-    """The 0-based index where the comment lines directly above line `index` start."""
-    while index > 0 and lines[index - 1].lstrip().startswith("#"):
-        index -= 1
-    return index
+def _section_start(lines: list[str], index: int) -> int:
+    """The 0-based index of the first comment line above line `index` (the section's banner,
+    `# ---- backpropagation ---`), over blank lines; `index` when there is none."""
+    start = index
+    while start > 0 and (not lines[start - 1].strip()
+                         or lines[start - 1].lstrip().startswith("#")):
+        start -= 1
+    while start < index and not lines[start].strip():
+        start += 1
+    return start
 
 
 def value_class(todo: Todo, tasks: Mapping[str, Task],
@@ -91,9 +96,11 @@ def value_class(todo: Todo, tasks: Mapping[str, Task],
         if not isinstance(node, ast.FunctionDef):
             continue
         key = by_method.get(node.name)
-        spec = declared_by_method.pop(node.name, None)
+        # a declared op sharing a method the class keeps is a branch of it; one whose method
+        # this class leaves out (a config's own `sigmoid`) is added like any other
+        spec = declared_by_method.pop(node.name, None) if key is not None else None
         if node.name == "backward":
-            backward_at = _leading_comments(lines, node.lineno - 1)
+            backward_at = _section_start(lines, node.lineno - 1)
             region(tasks["backward"], _docstring_end(node) + 1, node.end_lineno, "backward()")
         elif key is not None:
             closure = next((inner for inner in node.body if isinstance(inner, ast.FunctionDef)
@@ -106,11 +113,11 @@ def value_class(todo: Todo, tasks: Mapping[str, Task],
                        f"{key} ({comment or optable.op(key).title})")
             if spec is not None:  # a declared op shares this method: a branch at its top
                 at = _docstring_end(node)
-                branch = methods.branch(spec, declared_stub(spec, 16)).rstrip("\n")
+                branch = methods.branch(spec, declared_stub(spec, 16)).rstrip("\n") + "\n"
                 edits.append((at, at - 1, branch.split("\n")))
         elif node.name in optable.METHODS:  # an op this assignment leaves out
             edits.append((node.lineno - 1, node.end_lineno, []))  # and its blank line
-    if declared_by_method:  # methods of their own, after the primitives
+    if declared_by_method:  # methods of their own, after the primitives (before the banner)
         assert backward_at is not None, "kit/engine.py's Value has no backward()"
         added = "\n".join(methods.method(spec, declared_stub(spec, 12))
                           for spec in declared_by_method.values())
