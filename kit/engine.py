@@ -114,12 +114,11 @@ class Value:
 
     def relu(self) -> Value:
         r"""$\mathrm{relu}'(x) = 1$ if $x > 0$ else $0$; by convention relu'(0) = 0."""
-        positive = self.data > 0
-        out = Value(self.data if positive else 0.0, (self,), "ReLU")
+        r = self.data if self.data > 0 else 0.0
+        out = Value(r, (self,), "ReLU")
 
         def _backward(grad: float) -> None:
-            if positive:
-                self.grad += grad
+            self.grad += (r > 0) * grad
 
         out._backward = _backward
         return out
@@ -210,7 +209,7 @@ class Value:
     # ---- derived ops: built from the primitives above ------------------------------------
 
     def __neg__(self) -> Value:  # -self
-        return self * -1.0
+        return self * -1
 
     def __radd__(self, other: Number) -> Value:  # other + self
         return self + other
@@ -219,7 +218,7 @@ class Value:
         return self + (-_checked(other, "-"))
 
     def __rsub__(self, other: Number) -> Value:  # other - self
-        return _checked(other, "-") + (-self)
+        return (-self) + _checked(other, "-")
 
     def __rmul__(self, other: Number) -> Value:  # other * self
         return self * other
@@ -228,7 +227,7 @@ class Value:
         return self * _checked(other, "/") ** -1
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
-        return _checked(other, "/") * self**-1
+        return self ** -1 * _checked(other, "/")
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"

@@ -332,8 +332,8 @@ def test_course_new_releases_and_autogrades_with_real_nbgrader(tmp_path: Path) -
     solution = nbformat.read(root / "source" / "plus" / "plus.ipynb", as_version=4)
     slipped = nbformat.from_dict(solution)
     for cell in slipped.cells:
-        cell.source = cell.source.replace("self.grad += (-math.sin(self.data)) * grad",
-                                          "self.grad += (math.sin(self.data)) * grad")
+        cell.source = cell.source.replace("self.grad += (-math.sin(self.data)) * out.grad",
+                                          "self.grad += (math.sin(self.data)) * out.grad")
     assert nbformat.writes(slipped) != nbformat.writes(solution)
     for student, nb in (("alice", solution), ("bob", stub), ("carol", slipped)):
         target = root / "submitted" / student / "plus" / "plus.ipynb"

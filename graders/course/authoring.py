@@ -119,6 +119,12 @@ def _environment():
     return env
 
 
+def _render(name: str):
+    """A function rendering template `name` with the values it is given."""
+    template = _environment().get_template(name)
+    return lambda **values: template.render(**values)
+
+
 def from_template(name: str, tasks: Mapping[str, Task], **values) -> nbformat.NotebookNode:
     """The notebook `name`.ipynb.j2 renders to: its text cut into cells at each `%%` line."""
     text = _environment().get_template(f"{name}.ipynb.j2").render(tasks=tasks, **values)
@@ -171,7 +177,7 @@ def backprop(assignment: optable.Assignment = optable.BACKPROP,
         by_task.setdefault(item.task, []).append(item)
     return from_template(
         "backprop", {item.key: item for item in items}, items=items, by_task=by_task,
-        value_class=reference.value_class(todo, base, declared),
+        value_class=reference.value_class(todo, _render("_value_class.py.j2"), base, declared),
         selfcheck_call=(f"selfcheck(Value, config={config!r})" if config
                         else "selfcheck(Value)"),
         reference_task=course.task("reference_example"), printed=printed, example=example,

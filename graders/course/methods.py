@@ -3,9 +3,7 @@
 `gradkit course new` gives students the forward computation of every op and a `_backward`
 stub; for an op declared in a config, both come from the config's one formula: the forward is
 sympy's Python for the value, the solution (unless the config gives its own `solution`) is
-sympy's derivative times `grad`, accumulated: the closure takes the output's gradient as its
-argument, as kit/engine.py's do (a config's solution may read `out.grad` instead: `out` is in
-the closure's scope). An op whose method the base class already
+sympy's derivative times `out.grad`, accumulated. An op whose method the base class already
 has (`x ** y` beside `x ** k`) becomes a branch at the top of that method.
 """
 
@@ -76,7 +74,7 @@ def forward_and_solution(spec: OpSpec, solution: str = "") -> tuple[str, str]:
     for symbol in spec.inputs:
         target = "self" if symbol == "x" else "other"
         local = sp.piecewise_fold(sp.diff(value, symbols[symbol]))
-        lines.append(f"{target}.grad += ({_python(local, names)}) * grad")
+        lines.append(f"{target}.grad += ({_python(local, names)}) * out.grad")
     return _python(value, names), "\n".join(lines)
 
 
@@ -90,7 +88,7 @@ def body(spec: OpSpec, todo: str, indent: int) -> str:
     lines = [f"{pad}other = other if isinstance(other, Value) else Value(other)"
              for _ in sig.values[:1]]
     lines += [f"{pad}out = Value({forward}, ({children}), {spec.key!r})", "",
-              f"{pad}def _backward(grad: float) -> None:", f"{pad}    {todo}", "",
+              f"{pad}def _backward():", f"{pad}    {todo}", "",
               f"{pad}out._backward = _backward", f"{pad}return out"]
     return "\n".join(lines) + "\n"
 
