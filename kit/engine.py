@@ -16,14 +16,19 @@ built from the primitives with a one-word comment. What changes, and why:
 - bad inputs raise `TypeError` / `ValueError` with a sentence, instead of an `assert` or a
   silent complex number; relu'(0) is stated to be 0.
 
-This file is also assignment 2's notebook: `graders/course/authoring.py` lifts the class from
-here, each op's `_backward` body (a derived op's body, `backward()`'s body) becoming the
-solution region a student fills in, so the notebook's answers are this code, not a copy of it.
-Keep each op one method, its backward a `_backward` closure inside it.
-
 The lecture's own form of the class (closures that capture `out` and take no argument, a
-recursive topological sort) is `tests/submissions/correct/lecture_style.py`. Both pass the
-same grader on every op (tests/test_grader.py, tests/test_course.py).
+`(node, done)` stack in `backward()`) is the solution of `solutions/backprop/backprop.ipynb`,
+because students follow the lecture video line by line. Its skeleton (forward lines,
+`__init__`, `backward()`) is a template, but each op's math in it is this file's, lifted by
+`graders/course/reference.py`: a primitive's `_backward(grad)` body with `grad` read as
+`out.grad` (and the local `out` is made from, `e` in `exp`, as `out.data` where the lecture's
+forward does not name it), a derived op's body with `_checked(x, op)` read as `x`. So keep each
+op one method, its backward a `_backward` closure inside it, written as the lecture would
+write it with `grad` for `out.grad` (relu's `(r > 0) * grad`, `(-self) + other`): anything
+else in a body reaches the notebook as it is (tanh's `1.0 - t * t`, correctly rounded, where
+the lecture's `t ** 2` goes through libm's pow). Both forms pass the same grader on every op
+(tests/test_grader.py, tests/test_course.py), and tests/test_lecture_form.py checks that the
+lifted class computes what this one does.
 """
 
 from __future__ import annotations
