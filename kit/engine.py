@@ -18,8 +18,17 @@ built from the primitives with a one-word comment. What changes, and why:
 
 The lecture's own form of the class (closures that capture `out` and take no argument, a
 `(node, done)` stack in `backward()`) is the solution of `solutions/backprop/backprop.ipynb`,
-written by `graders/course/authoring.py`. Both pass the same grader on every op
-(tests/test_grader.py, tests/test_course.py).
+because students follow the lecture video line by line. Its skeleton (forward lines,
+`__init__`, `backward()`) is a template, but each op's math in it is this file's, lifted by
+`graders/course/reference.py`: a primitive's `_backward(grad)` body with `grad` read as
+`out.grad` (and the local `out` is made from, `e` in `exp`, as `out.data` where the lecture's
+forward does not name it), a derived op's body with `_checked(x, op)` read as `x`. So keep each
+op one method, its backward a `_backward` closure inside it, written as the lecture would
+write it with `grad` for `out.grad` (relu's `(r > 0) * grad`, `(-self) + other`): anything
+else in a body reaches the notebook as it is (tanh's `1.0 - t * t`, correctly rounded, where
+the lecture's `t ** 2` goes through libm's pow). Both forms pass the same grader on every op
+(tests/test_grader.py, tests/test_course.py), and tests/test_lecture_form.py checks that the
+lifted class computes what this one does.
 """
 
 from __future__ import annotations
@@ -39,7 +48,8 @@ class Value:
 
     __slots__ = ("_backward", "_op", "_prev", "data", "grad", "label")
 
-    def __init__(self, data: Number, _children: tuple[Value, ...] = (), _op: str = "") -> None:
+    def __init__(self, data: Number, _children: tuple[Value, ...] = (), _op: str = "",
+                 label: str = "") -> None:
         if type(data) is not float:  # fast path: every op below already produces a float
             data = _to_float(data, "Value(...)")
         self.data: float = data
@@ -48,7 +58,7 @@ class Value:
         self._backward: Callable[[float], None] = _noop
         self._prev: tuple[Value, ...] = _children if type(_children) is tuple else tuple(_children)
         self._op = _op  # the op that produced this node, for graphviz / debugging / etc
-        self.label = ""
+        self.label = label
 
     # ---- primitives: each one carries real calculus -------------------------------------
 
@@ -109,12 +119,11 @@ class Value:
 
     def relu(self) -> Value:
         r"""$\mathrm{relu}'(x) = 1$ if $x > 0$ else $0$; by convention relu'(0) = 0."""
-        positive = self.data > 0
-        out = Value(self.data if positive else 0.0, (self,), "ReLU")
+        r = self.data if self.data > 0 else 0.0
+        out = Value(r, (self,), "ReLU")
 
         def _backward(grad: float) -> None:
-            if positive:
-                self.grad += grad
+            self.grad += (r > 0) * grad
 
         out._backward = _backward
         return out
@@ -205,7 +214,7 @@ class Value:
     # ---- derived ops: built from the primitives above ------------------------------------
 
     def __neg__(self) -> Value:  # -self
-        return self * -1.0
+        return self * -1
 
     def __radd__(self, other: Number) -> Value:  # other + self
         return self + other
@@ -214,7 +223,7 @@ class Value:
         return self + (-_checked(other, "-"))
 
     def __rsub__(self, other: Number) -> Value:  # other - self
-        return _checked(other, "-") + (-self)
+        return (-self) + _checked(other, "-")
 
     def __rmul__(self, other: Number) -> Value:  # other * self
         return self * other
@@ -223,7 +232,7 @@ class Value:
         return self * _checked(other, "/") ** -1
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
-        return _checked(other, "/") * self**-1
+        return self ** -1 * _checked(other, "/")
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"

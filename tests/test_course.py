@@ -25,8 +25,8 @@ STUDENTS = ("correct", "mistaken", "blank")
 # A typical mistake per assignment, as an edit of the correct answer.
 MISTAKES = {
     "derivatives": [("return (f(x + h) - f(x)) / h", "return (f(x + h) - f(x)) / 2 * h")],
-    "backprop": [("self.grad += (1 - t ** 2) * out.grad",
-                  "self.grad += (1 - self.data ** 2) * out.grad"),
+    "backprop": [("self.grad += (1.0 - t * t) * out.grad",
+                  "self.grad += (1.0 - self.data ** 2) * out.grad"),
                  ("other.grad += self.data * out.grad", "other.grad = self.data * out.grad")],
     "mlp": [("p.grad = 0.0", "pass  # the lecture's bug: no zero_grad")],
 }
