@@ -43,6 +43,8 @@ def test_each_distinct_code_is_graded_once(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(fake_grader, "grade", lambda job: calls.append(job) or grade(job))
     monkeypatch.setattr(fake_grader, "_GRADED", {})
+    monkeypatch.setenv(fake_grader.CACHE, str(tmp_path / "replays"))  # not the session's
+    (tmp_path / "replays").mkdir()
     for name in ("ada", "bob", "cy"):
         (tmp_path / f"{name}.py").write_text(BASE.read_text() + f"\n# {name}\n")
         fake_grader.replay_grade(Job(name, "", str(tmp_path / f"{name}.py"), DEFAULT, seed=2))

@@ -12,7 +12,8 @@ import sys
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
-from graders.classroom import batch
+from graders.classroom import grading as grading_module
+from graders.classroom.records import Job
 from graders.commands import VERBS
 from graders.judge import oracle
 from graders.run import sandbox
@@ -99,9 +100,9 @@ def test_the_child_runs_the_harness_compiled_once_from_its_own_source(tmp_path, 
 
 def test_a_batch_hands_its_workers_the_keys_it_derived():
     declared = resolve(str(ROOT / "examples" / "custom-ops" / "course.toml"))
-    jobs = [{"assignment": declared}, {"assignment": BUILTIN["backprop"]},
-            {"assignment": declared}]
-    grading = pickle.loads(pickle.dumps(batch.grading(jobs)))
+    jobs = [Job(name, "", f"{name}.py", assignment) for name, assignment in (
+        ("ada", declared), ("bob", BUILTIN["backprop"]), ("cy", declared))]
+    grading = pickle.loads(pickle.dumps(grading_module.grading(jobs)))
     assert len(grading.keys) == 1  # one derivation for the config, none for the built-in
     material, ops = grading.keys[0]
     assert material == oracle._material(declared)

@@ -98,7 +98,7 @@ def dask(fn: Fn, jobs: Iterable[Job], scheduler: str) -> Iterator[tuple[Job, Out
     owned = client is not scheduler
     try:
         jobs = list(jobs)
-        futures = {client.submit(fn, job, pure=False, key=f"gradkit-{index}-{job['student']}"):
+        futures = {client.submit(fn, job, pure=False, key=f"gradkit-{index}-{job.student}"):
                    job for index, job in enumerate(jobs)}
         for future in as_completed(futures):
             job = futures[future]
