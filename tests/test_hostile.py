@@ -8,6 +8,7 @@ grade no process the payload started may be alive, and no run cgroup may be left
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -93,6 +94,7 @@ def splice(payload: Payload, values: dict[str, str]) -> str:
     return BASE[:at] + body + BASE[at:]
 
 
+@functools.cache
 def container_problem() -> str | None:
     """Why the simulated container (root, no bubblewrap, no cgroup) cannot give the child a uid
     of its own here, or None when it can."""
@@ -176,8 +178,10 @@ def nobody_grader(tmp_path_factory) -> Path:
     return root
 
 
+@functools.cache
 def user_problem(grader: Path) -> str | None:
-    """Why the grader cannot be run by an unprivileged account here, or None when it can."""
+    """Why the grader cannot be run by an unprivileged account here, or None when it can.
+    Asked once per session (each probe starts an interpreter that imports sympy)."""
     import subprocess
     import sys
 
