@@ -28,18 +28,33 @@ def _module_name(path: Path) -> str:
 MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
 
 
-def _imports(path: Path) -> set[str]:
-    """Every graders module a file imports, at the top or inside a function (lazy imports)."""
+def _all_imports(path: Path) -> set[str]:
+    """Every graders or kit module a file imports, lazily or not."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            # `from graders import api` imports the module graders.api, not the package only
+            inner = [f"{node.module}.{alias.name}" for alias in node.names]
+            names = [name for name in inner if name in MODULES or _is_kit_module(name)]
+            if len(names) < len(inner):
+                names.append(node.module)
         else:
             continue
-        found |= {name for name in names if name in MODULES}
+        found |= {name for name in names if name.split(".")[0] in ("graders", "kit")}
     return found
+
+
+def _is_kit_module(name: str) -> bool:
+    parts = name.split(".")
+    return parts[0] == "kit" and (ROOT.joinpath(*parts).with_suffix(".py").exists()
+                                  or ROOT.joinpath(*parts).is_dir())
+
+
+def _imports(path: Path) -> set[str]:
+    """Every graders module a file imports, at the top or inside a function (lazy imports)."""
+    return {name for name in _all_imports(path) if name in MODULES}
 
 
 GRAPH = {name: _imports(path) - {name} for name, path in MODULES.items()}
@@ -191,30 +206,6 @@ def _layer(module: str) -> str:
     if module.startswith("kit"):
         return "kit"
     return module.split(".")[1]
-
-
-def _all_imports(path: Path) -> set[str]:
-    """Every graders or kit module a file imports, lazily or not."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            # `from graders import api` imports the module graders.api, not the package only
-            inner = [f"{node.module}.{alias.name}" for alias in node.names]
-            names = [name for name in inner if name in MODULES or _is_kit_module(name)]
-            if len(names) < len(inner):
-                names.append(node.module)
-        else:
-            continue
-        found |= {name for name in names if name.split(".")[0] in ("graders", "kit")}
-    return found
-
-
-def _is_kit_module(name: str) -> bool:
-    parts = name.split(".")
-    return parts[0] == "kit" and (ROOT.joinpath(*parts).with_suffix(".py").exists()
-                                  or ROOT.joinpath(*parts).is_dir())
 
 
 def test_every_layer_imports_only_what_the_architecture_table_says():
