@@ -91,6 +91,7 @@ def test_shards_split_the_class_without_overlap(tmp_path):
         discover.parse_shard("3-10")
 
 
+@pytest.mark.e2e
 def test_a_class_gets_results_grades_csv_and_a_summary(tmp_path, nbgrader_course):
     """End to end: the real CLI, a pool of two workers, each student graded in the sandbox."""
     out = tmp_path / "out"

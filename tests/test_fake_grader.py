@@ -23,6 +23,7 @@ def _verdicts(graded):
                      op.diagnosis.key if op.diagnosis else None) for op in graded.result.ops}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_replay_gives_the_sandboxs_verdict_naming_its_own_file_and_seed(tmp_path, name):
     first, second = tmp_path / f"first-{name}", tmp_path / name

@@ -100,6 +100,7 @@ def test_a_row_decided_before_grading_is_not_regraded_and_is_listed(course):
     assert "not regraded (no stored copy, kept as they are): 1: two" in staged.stdout
 
 
+@pytest.mark.e2e
 def test_a_regrade_names_the_file_the_student_submitted_not_its_stored_copy(course):
     broken = course["subs"] / "zed.py"
     broken.write_text(BASE.read_text().replace("def __add__(self, other):",
