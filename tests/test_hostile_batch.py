@@ -173,7 +173,9 @@ def test_one_hostile_file_of_each_class_changes_no_classmates_grade(tmp_path):
     plain = tmp_path / "plain"
     plain.mkdir()
     honest(plain, *names)
-    _, expected = batch(plain, tmp_path / "plain-out", "--config", "backprop")
+    # short limits: forge_and_block never reads its checks, and waits out every one of them
+    quick = ("--config", "backprop", "--op-timeout", "3", "--time-limit", "20")
+    _, expected = batch(plain, tmp_path / "plain-out", *quick)
 
     folder = tmp_path / "class"
     folder.mkdir()
@@ -188,7 +190,7 @@ def test_one_hostile_file_of_each_class_changes_no_classmates_grade(tmp_path):
     (folder / "surrogate.py").write_text(HONEST.replace(
         "def tanh(self):", "def tanh(self):\n        raise ValueError('\\ud800 lone')", 1))
     (folder / "lookalike.ipynb").write_text(authoring.path_for("derivatives").read_text())
-    _, rows = batch(folder, out, "--config", "backprop", timeout=400)
+    _, rows = batch(folder, out, *quick, timeout=400)
     assert set(rows) == {*names, "escape_walls", "code_objects", "forge_and_block",
                          "fake_results", "surrogate", "lookalike"}
     for name in names:
