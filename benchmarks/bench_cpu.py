@@ -2,7 +2,7 @@
 
     python benchmarks/bench_cpu.py [--baseline 2e52519] [--repeats 5] [--count 200]
                                    [--work DIR] [--reuse] [--skip-batch] [--skip-baseline]
-                                   [--json out.json]
+                                   [--deps-from-here] [--json out.json]
 
 The measurement of the speed issue (26): CPU seconds of the whole process tree (the parent,
 its workers and every sandboxed child, killed ones included: benchmarks/cputime.py counts them
@@ -46,6 +46,7 @@ import os
 import platform
 import re
 import shutil
+import site as site_module
 import statistics
 import subprocess
 import sys
@@ -216,7 +217,26 @@ def _check(command: list[str], what: str, cwd: Path, timeout: float = 1800) -> s
     return done.stdout
 
 
-def prepare(label: str, slug: str, spec: str, work: Path, reuse: bool) -> Tree:
+def _install_offline(tree: Tree, wheel: Path, work: Path) -> None:
+    """--deps-from-here: the wheel alone (`--no-deps`, by this interpreter's pip) into a venv
+    without pip, whose dependencies are this interpreter's: a .pth in the venv's site-packages
+    names every site-packages of this environment (a venv's and, with system site packages,
+    its base's), after the venv's own, so the wheel's graders is the one imported (a path in a
+    .pth is only appended: the .pth files there, such as an editable install of the checkout,
+    are not read)."""
+    _check([sys.executable, "-m", "venv", "--without-pip", tree.venv], f"{tree.label}: venv",
+           cwd=work)
+    _check([sys.executable, "-m", "pip", "--python", tree.python, "install", "-q", "--no-deps",
+            "--disable-pip-version-check", wheel], f"{tree.label}: pip install --no-deps",
+           cwd=work)
+    site = _check([tree.python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                  f"{tree.label}: site-packages", cwd=work).strip()
+    (Path(site) / "gradkit-bench-deps-from-here.pth").write_text(
+        "\n".join(site_module.getsitepackages()) + "\n")
+
+
+def prepare(label: str, slug: str, spec: str, work: Path, reuse: bool,
+            deps_from_here: bool = False) -> Tree:
     """The venv `label` runs from: built from `spec` (commit or folder) unless --reuse finds
     one built from the same source."""
     identity, folder = identify(spec)
@@ -225,7 +245,8 @@ def prepare(label: str, slug: str, spec: str, work: Path, reuse: bool) -> Tree:
     tree = Tree(label, spec, identity, venv)
     run = work / "run"
     run.mkdir(parents=True, exist_ok=True)
-    if reuse and stamp.exists() and stamp.read_text() == identity and tree.gradkit.exists():
+    wanted = identity + (" deps-from-here" if deps_from_here else "")
+    if reuse and stamp.exists() and stamp.read_text() == wanted and tree.gradkit.exists():
         tree.reused = True
         log(f"{label}: reusing {venv} ({identity})")
     else:
@@ -243,11 +264,16 @@ def prepare(label: str, slug: str, spec: str, work: Path, reuse: bool) -> Tree:
         finally:
             _drop_source(source)
         (wheel,) = wheels.glob("gradkit-*.whl")
-        log(f"{label}: installing {wheel.name} and its dependencies into {venv}")
-        _check([sys.executable, "-m", "venv", venv], f"{label}: venv", cwd=work)
-        _check([tree.python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                wheel], f"{label}: pip install", cwd=work)
-        stamp.write_text(identity)
+        if deps_from_here:
+            log(f"{label}: installing {wheel.name} alone into {venv}, its dependencies "
+                f"from {sys.prefix}")
+            _install_offline(tree, wheel, work)
+        else:
+            log(f"{label}: installing {wheel.name} and its dependencies into {venv}")
+            _check([sys.executable, "-m", "venv", venv], f"{label}: venv", cwd=work)
+            _check([tree.python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    wheel], f"{label}: pip install", cwd=work)
+        stamp.write_text(identity + (" deps-from-here" if deps_from_here else ""))
     where = _check([tree.python, "-c", "import graders, importlib.metadata as m; "
                     "print(graders.__file__); print(m.version('gradkit'))"],
                    f"{label}: import graders", cwd=run).split()
@@ -560,6 +586,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-batch", action="store_true", help="no batch")
     parser.add_argument("--skip-baseline", action="store_true",
                         help="measure this tree alone (no baseline, no ratios)")
+    parser.add_argument("--deps-from-here", action="store_true",
+                        help="install each wheel with --no-deps and take its dependencies "
+                             "from this interpreter's environment (no package registry, no "
+                             "pip in the venv): a smoke run, as the test suite's, in seconds; "
+                             "the figures are then not what users get")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
     submission = args.submission.expanduser().resolve()
@@ -573,8 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     trees = []
     if not args.skip_baseline:
         trees.append(prepare(f"baseline {args.baseline}", "baseline", args.baseline, work,
-                             args.reuse))
-    trees.append(prepare("this tree", "this", args.tree, work, args.reuse))
+                             args.reuse, args.deps_from_here))
+    trees.append(prepare("this tree", "this", args.tree, work, args.reuse, args.deps_from_here))
 
     figures: dict = {"trees": {t.label: {"spec": t.spec, "identity": t.identity,
                                          "version": t.version, "venv": str(t.venv),

@@ -1,6 +1,6 @@
 """kit.engine against micrograd 0.1.0 (PyPI), side by side in one process.
 
-    python benchmarks/bench_engine.py [--repeats 7] [--seed 0]
+    python benchmarks/bench_engine.py [--repeats 7] [--seed 0] [--quick]
 
 1. One training step of `MLP(2, [16, 16, 1])` (relu hidden, linear out) on 100 moons, as in
    micrograd's demo notebook: forward over all samples, hinge loss + L2, zero_grad, backward,
@@ -152,9 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed steps per engine (7)")
     parser.add_argument("--seed", type=int, default=0, help="weights and data seed (0)")
+    parser.add_argument("--quick", action="store_true",
+                        help="the smallest run that takes every path (the test suite's): 10 "
+                             "moons instead of 100, one timed chain backward each, the deep "
+                             "chain 2x micrograd's deepest instead of 100x; figures not "
+                             "comparable to a full run")
     args = parser.parse_args(argv)
+    samples, chain_repeats, deep_factor, deep_repeats = (
+        (10, 1, 2, 1) if args.quick else (100, 5 * args.repeats, 100, 3))
 
-    xs, ys = make_moons(100, noise=0.1, seed=args.seed)
+    xs, ys = make_moons(samples, noise=0.1, seed=args.seed)
     ours, theirs = models(args.seed)
     engines: list[Engine] = [
         ("kit", kit.engine.Value, ours),
@@ -171,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     depth_mg = deepest_micrograd_chain()
-    _, back_mg = timed_backward(micrograd.engine.Value, depth_mg, 5 * args.repeats)
-    _, back_kit = timed_backward(kit.engine.Value, depth_mg, 5 * args.repeats)
-    deep = 100 * depth_mg
-    build_deep, back_deep = timed_backward(kit.engine.Value, deep, 3)
+    _, back_mg = timed_backward(micrograd.engine.Value, depth_mg, chain_repeats)
+    _, back_kit = timed_backward(kit.engine.Value, depth_mg, chain_repeats)
+    deep = deep_factor * depth_mg
+    build_deep, back_deep = timed_backward(kit.engine.Value, deep, deep_repeats)
 
     print(
         f"Python {sys.version.split()[0]}, recursion limit {sys.getrecursionlimit()}, "
@@ -187,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     for collect, how in ((True, "gc on"), (False, "gc off")):
         mg, ms = step[("micrograd 0.1.0", collect)], step[("kit", collect)]
         print(
-            f"| MLP(2,[16,16,1]) train step, 100 moons, {how} (median ms) | {mg:.0f} | "
+            f"| MLP(2,[16,16,1]) train step, {samples} moons, {how} (median ms) | {mg:.0f} | "
             f"{ms:.0f} | {mg / ms:.2f}x |"
         )
     print(

@@ -1,6 +1,8 @@
 """`gradkit grade` against `nbgrader autograde`, side by side, on the same notebooks.
 
     python benchmarks/bench_grading.py [--count 200] [--single 5] [--json out.json]
+    python benchmarks/bench_grading.py --count 2 --buggy 1 --single 1 --no-hang --no-warm-up
+        (the smallest run that takes every path: tests/test_benchmarks.py's)
 
 Builds a throwaway nbgrader course from this repository's own (solutions/backprop +
 nbgrader_config.py), fills `submitted/<student>/backprop/backprop.ipynb` with COUNT submissions
@@ -203,6 +205,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="gradkit -j")
     parser.add_argument("--no-hang", action="store_true",
                         help="leave out the hanging submission (quick trial runs)")
+    parser.add_argument("--no-warm-up", action="store_true",
+                        help="skip the untimed first run of each path (smoke runs, as the "
+                             "test suite's: the figures then include first-start costs and "
+                             "are not comparable)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args()
     from graders.model import Limits
@@ -214,11 +220,13 @@ def main() -> None:
         kinds = build_course(folder, args.count, args.buggy, not args.no_hang)
         gradkit = GRADKIT
         # warm: each path once before timing (bytecode written, caches filled)
-        _run([*gradkit, str(ROOT / "tests/submissions/correct/lecture_style.py")], folder)
         first = next(s for s, kind in kinds.items() if kind == "honest")
-        for which in ("plain", "trusted"):
-            use_config(folder, which)
-            _run([*NBGRADER, "autograde", ASSIGNMENT, "--force", "--student", first], folder)
+        if not args.no_warm_up:
+            _run([*gradkit, str(ROOT / "tests/submissions/correct/lecture_style.py")], folder)
+            for which in ("plain", "trusted"):
+                use_config(folder, which)
+                _run([*NBGRADER, "autograde", ASSIGNMENT, "--force", "--student", first],
+                     folder)
 
         # 2. one submission end to end, interleaved so both see the same machine state
         honest = [s for s, kind in kinds.items() if kind == "honest"][:args.single]

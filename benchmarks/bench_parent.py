@@ -63,17 +63,19 @@ def parent_steps(path: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 8],
-                        help="submission sizes in MiB (default 1 2 4 8)")
+    parser.add_argument("--sizes", type=float, nargs="+", default=[1, 2, 4, 8],
+                        help="submission sizes in MiB (default 1 2 4 8; fractions for a smoke "
+                             "run, as the test suite's)")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for mib in args.sizes:
             for suffix in (".ipynb", ".py"):
                 path = Path(tmp) / f"big{suffix}"
-                text = notebook(mib << 20)
+                size = int(mib * (1 << 20))
+                text = notebook(size)
                 if suffix == ".py":
-                    text = "class Value:\n    pass\n" + (LINE + "\n") * ((mib << 20) // len(LINE))
+                    text = "class Value:\n    pass\n" + (LINE + "\n") * (size // len(LINE))
                 path.write_text(text, encoding="utf-8")
                 seconds = min(parent_steps(path) for _ in range(3))
                 real = path.stat().st_size / (1 << 20)

@@ -6,7 +6,7 @@ the mutant was made with, and it loses points on that op alone, besides the lect
 when the example uses the op (under the default own-code credit rule every other op is checked
 with the grader's versions of the ops it calls; the example is end to end). Every correct
 submission is graded too, and any diagnosis there (or any failing op) is a wrong diagnosis.
-Run: `python benchmarks/diagnosis.py [--seeds N]`.
+Run: `python benchmarks/diagnosis.py [--seeds N] [--limit N]`.
 """
 
 from __future__ import annotations
@@ -32,12 +32,17 @@ def named(result, key: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds per submission")
+    parser.add_argument("--limit", type=int, metavar="N",
+                        help="grade only the first N mutants and N correct submissions (a "
+                             "smoke run, as the test suite's; tests/test_diagnosis.py checks "
+                             "the whole corpus): the figures are then not the corpus's")
     args = parser.parse_args(argv)
     seeds = range(1, args.seeds + 1)
+    mutants, correct = corpus.MUTANTS[:args.limit], corpus.CORRECT[:args.limit]
     hits = total = only_own = 0
     misses, spread = [], []
     with tempfile.TemporaryDirectory() as folder:
-        for mutant in corpus.MUTANTS:
+        for mutant in mutants:
             path = Path(folder) / f"{mutant.name}.py"
             path.write_text(mutant.source())
             for seed in seeds:
@@ -58,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                     misses.append(f"{mutant.name} seed {seed}: named {got!r}, "
                                   f"want {mutant.mistake!r}")
     wrong = []
-    for path in corpus.CORRECT:
+    for path in correct:
         for seed in seeds:
             result = grade(path, seed=seed)
             wrong += [f"{path.name} seed {seed}: {op.key} {op.status} "
@@ -67,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     for line in misses + spread + wrong:
         print(line)
     print(f"named the right op and mistake: {hits}/{total} mutant gradings "
-          f"({100 * hits / max(total, 1):.1f}%), {len(corpus.MUTANTS)} mutants x "
+          f"({100 * hits / max(total, 1):.1f}%), {len(mutants)} mutants x "
           f"{len(seeds)} seeds")
     print(f"points lost only on the op the mistake is in (and the example, when it uses the "
           f"op): {only_own}/{total} mutant gradings")
     print(f"wrong diagnoses on correct code: {len(wrong)} "
-          f"({len(corpus.CORRECT)} submissions x {len(seeds)} seeds)")
+          f"({len(correct)} submissions x {len(seeds)} seeds)")
     return 0 if not misses and not wrong and not spread else 1
 
 

@@ -18,21 +18,22 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_the_diagnosis_benchmark_runs():
-    done = _run("benchmarks/diagnosis.py", "--seeds", "1")
+    done = _run("benchmarks/diagnosis.py", "--seeds", "1", "--limit", "2")
     assert done.returncode == 0, done.stderr
     assert "named the right op and mistake" in done.stdout
 
 
 @pytest.mark.slow
 def test_the_engine_benchmark_runs():
-    done = _run("benchmarks/bench_engine.py", "--repeats", "1")
+    done = _run("benchmarks/bench_engine.py", "--repeats", "1", "--quick")
     assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.slow
 def test_the_grading_benchmark_runs(tmp_path):
-    done = _run("benchmarks/bench_grading.py", "--count", "3", "--buggy", "1", "--single", "1",
-                "--no-hang", "--json", str(tmp_path / "figures.json"))
+    # The smallest class with an honest and a buggy submission; no untimed warm-up runs.
+    done = _run("benchmarks/bench_grading.py", "--count", "2", "--buggy", "1", "--single", "1",
+                "--no-hang", "--no-warm-up", "--json", str(tmp_path / "figures.json"))
     # Exit 1 means a speed target was missed, as it is on a class this small; a crash is not.
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
     figures = json.loads((tmp_path / "figures.json").read_text())
@@ -41,7 +42,7 @@ def test_the_grading_benchmark_runs(tmp_path):
 
 @pytest.mark.slow
 def test_the_parent_work_benchmark_runs():
-    done = _run("benchmarks/bench_parent.py", "--sizes", "1", "2")
+    done = _run("benchmarks/bench_parent.py", "--sizes", "0.25", "0.5")
     assert done.returncode == 0, done.stderr
     assert "worst per-MiB ratio" in done.stdout
 
@@ -88,7 +89,7 @@ def test_bench_cpu_help_names_its_options():
     done = _run("benchmarks/bench_cpu.py", "--help")
     assert done.returncode == 0, done.stderr
     for option in ("--baseline", "--repeats", "--count", "--work", "--reuse", "--skip-batch",
-                   "--skip-baseline", "--json"):
+                   "--skip-baseline", "--deps-from-here", "--json"):
         assert option in done.stdout
 
 
@@ -121,8 +122,11 @@ def test_bench_cpu_batch_files_are_distinct_students(tmp_path):
 
 @pytest.mark.slow
 def test_the_cpu_benchmark_runs_from_a_wheel(tmp_path):
+    # A wheel of this tree in a venv of its own; its dependencies from this environment, not
+    # the package registry (--deps-from-here), so it runs in seconds and offline.
     done = _run("benchmarks/bench_cpu.py", "--skip-baseline", "--repeats", "1", "--count", "2",
-                "--work", str(tmp_path / "work"), "--json", str(tmp_path / "figures.json"))
+                "--deps-from-here", "--work", str(tmp_path / "work"),
+                "--json", str(tmp_path / "figures.json"))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| part | CPU ms | share |" in done.stdout
     figures = json.loads((tmp_path / "figures.json").read_text())

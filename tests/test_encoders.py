@@ -57,6 +57,27 @@ MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 # period, the last character not `-` or `_`. It is applied to text only (not code spans), after
 # the parser has resolved escapes and entities and joined adjacent text, as cmark-gfm does.
 GFM_EMAIL = re.compile(r"[A-Za-z0-9.+\-_]+@(?:[A-Za-z0-9\-_]+\.)+[A-Za-z0-9\-_]*[A-Za-z0-9]")
+LOCAL_PART = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.+-_")
+
+
+def gfm_email_findall(text: str) -> list[str]:
+    """`GFM_EMAIL.findall(text)`, in linear time. findall tries the pattern at every position,
+    and from each one in a long run of local-part characters with no `@` after it (40,000 `x`)
+    it scans to the run's end: quadratic. A match can only start where such a run reaches an
+    `@`, and every start in one run reaches the same `@` and the same domain, so trying the
+    run's first position (no earlier than where the scan stands) finds what findall finds."""
+    found, pos = [], 0
+    while (at := text.find("@", pos)) != -1:
+        start = at
+        while start > pos and text[start - 1] in LOCAL_PART:
+            start -= 1
+        match = GFM_EMAIL.match(text, start) if start < at else None
+        if match:
+            found.append(match[0])
+            pos = match.end()
+        else:
+            pos = at + 1
+    return found
 
 
 def gfm_emails(source: str) -> list[str]:
@@ -68,7 +89,7 @@ def gfm_emails(source: str) -> list[str]:
             if child is not None and child.type in ("text", "text_special"):
                 text += child.content
                 continue
-            found += GFM_EMAIL.findall(text)
+            found += gfm_email_findall(text)
             text = ""
     return found
 

@@ -31,8 +31,10 @@ _WWW = re.compile(r"(?i)\b(www)\.")  # GFM links a bare www.example.com
 # and `.+-_`, after `mailto:` or `xmpp:`; the domain: alphanumerics, `.-_`, and `/` for xmpp).
 # GitHub's renderer links an address after every escape is resolved and adjacent text joined,
 # so `a\@b.example` and `a&#64;b.example` are links: only a code span keeps the `@` out of
-# the text it scans.
-_EMAIL_LIKE = re.compile(r"[\w.+\-:/]*@[\w.+\-:/@]*")
+# the text it scans. A match starts only where a run of those characters starts (the
+# lookbehind): without it, a long run with no `@` in it (40,000 `x`) is scanned again from
+# every one of its characters, quadratic time a student's output could cost every report.
+_EMAIL_LIKE = re.compile(r"(?<![\w.+\-:/])[\w.+\-:/]*@[\w.+\-:/@]*")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")  # a spreadsheet runs these (CWE-1236)
 MAX_CELL = 32_000  # spreadsheets cap a cell at 32,767 characters
 
