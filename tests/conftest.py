@@ -35,9 +35,20 @@ def _replay_folder() -> None:
 _MADE: list[str] = [""]  # the replay folder this process made, removed when it ends
 
 
+def _wheelhouse_folder() -> None:
+    """The session's wheelhouse path (filled on first use, `wheelhouse()` below), chosen
+    before xdist starts its workers so that they share it."""
+    import tempfile
+
+    if not os.environ.get(WHEELHOUSE):
+        os.environ[WHEELHOUSE] = _MADE_WHEELHOUSE[0] = tempfile.mkdtemp(
+            prefix="gradkit-wheelhouse-")
+
+
 def pytest_unconfigure(config) -> None:
-    if _MADE[0]:
-        shutil.rmtree(_MADE[0], ignore_errors=True)
+    for made in (_MADE[0], _MADE_WHEELHOUSE[0]):
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def gradkit(*args: str, cwd: Path = ROOT, timeout: float = 300,
@@ -134,6 +145,7 @@ def pytest_configure(config) -> None:
                             "names it (tests/conftest.py `need`)")
     required()  # a misspelt GRADKIT_REQUIRE stops the run before any test
     _replay_folder()
+    _wheelhouse_folder()
 
 
 def pytest_runtest_setup(item) -> None:
@@ -216,3 +228,76 @@ def project_files(root: Path = ROOT) -> list[str]:
         if done.returncode == 0:
             return done.stdout.splitlines()
     return walk_project(root)
+
+
+# --- installing gradkit as users get it, with the registry read once per session -----------
+
+# Tests that install gradkit (tests/test_install.py, test_gradescope.py's setup.sh,
+# test_classroom_isolation.py's Install step) install the same few dozen packages into fresh
+# venvs many times over. Each such pip still installs and resolves for real, but from one
+# folder of wheels downloaded from the registry once per session (shared by xdist's workers,
+# made under a lock by the first that needs it): `offline_pip_env()` points pip at it alone.
+WHEELHOUSE = "GRADKIT_TEST_WHEELHOUSE"
+# Installed by some test beside the core: the Jupyter kernel a student's notebook runs in, and
+# the build backend an sdist (and `python -m build`) needs.
+EXTRA_WHEELS = ("ipykernel", "nbclient", "setuptools>=77")
+
+
+def _core_requirements() -> list[str]:
+    """pyproject's dependencies, the packages student code may import pinned to the versions
+    this environment has (what `gradkit gradescope build` pins them to in setup.sh)."""
+    from importlib.metadata import version
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [*project["dependencies"], f"numpy=={version('numpy')}", *EXTRA_WHEELS]
+
+
+def wheelhouse() -> Path:
+    """The session's folder of dependency wheels, downloaded on first use."""
+    import fcntl
+    import tempfile
+
+    if not os.environ.get(WHEELHOUSE):  # a run without pytest_configure (a lone import)
+        os.environ[WHEELHOUSE] = _MADE_WHEELHOUSE[0] = tempfile.mkdtemp(
+            prefix="gradkit-wheelhouse-")
+    folder = Path(os.environ[WHEELHOUSE])
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".complete").exists():
+            done = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
+                 "-d", str(folder), *_core_requirements()],
+                capture_output=True, text=True, timeout=900)
+            assert done.returncode == 0, done.stderr[-3000:]
+            (folder / ".complete").touch()
+    return folder
+
+
+def offline_pip_env(environ=os.environ) -> dict[str, str]:
+    """`environ` with pip installing only from the session's wheelhouse (no index)."""
+    # PIP_NO_COMPILE: no bytecode for every module of sympy and numpy up front (most of an
+    # install's CPU); Python compiles what is imported, when it is.
+    return {**environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse()),
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_COMPILE": "1"}
+
+
+_MADE_WHEELHOUSE: list[str] = [""]
+
+
+@pytest.fixture(scope="session")
+def gradkit_dist(tmp_path_factory) -> Path:
+    """gradkit's wheel and sdist, built once per session with `python -m build` (its isolated
+    build environments installed from the wheelhouse), in a folder outside the checkout."""
+    out = tmp_path_factory.mktemp("dist")
+    env = {key: value for key, value in offline_pip_env().items() if key != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-m", "build", "--wheel", "--sdist", "-o", str(out),
+                           str(ROOT)], cwd=out, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return out

@@ -24,7 +24,7 @@ import pytest
 from graders.api import grade
 from graders.spec.optable import BACKPROP
 from tests import workflow
-from tests.conftest import gradkit
+from tests.conftest import gradkit, offline_pip_env
 from tests.corpus import as_notebook, mutant
 
 FORGED = base64.b64encode(json.dumps({
@@ -88,8 +88,11 @@ def test_no_file_of_the_students_repository_stands_in_for_the_installer_or_the_g
     hosted = tmp_path / "hosted"
     subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(hosted)],
                    check=True, cwd=tmp_path)
+    # pip installs the wheel's dependencies from the session's wheelhouse (tests/conftest.py):
+    # where packages come from is no part of what this test checks.
     env = workflow.runner_env(repo, temp, template,
-                              PATH=f"{hosted / 'bin'}:/usr/local/bin:/usr/bin:/bin")
+                              PATH=f"{hosted / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+                              **offline_pip_env({}))
 
     install = workflow.run_step("Install gradkit", template, repo, env, timeout=900)
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from graders.report.gradescope import validate
-from tests.conftest import gradkit
+from tests.conftest import gradkit, offline_pip_env
 from tests.corpus import BASE, as_notebook, mutant
 
 
@@ -55,7 +54,9 @@ def grader_venv(tmp_path_factory, autograder_zip) -> Path:
 
 
 def _env(root: Path, venv: Path) -> dict[str, str]:
-    env = {**os.environ, "GRADKIT_AUTOGRADER_ROOT": str(root), "GRADKIT_VENV": str(venv),
+    # setup.sh's pip installs from the session's wheelhouse, the registry's packages
+    # downloaded once (tests/conftest.py), not from the registry on every run.
+    env = {**offline_pip_env(), "GRADKIT_AUTOGRADER_ROOT": str(root), "GRADKIT_VENV": str(venv),
            "GRADKIT_NO_APT": "1"}
     env.pop("PYTHONPATH", None)  # the zip's grader, never this checkout
     return env

@@ -7,7 +7,6 @@ and trying a Gradescope autograder for every assignment with a correct and a bug
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,28 +15,29 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, offline_pip_env
 from tests.corpus import as_notebook, mutant
 
 
 def _run(*command: str | Path, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    # pip (here, and in the setup.sh of each autograder tried) installs from the session's
+    # wheelhouse: the same packages the registry gives, downloaded once (tests/conftest.py).
+    env = {key: value for key, value in offline_pip_env().items() if key != "PYTHONPATH"}
     done = subprocess.run([str(part) for part in command], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{command}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
     return done
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, "-m", "build", "--wheel", "--sdist", "-o", out, ROOT, cwd=out)
-    return out
+@pytest.fixture
+def dist(gradkit_dist) -> Path:
+    """The wheel and sdist `python -m build` made of this checkout, once per session."""
+    return gradkit_dist
 
 
-def _venv(folder: Path, package: Path) -> Path:
+def _venv(folder: Path, package: Path, *more: str) -> Path:
     _run(sys.executable, "-m", "venv", folder, cwd=folder.parent)
-    _run(folder / "bin" / "pip", "install", "-q", "--disable-pip-version-check", package,
+    _run(folder / "bin" / "pip", "install", "-q", "--disable-pip-version-check", package, *more,
          cwd=folder.parent)
     return folder / "bin"
 
@@ -109,9 +109,7 @@ def test_a_students_jupyter_with_the_course_wheel_runs_the_self_check(tmp_path, 
     wheel beside Jupyter's kernel. The release's self-check cell then runs in a real kernel and
     names every stub; the solution's finds every task passed."""
     (wheel,) = dist.glob("gradkit-*.whl")
-    bin_ = _venv(tmp_path / "venv", wheel)
-    _run(bin_ / "pip", "install", "-q", "--disable-pip-version-check", "ipykernel", "nbclient",
-         cwd=tmp_path)
+    bin_ = _venv(tmp_path / "venv", wheel, "ipykernel", "nbclient")
     script = tmp_path / "run.py"
     script.write_text(KERNEL_RUN)
     shown = {}
