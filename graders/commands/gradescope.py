@@ -46,7 +46,8 @@ if [ -z "${GRADKIT_NO_APT:-}" ]; then
     apt-get update
     apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap
 fi
-python3 -m venv "$VENV"
+# Gradescope's image has no venv yet; `gradkit gradescope test --venv DIR` reuses one.
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$ROOT"/source/gradkit-*.whl
 # The packages student code may import (the assignment's `packages`, numpy by default), at the
 # versions the instructor built with, beside the grader: the sandbox shows the child those.
