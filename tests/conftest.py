@@ -216,3 +216,12 @@ def project_files(root: Path = ROOT) -> list[str]:
         if done.returncode == 0:
             return done.stdout.splitlines()
     return walk_project(root)
+
+
+@pytest.fixture(scope="session")
+def nbgrader_class(tmp_path_factory):
+    """One nbgrader class, autograded by the real `nbgrader` CLI once per session, shared by
+    the tests that read its gradebook and feedback (tests/nbgrader_class.py says who is in it)."""
+    from tests import nbgrader_class as made
+
+    return made.shared(made.base_folder(tmp_path_factory))
