@@ -301,3 +301,12 @@ def gradkit_dist(tmp_path_factory) -> Path:
                           timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return out
+
+
+@pytest.fixture(scope="session")
+def nbgrader_class(tmp_path_factory):
+    """One nbgrader class, autograded by the real `nbgrader` CLI once per session, shared by
+    the tests that read its gradebook and feedback (tests/nbgrader_class.py says who is in it)."""
+    from tests import nbgrader_class as made
+
+    return made.shared(made.base_folder(tmp_path_factory))

@@ -18,58 +18,10 @@ from graders import api, course
 from graders.course import authoring
 from graders.spec.optable import op
 from tests.conftest import project_files
+from tests.nbgrader_class import FORGERIES, STUDENTS, answered
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASED = ROOT / "assignments"
-STUDENTS = ("correct", "mistaken", "blank")
-# A typical mistake per assignment, as an edit of the correct answer.
-MISTAKES = {
-    "derivatives": [("return (f(x + h) - f(x)) / h", "return (f(x + h) - f(x)) / 2 * h")],
-    "backprop": [("self.grad += (1.0 - t * t) * out.grad",
-                  "self.grad += (1.0 - self.data ** 2) * out.grad"),
-                 ("other.grad += self.data * out.grad", "other.grad = self.data * out.grad")],
-    "mlp": [("p.grad = 0.0", "pass  # the lecture's bug: no zero_grad")],
-}
-
-
-def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir,
-                            capture_output=True, text=True, timeout=600)
-    if check and result.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result
-
-
-def make_course(tmp: Path) -> Path:
-    """A fresh course built from this repo: its sources, and its config with another root."""
-    shutil.copytree(ROOT / "solutions", tmp / "solutions")
-    (tmp / "nbgrader_config.py").write_text(
-        f"load_subconfig({str(ROOT / 'nbgrader_config.py')!r})\n"
-        f"c.CourseDirectory.root = {str(tmp)!r}\n")
-    return tmp
-
-
-def answered(assignment: str, mistakes: bool = False) -> nbformat.NotebookNode:
-    """The released notebook with the solutions typed in, the way a student would hand it in."""
-    source = nbformat.read(authoring.path_for(assignment), as_version=4)
-    released = nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    applied = set()
-    for cell in released.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            text = "\n".join(line for line in answers[grade_id].split("\n")
-                             if "### BEGIN SOLUTION" not in line
-                             and "### END SOLUTION" not in line)
-            for old, new in MISTAKES[assignment] if mistakes else ():
-                if old in text:
-                    applied.add(old)
-                    text = text.replace(old, new)
-            cell.source = text
-    missing = {old for old, _ in MISTAKES[assignment]} - applied if mistakes else set()
-    assert not missing, f"{assignment}: the mistake edits {missing} no longer apply"
-    return released
 
 
 # --- generated, not hand-copied ----------------------------------------------------------------
@@ -83,11 +35,11 @@ def test_source_notebooks_are_what_the_builder_writes(assignment: str) -> None:
         "run `python -m graders.course.authoring` and regenerate the release")
 
 
-def test_release_is_exactly_what_generate_assignment_produces(tmp_path: Path) -> None:
-    course_dir = make_course(tmp_path)
-    nbgrader(course_dir, "generate_assignment", "--no-db", "--force", "*")
+def test_release_is_exactly_what_generate_assignment_produces(nbgrader_class) -> None:
+    """The shared class's course was released by `nbgrader generate_assignment --force NAME`
+    from a copy of solutions/ (tests/nbgrader_class.py): the committed release is that."""
     for assignment in course.ASSIGNMENTS:
-        fresh = authoring.path_for(assignment, course_dir / "assignments").read_text()
+        fresh = authoring.path_for(assignment, nbgrader_class.root / "assignments").read_text()
         committed = authoring.path_for(assignment, RELEASED).read_text()
         assert fresh == committed, (
             f"assignments/{assignment} drifted: run "
@@ -223,30 +175,16 @@ def test_gradkit_grade_gives_solutions_full_marks_and_the_release_nothing(assign
     assert {op.key for op in release.ops} == {t.key for t in course.tasks(assignment)}
 
 
-def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_path: Path) -> None:
-    course_dir = make_course(tmp_path / "course")
-    for assignment in course.ASSIGNMENTS:
-        nbgrader(course_dir, "generate_assignment", "--force", assignment)
-        for student in STUDENTS:
-            if student == "blank":
-                nb = nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4)
-            else:
-                nb = answered(assignment, mistakes=student == "mistaken")
-            target = course_dir / "submitted" / student / assignment / f"{assignment}.ipynb"
-            target.parent.mkdir(parents=True)
-            nbformat.write(nb, target)
-    autograded = nbgrader(course_dir, "autograde", "--force", "*", check=False)
-    assert autograded.returncode == 0, autograded.stderr[-3000:]  # 1 if any submission errored
-    nbgrader(course_dir, "generate_feedback", "--force", "*")
-    nbgrader(course_dir, "export", "--to", str(course_dir / "grades.csv"))
+def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(nbgrader_class):
+    course_dir = nbgrader_class.root
+    nbgrader_class.check("autograde")  # 1 if any submission errored
+    nbgrader_class.check("generate_feedback")
+    nbgrader_class.check("export")
 
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+    with nbgrader_class.gradebook() as gb:
         for student in STUDENTS:
             for assignment in course.ASSIGNMENTS:
-                submitted = course_dir / "submitted" / student / assignment / \
-                    f"{assignment}.ipynb"
+                submitted = nbgrader_class.submitted(student, assignment)
                 # No --config: the notebook's grade cells say which assignment it is.
                 graded = {o.key: o.points for o in api.grade(submitted).ops}
                 nbgrader_points = {
@@ -256,6 +194,7 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_pat
                 assert nbgrader_points == pytest.approx(graded, abs=1e-9), (student, assignment)
         totals = {(s, a): gb.find_submission(a, s).score
                   for s in STUDENTS for a in course.ASSIGNMENTS}
+        everyone = {student.id for student in gb.students}
     maximum = {a: sum(t.points for t in course.tasks(a)) for a in course.ASSIGNMENTS}
     for assignment in course.ASSIGNMENTS:
         assert totals["correct", assignment] == maximum[assignment]
@@ -264,14 +203,19 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_pat
 
     with open(course_dir / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert {(r["student_id"], r["assignment"]) for r in rows} == set(totals)
+    # A row per student and assignment of the class (a student who handed nothing in: 0).
+    assert {(r["student_id"], r["assignment"]) for r in rows} == {
+        (s, a) for s in everyone for a in course.ASSIGNMENTS}
+    assert set(STUDENTS) <= everyone
+    for row in rows:
+        if row["student_id"] in STUDENTS:
+            assert float(row["score"]) == totals[row["student_id"], row["assignment"]], row
 
     for student in STUDENTS:
         for assignment in course.ASSIGNMENTS:
-            html = (course_dir / "feedback" / student / assignment
-                    / f"{assignment}.html").read_text()
+            html = nbgrader_class.feedback(student, assignment).read_text()
             assert "HIDDEN TESTS" not in html and "course.grade(" not in html
-    feedback = (course_dir / "feedback" / "mistaken" / "backprop" / "backprop.html").read_text()
+    feedback = nbgrader_class.feedback("mistaken", "backprop").read_text()
     assert f"task {op('tanh').task}" in feedback and "1 − tanh(x)²" in feedback
     # The contents list names each task, as the notebook does, not 15 times "Test cell".
     contents = feedback[feedback.index('<div id="toc">'):feedback.index("</ol>")]
@@ -280,47 +224,20 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(tmp_pat
         assert f">Task {item.task}, {item.title}</a>" in contents
 
 
-# In-kernel forgeries that fooled nbgrader's own autograde (issue 11): each is a cell added to
-# the untouched release, which must still score what the untouched release scores: nothing.
-FORGERIES = {
-    "replace_grade": "import graders.course as c\nc.grade = lambda key, ns: 1e9\n",
-    "sys_modules": ("import sys, types\nfake = types.ModuleType('graders')\n"
-                    "fake.course = types.SimpleNamespace(grade=lambda k, ns: 1e9)\n"
-                    "sys.modules['graders'] = fake\nsys.modules['graders.course'] = fake.course\n"),
-    "silent_display": ("get_ipython().display_formatter.active_types = []\n"
-                       "get_ipython().ast_node_interactivity = 'none'\n"),
-    "print": "import builtins\nbuiltins.print = lambda *a, **k: None\n",
-    "gradebook": ("import glob, sqlite3\nfor db in glob.glob('/**/gradebook.db', recursive=True):\n"
-                  "    sqlite3.connect(db).execute('update grade set auto_score = 1e9')\n"),
-    "reference_value": "from kit.engine import Value\n",
-    "grade_cell_globals": ("course = type('Course', (), {'grade': staticmethod("
-                           "lambda key, ns: 1e9)})\n"),
-}
-
-
 @pytest.mark.slow
-def test_nbgrader_autograde_scores_forgeries_as_the_untouched_release(tmp_path: Path) -> None:
-    course_dir = make_course(tmp_path / "course")
-    for assignment in course.ASSIGNMENTS:
-        nbgrader(course_dir, "generate_assignment", "--force", assignment)
-        for name, forgery in FORGERIES.items():
-            nb = nbformat.read(authoring.path_for(assignment, RELEASED), as_version=4)
-            nb.cells.insert(1, nbformat.v4.new_code_cell(forgery))
-            target = course_dir / "submitted" / name / assignment / f"{assignment}.ipynb"
-            target.parent.mkdir(parents=True)
-            nbformat.write(nb, target)
-            # A graders/ package beside the notebook, first on a kernel's import path.
-            fake = target.parent / "graders"
-            fake.mkdir()
-            (fake / "__init__.py").write_text("")
-            (fake / "course.py").write_text("def grade(key, ns):\n    return 1e9\n")
-    nbgrader(course_dir, "autograde", "--force", "*")
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+def test_nbgrader_autograde_scores_forgeries_as_the_untouched_release(nbgrader_class) -> None:
+    """Each of FORGERIES (tests/nbgrader_class.py) is a cell added to the untouched release of
+    each assignment, handed in with a graders/ package beside it that gives every task 1e9:
+    nbgrader's autograde scores it as the untouched release, 0, and graded every one."""
+    nbgrader_class.check("autograde")
+    with nbgrader_class.gradebook() as gb:
         scores = {(name, a): gb.find_submission(a, name).score
                   for name in FORGERIES for a in course.ASSIGNMENTS}
+        blank = {a: gb.find_submission(a, "blank").score for a in course.ASSIGNMENTS}
+    assert blank == dict.fromkeys(course.ASSIGNMENTS, 0.0)
     assert scores == dict.fromkeys(scores, 0.0)
+    assert all((nbgrader_class.submitted(name, a).parent / "graders" / "course.py").is_file()
+               for name, a in scores)
 
 
 @pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
@@ -376,9 +293,12 @@ def test_the_instructor_loop_in_the_docs_runs_verbatim_on_a_fresh_copy(tmp_path:
     assert (copy / released).read_text() == (ROOT / released).read_text()  # regenerated as is
 
 
-def test_nbgrader_finds_alembic_without_an_activated_venv(tmp_path: Path):
+def test_nbgrader_finds_alembic_without_an_activated_venv(tmp_path: Path, monkeypatch):
     """nbgrader runs `alembic` by name when it makes a gradebook: the course's config puts the
-    interpreter's own tools first on PATH, so a bare PATH (no venv activated) works."""
+    interpreter's own tools first on PATH, so a bare PATH (no venv activated) works. In this
+    process (nbgrader already imported), with its PATH bare as a fresh shell's."""
+    from nbgrader.api import Gradebook
+
     from graders.course.nbgrader_setup import put_tools_on_path
 
     environ = {"PATH": "/usr/bin:/bin"}
@@ -386,12 +306,11 @@ def test_nbgrader_finds_alembic_without_an_activated_venv(tmp_path: Path):
     assert shutil.which("alembic", path=environ["PATH"]) is not None
     assert environ["PATH"].split(os.pathsep)[0] == os.path.dirname(os.path.abspath(sys.executable))
     assert environ["PATH"].endswith("/usr/bin:/bin")
-    done = subprocess.run([sys.executable, "-c", (
-        "from graders.course.nbgrader_setup import put_tools_on_path; put_tools_on_path(); "
-        f"from nbgrader.api import Gradebook; Gradebook('sqlite:///{tmp_path}/g.db').close()")],
-        env={**os.environ, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    put_tools_on_path()  # what nbgrader_config.py's configure(c) does, on os.environ
+    assert os.environ["PATH"] == environ["PATH"]
+    Gradebook(f"sqlite:///{tmp_path}/g.db").close()  # runs `alembic ... heads` by name
+    assert (tmp_path / "g.db").is_file()
 
 
 def test_the_course_gitignore_keeps_student_data_out():

@@ -245,24 +245,19 @@ def test_nbgrader_writes_a_notebook_whose_json_escapes_a_lone_surrogate():
 
 
 @pytest.mark.slow
-def test_nbgrader_autograde_grades_every_student_of_a_class_with_lone_surrogates(tmp_path):
-    from nbgrader.api import Gradebook as NbgraderGradebook
+def test_nbgrader_autograde_grades_every_student_of_a_class_with_lone_surrogates(nbgrader_class):
+    """In the class nbgrader autogrades in one run (tests/nbgrader_class.py), bob's notebook
+    escapes a lone surrogate in its JSON (a comment, and tanh's backward raising one): bob is
+    graded, and so is everyone beside him, the honest `correct` in full."""
+    from tests.nbgrader_class import SURROGATE, SURROGATE_RAISE
 
-    from tests.test_course import answered, make_course, nbgrader
-
-    course_dir = make_course(tmp_path / "course")
-    nbgrader(course_dir, "generate_assignment", "--force", "backprop")
-    honest, hostile = answered("backprop"), answered("backprop")
-    right = "self.grad += (1 - t ** 2) * out.grad"
-    cell = next(cell for cell in hostile.cells if right in cell.source)
-    cell.source = cell.source.replace(right, 'raise ValueError("\\ud800")') + "\n# \ud800\n"
-    for student, nb in (("ann", honest), ("bob", hostile)):
-        target = course_dir / "submitted" / student / "backprop" / "backprop.ipynb"
-        target.parent.mkdir(parents=True)
-        target.write_text(json.dumps(nb))  # the surrogate escaped, as the JSON allows
-    done = nbgrader(course_dir, "autograde", "--force", "backprop", check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    with NbgraderGradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
-        scores = {s: gb.find_submission("backprop", s).score for s in ("ann", "bob")}
-    assert scores["ann"] == 25 and 0 < scores["bob"] < 25
-    assert (course_dir / "autograded" / "bob" / "backprop" / "backprop.ipynb").is_file()
+    handed_in = nbgrader_class.submitted(SURROGATE, "backprop").read_text(encoding="utf-8")
+    assert "\\ud800" in handed_in  # escaped in the JSON, as handed in
+    assert any(SURROGATE_RAISE in cell["source"] for cell in json.loads(handed_in)["cells"])
+    nbgrader_class.check("autograde")
+    with nbgrader_class.gradebook() as gb:
+        scores = {s: gb.find_submission("backprop", s).score for s in ("correct", SURROGATE)}
+    assert scores["correct"] == 25 and 0 < scores[SURROGATE] < 25
+    assert nbgrader_class.submitted(SURROGATE, "backprop").is_file()
+    assert (nbgrader_class.root / "autograded" / SURROGATE / "backprop" / "backprop.ipynb"
+            ).is_file()
