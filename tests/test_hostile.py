@@ -35,8 +35,8 @@ BASE = HONEST.replace(RIGHT, WRONG)
 SEED = 20240611
 LIMITS = Limits(memory_bytes=256 << 20, processes=32, group_seconds=3.0,
                 submission_seconds=20.0, output_bytes=64 << 10)
-HANG_LIMITS = Limits(memory_bytes=256 << 20, processes=32, group_seconds=3.0,
-                     submission_seconds=5.0, output_bytes=64 << 10)
+HANG_LIMITS = Limits(memory_bytes=256 << 20, processes=32, group_seconds=2.0,
+                     submission_seconds=3.0, output_bytes=64 << 10)
 ANCHORS = {"tanh": "def tanh(self):", "exp": "def exp(self):"}
 
 
