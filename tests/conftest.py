@@ -149,11 +149,11 @@ def pytest_configure(config) -> None:
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
-    """`-n auto`: half a worker more per core. A third of the suite's time is spent waiting
-    (on a child's time limit, a hang being cut, nbgrader or pip starting), and another worker
-    fills it; more than that makes the CPU-bound tests contend."""
+    """`-n auto`: two workers per core. With one per core, a third of the CPU sat idle (measured
+    with `time -v` on 2 cores): tests wait on a child's time limit, a hang being cut, a
+    subprocess starting; another worker fills that time."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(2, (cores or 1) * 3 // 2)
+    return max(2, (cores or 1) * 2)
 
 
 # The files that take longest (seconds of a whole run on 2 cores, measured 2026-12-04), run
