@@ -158,7 +158,8 @@ def pytest_xdist_auto_num_workers(config) -> int:
 
 # The files that take longest (seconds of a whole run on 2 cores, measured 2026-12-04), run
 # first: xdist hands out whole files (`--dist loadfile`), so a long one started last keeps one
-# worker busy after the others are done, and the suite waits for it.
+# worker busy after the others are done, and the suite waits for it. (pyproject's addopts has
+# --no-loadscope-reorder: xdist's default reorders files by their number of tests.)
 LONGEST_FIRST = ("test_hostile.py", "test_course.py", "test_install.py", "test_benchmarks.py",
                  "test_gradescope.py", "test_declared_ops.py", "test_hangs.py",
                  "test_class_clusters.py", "test_browser_rendering.py",
