@@ -26,7 +26,7 @@ from pathlib import Path
 
 from graders.api import SubmissionError, open_regular
 from graders.classroom import seeds
-from graders.classroom.records import BatchSettings, OpRow, Retry, Row
+from graders.classroom.records import LEGACY_SUFFIXES, BatchSettings, OpRow, Retry, Row
 from graders.model import valid_text
 from graders.spec import assignments
 
@@ -155,7 +155,7 @@ class Gradebook:
             if column not in grades:
                 self.db.execute(f"ALTER TABLE grades ADD COLUMN {column} TEXT")
         if "retry" not in grades:  # it rode on the grader id as "!error" / "!isolation"
-            for suffix, reason in (("!error", Retry.ERROR), ("!isolation", Retry.ISOLATION)):
+            for suffix, reason in LEGACY_SUFFIXES.items():
                 self.db.execute(
                     "UPDATE grades SET retry=?, grader=substr(grader, 1, length(grader)-?) "
                     "WHERE grader LIKE ?", (reason.value, len(suffix), f"%{suffix}"))

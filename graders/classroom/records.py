@@ -128,12 +128,12 @@ class Row:
 
 
 # Gradebooks made before `retry` was a column kept it as the end of the grader id.
-_LEGACY_SUFFIX = {"!error": Retry.ERROR, "!isolation": Retry.ISOLATION}
+LEGACY_SUFFIXES = {"!error": Retry.ERROR, "!isolation": Retry.ISOLATION}
 
 
 def split_grader(grader: str, retry: str | None = None) -> tuple[str, Retry | None]:
     """A stored grader id and retry, with a legacy suffix moved into the retry."""
-    for suffix, reason in _LEGACY_SUFFIX.items():
+    for suffix, reason in LEGACY_SUFFIXES.items():
         if grader.endswith(suffix):
             return grader.removesuffix(suffix), Retry(retry) if retry else reason
     return grader, Retry(retry) if retry else None
