@@ -32,7 +32,7 @@ def publish(rows: list[Row], assignment: Assignment | None, outdir: Path,
     write_text_atomic(outdir / INDEX, feedback_index(rows, outdir))
     summary.write(rows, columns, outdir)
     dashboard.write(rows, summary.summarize(rows, columns)[0], outdir, isolation=isolation,
-                    grader=__version__)
+                    grader=__version__, assignment=assignment)
 
 
 INDEX = "feedback.html"  # OUTDIR's index of the students' feedback pages
