@@ -53,8 +53,7 @@ def feedback_index(rows: list[Row], outdir: Path) -> str:
                  for kind, path in (feedback_files(target) if target else {}).items()
                  if path.exists()}
         entries.append((row, links))
-    return html.render("feedback_index.html.j2", entries=entries,
-                       assignments=sorted({row.assignment for row in rows if row.assignment}))
+    return html.render("feedback_index.html.j2", entries=entries)
 
 
 def publish_generation(outdir: Path, book: Gradebook) -> None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePath
 
 from graders import api
 from graders.api import SubmissionError, open_regular
@@ -94,9 +95,15 @@ def _results_data(job: Job, graded: Graded) -> dict:
     data.setdefault("extra_data", {}).update(
         {"student": job.student, "seed": job.seed, "content_hash": job.content_hash,
          "grader": job.grader + (f"!{graded.retry.value}" if graded.retry else ""),
-         "feedback": {"html": html.page(graded.result, "student"),
-                      "markdown": page_markdown(graded.result, "student")}})
+         "feedback": _feedback(job, graded.result)})
     return data
+
+
+def _feedback(job: Job, result: Result) -> dict[str, str]:
+    """The student's feedback pages, naming their file as they named it (not the folder it
+    was graded from on the instructor's disk)."""
+    shown = replace(result, submission=PurePath(job.submitted).name or job.submitted)
+    return {"html": html.page(shown, "student"), "markdown": page_markdown(shown, "student")}
 
 
 def row_of(job: Job, graded: Graded, target: Path | None) -> Row:
