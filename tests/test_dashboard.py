@@ -1,6 +1,7 @@
 """OUTDIR/summary.html, the class dashboard (issue 16): its numbers are grades.csv's, its
 charts are inline SVG (what they draw: tests/test_charts.py), and it reads on a laptop and on a
-phone."""
+phone; its students table puts the student cut off by a hang first (issue 28). The feedback
+pages a batch hands back, and the grades and feedback it exports to the LMS."""
 
 from __future__ import annotations
 
