@@ -2,8 +2,8 @@
 
 It answers like Canvas does (JSON bodies, 401 with WWW-Authenticate for a bad token, 404 for an
 unknown course or assignment, a Progress object for the bulk grade update that is "running" on
-the first query and done on the next) and records every grade update it is sent, so a test can
-check exactly what reached "Canvas".
+the first query and done on the next) and records every grade update it is sent, and each
+submission comment sent with one, so a test can check exactly what reached "Canvas".
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class CanvasStub:
     points_possible: float = 0.0
     fail_job: bool = False  # the bulk update's job ends "failed"
     updates: list[dict[str, str]] = field(default_factory=list)  # user id -> posted grade
+    comments: list[dict[str, str]] = field(default_factory=list)  # user id -> text_comment
     tokens: list[str] = field(default_factory=list)
     queries: int = 0
     url: str = ""
@@ -81,12 +82,14 @@ def _handler(stub: CanvasStub) -> type[BaseHTTPRequestHandler]:
             path = f"/api/v1/courses/{stub.course}/assignments/{stub.assignment}"
             if self.path.split("?")[0] != f"{path}/submissions/update_grades":
                 return self._send(404, {"errors": [{"message": "not found"}]})
-            grades = {}
+            grades, comments = {}, {}
             for key, value in parse_qsl(body):
-                match = re.fullmatch(r"grade_data\[(\w+)\]\[posted_grade\]", key)
+                match = re.fullmatch(r"grade_data\[(\w+)\]\[(posted_grade|text_comment)\]", key)
                 if match:
-                    grades[match.group(1)] = value
+                    (grades if match.group(2) == "posted_grade" else comments)[
+                        match.group(1)] = value
             stub.updates.append(grades)
+            stub.comments.append(comments)
             self._send(200, {"id": 9, "tag": "submissions_update", "workflow_state": "queued"})
 
     return Handler

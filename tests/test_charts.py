@@ -171,7 +171,8 @@ def test_an_op_name_from_a_config_is_text_in_the_chart_and_the_page(name):
     page = dashboard.page([], summaries, isolation="none", grader="x")
     parser = _Tags()
     parser.feed(page)
-    assert "script" not in parser.tags and page.count("<svg") == 2
+    # the one script is the page's own (the students table's sorting), never the name
+    assert parser.tags.count("script") == 1 and page.count("<svg") == 2
 
 
 def test_a_long_op_name_is_cut_beside_its_bar_and_whole_in_its_tooltip():

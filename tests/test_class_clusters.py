@@ -92,6 +92,10 @@ def test_each_behaviour_is_one_cluster_and_no_cluster_mixes_two(synthetic_class)
     own = [c.id for c in found if (next(iter(by_cluster[c.id])), c.op) in primary]
     assert len(own) == len(set(own)) == len(MUTANTS)  # one per mutant, on the op it breaks
     assert all(len(c.members) == 2 for c in found if c.id in own)
+    # each says one wrong number and the right one (a wrong forward value too)
+    forward = ops["rsub_wrong_forward_a"]["rsub"].evidence
+    assert "the forward value is" in forward and ", right: " in forward
+    assert all(", right: " in c.evidence for c in found), [c.evidence for c in found]
 
 
 def test_the_dashboard_lists_shared_clusters_with_the_uncatalogued_ones(synthetic_class):

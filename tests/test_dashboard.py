@@ -1,6 +1,7 @@
 """OUTDIR/summary.html, the class dashboard (issue 16): its numbers are grades.csv's, its
 charts are inline SVG (what they draw: tests/test_charts.py), and it reads on a laptop and on a
-phone."""
+phone; its students table puts the student cut off by a hang first (issue 28). The feedback
+pages a batch hands back, and the grades and feedback it exports to the LMS."""
 
 from __future__ import annotations
 
@@ -179,6 +180,7 @@ def test_upload_posts_each_graded_roster_students_grade_to_their_canvas_id(
     assert "posted 3 grades to Canvas assignment 'Backprop' (completed)" in done.stdout
     assert "not posted: nia (no submission" in done.stdout
     assert "kit" not in stub.updates[0] and "note:" not in done.stdout
+    assert stub.comments == [{}]  # feedback is posted only when asked (--comment)
     assert (tmp_path / "canvas.csv").is_file()  # the import file is written as well
 
 
@@ -293,3 +295,208 @@ def test_a_canvas_site_that_never_answers_is_an_error_not_a_hang(monkeypatch):
     silent.close()
     assert not worker.is_alive() and len(raised) == 1
     assert re.search(r"cannot reach Canvas at .*Timeout", str(raised[0])), raised
+
+
+def test_export_names_the_grade_column_after_the_assignment_in_every_layout(graded_class,
+                                                                            tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    for to in ("canvas", "moodle", "csv"):
+        target = tmp_path / f"{to}.csv"
+        done = gradkit_replayed("export", str(graded_class), "--to", to, "--roster",
+                                str(roster), "--out", str(target))
+        assert done.returncode == 0, done.stderr
+        header = target.read_text().splitlines()[0].split(",")
+        assert "backprop" in header and "gradkit" not in header and "score" not in header, \
+            (to, header)
+        assert "column 'backprop'" in done.stdout
+
+
+# --- feedback pages, handed back from a batch ------------------------------------------------
+
+def test_a_batch_writes_every_students_feedback_page_and_an_index(graded_class: Path) -> None:
+    from graders.classroom.gradebook import Gradebook
+
+    index = (graded_class / "feedback.html").read_text()
+    with Gradebook(graded_class) as book:
+        rows = list(book.rows())
+    assert len(rows) == 10
+    for row in rows:
+        page = graded_class / "results" / f"{row.student}.html"
+        text = graded_class / "results" / f"{row.student}.md"
+        assert f"score {row.score:g} / {row.max_score:g}" in page.read_text()
+        assert f"**score {row.score:g} / {row.max_score:g}**" in text.read_text()
+        assert f'<a href="results/{row.student}.html">{row.student}</a>' in index
+        assert f'href="results/{row.student}.md"' in index
+        # the student's own file name, not the instructor's folder
+        assert f"<div>{Path(row.path).name}</div>" in page.read_text()
+        assert row.problem or str(graded_class.parent) not in page.read_text()
+    assert "not gradable" in index.split(">zed<", 1)[1].split("</tr>", 1)[0]
+    assert index.startswith("<!DOCTYPE html>") and "<script" not in index
+
+
+def test_a_feedback_page_is_the_students_view_with_hidden_checks_hidden(tmp_path) -> None:
+    import json
+
+    from graders.classroom import storing
+    from graders.classroom.gradebook import Gradebook
+    from graders.classroom.records import Graded, Job
+    from graders.spec import assignments
+    from tests.test_hidden_and_totals import _result_with_hidden_exp_and_relu
+
+    job = Job("hana", "", str(tmp_path / "hana.py"), assignments.DEFAULT, "h1", 7, "g")
+    with Gradebook(tmp_path) as book:
+        storing.store(book, tmp_path / "results", job,
+                      Graded(_result_with_hidden_exp_and_relu()), keep_copy=False)
+    page = (tmp_path / "results" / "hana.html").read_text()
+    text = (tmp_path / "results" / "hana.md").read_text()
+    assert "hidden check: details are not shown" in page
+    for shown in (page, text):
+        assert "CLUSTER-MESSAGE" not in shown and "catalogue key" not in shown
+    data = json.loads((tmp_path / "results" / "hana.json").read_text())
+    assert data["extra_data"]["feedback"] == {"html": page, "markdown": text}
+
+
+def _copy(out: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    return copy
+
+
+def test_a_rerun_and_a_regrade_keep_the_feedback_pages_in_step(graded_class, tmp_path):
+    out = _copy(graded_class, tmp_path)
+    students = graded_class.parent / "students"
+    first = (out / "results" / "ann.html").read_text()
+    (out / "results" / "ann.html").write_text("stale")
+    (out / "results" / "m1.md").unlink()
+    applied = gradkit_replayed("regrade", str(out), "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert (out / "results" / "ann.html").read_text() == first  # from the generation's text
+    assert (out / "results" / "m1.md").is_file()
+    # a resubmission: the rerun grades it again and its page says the new grade
+    moved = tmp_path / "students"
+    shutil.copytree(students, moved)
+    (moved / "ann.py").write_text(MUTANTS[0].source() + "\n# resubmitted\n")
+    rerun = gradkit_replayed("grade", str(moved), "--out", str(out), "--no-progress")
+    assert rerun.returncode == 0, rerun.stderr
+    grades = _grades(out)
+    assert grades["ann"]["total"] == grades["m0"]["total"] != grades["ben"]["total"]
+    page = (out / "results" / "ann.html").read_text()
+    assert f"score {grades['ann']['total']} / {grades['ann']['max_score']}" in page
+    restored = gradkit_replayed("regrade", str(out), "--restore", "1")
+    assert restored.returncode == 0, restored.stderr
+    assert (out / "results" / "ann.html").read_text() == first
+
+
+def test_upload_with_comment_posts_each_students_feedback_with_their_grade(graded_class,
+                                                                           tmp_path):
+    grades = _grades(graded_class)
+    with running(CanvasStub(points_possible=float(grades["ann"]["max_score"]))) as stub:
+        done = _upload(graded_class, tmp_path, stub, "--comment")
+    assert done.returncode == 0, done.stderr
+    results = graded_class / "results"
+    assert stub.comments == [{"101": (results / "ann.md").read_text(),
+                              "102": (results / "m0.md").read_text(),
+                              "103": (results / "zed.md").read_text()}]
+    assert set(stub.updates[0]) == set(stub.comments[0])  # each with its grade
+    assert "with 3 feedback comments" in done.stdout
+    refused = gradkit_replayed("export", str(graded_class), "--to", "canvas", "--roster",
+                               str(tmp_path / "roster.csv"), "--comment")
+    assert refused.returncode == 2 and "--comment is for posting to Canvas" in refused.stderr
+
+
+# --- the students table: who is in trouble ---------------------------------------------------
+
+def _trouble_rows() -> list:
+    from graders.classroom.records import OpRow, Row
+
+    def row(student, score=23.0, ops=(), flags=(), problem=None):
+        return Row(student, "", f"/s/{student}.py", f"h-{student}", "g", 1, score, 25.0,
+                   problem, ops=tuple(ops), flags=tuple(flags))
+
+    def wrong(op, cluster, evidence, diagnosis=None):
+        return OpRow(op, 0.0, 2.0, "failed", diagnosis, cluster, evidence)
+
+    shared = "at x=0.5, out.grad=1: x.grad = 0.4, right: 0.786448"
+    stub = "at x=1, out.grad=1: raises NotImplementedError, right: x.grad = 1"
+    return [row("top", 25.0), row("ana", 24.0),
+            row("m1", ops=[wrong("tanh", "tanh:aaaa1111", shared, "input_for_output")]),
+            row("m2", ops=[wrong("tanh", "tanh:aaaa1111", shared, "input_for_output")]),
+            row("solo", ops=[wrong("mul", "mul:bbbb2222", "at x=1: x.grad = 3, right: 2")]),
+            row("s1", ops=[wrong("relu", "relu:cccc3333", stub)]),
+            row("s2", ops=[wrong("relu", "relu:cccc3333", stub)]),
+            row("nia", flags=["numerical derivative: exp"]),
+            row("zed", 0.0, problem="zed.ipynb: not a notebook"),
+            row("hana", 24.5, flags=["cell 7 interrupted", "time limit hit: relu"])]
+
+
+def _trouble_page() -> str:
+    from graders.classroom import dashboard, summary
+    from graders.spec.optable import BACKPROP
+
+    rows = _trouble_rows()
+    return dashboard.page(rows, summary.summarize(rows, BACKPROP)[0], isolation="weak-user",
+                          grader="x")
+
+
+def test_the_students_table_puts_the_student_cut_off_by_a_hang_first_in_red() -> None:
+    page = _trouble_page()
+    table = page.split("<h2>Students</h2>", 1)[1].split("</table>", 1)[0]
+    order = re.findall(r'data-student="([^"]+)"', table)
+    assert order[:2] == ["hana", "zed"] and order[-1] == "top"  # then flags, then low scores
+    assert '<tr class="hung" data-student="hana"' in table and table.count('class="hung"') == 1
+    assert "1 cut off by a hang" in page.split("<h2>Students</h2>", 1)[0]
+    flags = dict(re.findall(r'data-student="([^"]+)" data-score="[^"]*" data-flags="([^"]*)"',
+                            table))
+    assert flags["hana"] == "cell interrupted|time limit hit|weak isolation"
+    assert flags["zed"] == "not gradable"  # it never ran: no isolation to flag
+    assert flags["nia"] == "numerical derivative|weak isolation"
+    assert flags["m1"] == "weak isolation|cluster" and flags["solo"] == "weak isolation"
+
+
+def test_mistakes_are_words_and_shared_answers_are_shared_with_their_right_value() -> None:
+    from graders.judge.diagnosis import describe
+
+    page = _trouble_page()
+    assert "input_for_output" not in page
+    mistakes = page.split("Most common mistakes", 1)[1].split("<h2>", 1)[0]
+    assert f"<td>{describe('tanh', 'input_for_output')[0]}</td>" in mistakes
+    shared = page.split("Wrong answers the class shares", 1)[1].split("<h2>", 1)[0]
+    assert "tanh:aaaa1111" in shared
+    assert "mul:bbbb2222" not in shared  # one student is not a class
+    assert "relu:cccc3333" not in shared  # an untouched stub is no wrong answer
+    assert "<td>x.grad = 0.786448</td>" in shared
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_the_students_table_sorts_and_filters_in_the_browser_on_a_phone(tmp_path) -> None:
+    probe = tmp_path / "summary.html"
+    probe.write_text(_trouble_page().replace("</body>", """<script>
+var only = document.getElementById('only');
+only.value = 'time limit hit'; only.dispatchEvent(new Event('change'));
+var shown = Array.prototype.filter.call(document.querySelectorAll('.students tbody tr'),
+  function (r) { return !r.hidden; }).map(function (r) { return r.dataset.student; });
+only.value = ''; only.dispatchEvent(new Event('change'));
+document.querySelectorAll('.students th button')[1].click();
+var sorted = Array.prototype.map.call(document.querySelectorAll('.students tbody tr'),
+  function (r) { return r.dataset.student; });
+document.body.setAttribute('data-result', JSON.stringify({shown: shown, sorted: sorted,
+  count: document.getElementById('count').textContent,
+  overflow: document.documentElement.scrollWidth - innerWidth}));
+</script></body>"""))
+    with tempfile.TemporaryDirectory() as profile:
+        run = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                              "--no-first-run", f"--user-data-dir={profile}",
+                              "--window-size=390,1400", "--enable-logging=stderr", "--v=0",
+                              "--dump-dom", probe.as_uri()],
+                             capture_output=True, text=True, timeout=120)
+    assert [line for line in run.stderr.splitlines() if "CONSOLE" in line] == []
+    import html
+    import json
+
+    found = re.search(r'data-result="([^"]+)"', run.stdout)
+    assert found, run.stdout[-500:]
+    result = json.loads(html.unescape(found.group(1)))
+    assert result["shown"] == ["hana"]
+    assert result["sorted"][0] == "zed" and result["sorted"][-1] == "top"  # lowest score first
+    assert result["count"] == "10 shown" and result["overflow"] <= 0

@@ -190,9 +190,9 @@ def test_the_gradebook_keeps_the_flags_and_the_dashboard_and_grades_csv_show_the
         rows = {row.student: row for row in book.rows()}
     assert list(rows["ada"].flags) == flags and rows["bob"].flags == ()
     page = dashboard.page(list(rows.values()), [], isolation="bubblewrap", grader="x")
-    flagged = page.split("<h2>Flagged</h2>", 1)[1].split("<h2>", 1)[0]
-    assert "ada" in flagged and "bob" not in flagged
-    assert '<span class="flag">time limit hit: relu</span>' in flagged
+    table = page.split("<h2>Students</h2>", 1)[1].split("</table>", 1)[0]
+    assert '<tr class="hung" data-student="ada"' in table and '<tr data-student="bob"' in table
+    assert '<span class="flag hang">time limit hit: relu</span>' in table
     publishing.export_csv(list(rows.values()), BACKPROP, tmp_path / "grades.csv")
     with open(tmp_path / "grades.csv", newline="") as handle:
         notes = {row["student"]: row["note"] for row in csv.DictReader(handle)}
@@ -232,7 +232,7 @@ def test_a_batch_its_regrade_and_nbgrader_grade_a_hanging_notebook_alike(tmp_pat
     expected = BACKPROP_MAX - points["relu"] - points["reference_example"]
     assert (row.score, list(row.flags)) == (expected, flags)
     assert any(line.startswith("flagged: carol: cell") for line in report.lines())
-    assert "Flagged" in (out / "summary.html").read_text()
+    assert '<tr class="hung" data-student="carol"' in (out / "summary.html").read_text()
 
     graded, kept = regrade.grade_again(out, None)
     assert kept == [] and [(r.score, list(r.flags)) for r, _ in graded] == [(expected, flags)]

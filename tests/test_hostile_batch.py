@@ -120,7 +120,7 @@ def test_the_batch_reports_every_changed_id(tmp_path):
     assert run.stdout.count("\nid ") == 3
     assert "bob_smith" in rows and len(rows) == 4
     results = sorted(p.name.casefold() for p in (tmp_path / "out" / "results").iterdir())
-    assert len(results) == len(set(results)) == 4
+    assert len(results) == len(set(results)) == 4 * 3  # results, feedback page, Markdown
 
 
 @pytest.mark.slow

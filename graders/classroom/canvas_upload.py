@@ -7,6 +7,12 @@ Students are matched by the roster's `canvas_id` (Canvas's user id). A roster st
 submission is not posted (their Canvas grade is left as it is) and is listed; a student
 without a `canvas_id` is listed too. Nothing is posted when the assignment cannot be found or
 the token is refused, and every such failure is one line naming what to fix.
+
+With comments, each posted student's feedback (their Markdown page, the student's view the
+batch wrote beside their results) goes with their grade as a submission comment, in the same
+bulk update (Canvas's `grade_data[USER][text_comment]`), so a grade and the words that explain
+it arrive together or not at all. Canvas adds a comment each time one is posted: posting again
+repeats it.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ CANVAS_USER = re.compile(r"\d{1,20}|sis_user_id:[\w.@+-]{1,100}")
 CHUNK = 500  # grades per bulk update: a request Canvas takes for any class size
 REQUEST_SECONDS = 60.0  # one HTTP request; a site that accepts and never answers is an error
 DONE_STATES = ("completed", "failed")
+COMMENT_CHARS = 60_000  # a comment longer than this is cut, saying so (Canvas's text limit)
 
 
 class UploadError(RuntimeError):
@@ -39,11 +46,23 @@ class Upload:
     assignment_name: str = ""
     points_possible: float | None = None
     state: str = ""
+    comments: dict[str, str] = field(default_factory=dict)  # Canvas user id -> comment text
+    no_comment: list[str] = field(default_factory=list)  # posted without one: no page kept
+
+
+def comment_text(feedback: str) -> str:
+    """A feedback page as a submission comment, cut (saying so) where Canvas would refuse it."""
+    if len(feedback) <= COMMENT_CHARS:
+        return feedback
+    return feedback[:COMMENT_CHARS].rsplit("\n", 1)[0] + \
+        "\n\n(cut here: your instructor has the whole feedback page)"
 
 
 def grade_data(rows: Iterable[Row], roster: list[RosterEntry],
-               assignment: str | None = None) -> Upload:
-    """What would be posted: Canvas user id -> grade, and who cannot be posted and why."""
+               assignment: str | None = None,
+               feedback: Callable[[Row], str | None] | None = None) -> Upload:
+    """What would be posted: Canvas user id -> grade (and, with `feedback`, the comment: the
+    text it gives for the student's row), and who cannot be posted and why."""
     graded = latest(rows, assignment)
     plan = Upload()
     owners: dict[str, str] = {}
@@ -65,6 +84,11 @@ def grade_data(rows: Iterable[Row], roster: list[RosterEntry],
             plan.no_canvas_id.append(student)
         else:
             plan.posted[canvas_id] = grade
+            text = feedback(graded[student]) if feedback else None
+            if text:
+                plan.comments[canvas_id] = comment_text(text)
+            elif feedback:
+                plan.no_comment.append(student)
     return plan
 
 
@@ -130,7 +154,10 @@ def upload(plan: Upload, *, url: str, token: str, course: int, assignment: int,
         for start in range(0, len(users), CHUNK):
             chunk = users[start:start + CHUNK]
             progress = target.submissions_bulk_update(
-                grade_data={user: {"posted_grade": plan.posted[user]} for user in chunk})
+                grade_data={user: {"posted_grade": plan.posted[user],
+                                   **({"text_comment": plan.comments[user]}
+                                      if user in plan.comments else {})}
+                            for user in chunk})
             _wait(progress, timeout, sleep, done=start)
             plan.state = progress.workflow_state
     except CanvasException as error:

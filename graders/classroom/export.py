@@ -85,8 +85,10 @@ def posted_grade(row: Row | None) -> str:
 
 def export(rows: Iterable[Row], roster: list[RosterEntry], to: str, *,
            column: str, possible: float, assignment: str | None = None) -> Export:
-    """The import file's text for `to`, with who is missing on either side. `possible` is the
-    assignment's maximum (Canvas's Points Possible), never read off a submission's row."""
+    """The import file's text for `to`, with who is missing on either side. The grade column is
+    `column` in every layout (the assignment's name unless the instructor gave another), so a
+    file says which assignment its grades are for. `possible` is the assignment's maximum
+    (Canvas's Points Possible), never read off a submission's row."""
     graded = latest(rows, assignment)
     listed = roster_ids(roster)
     result = Export("", missing=[s for s in listed if s not in graded],
@@ -113,7 +115,7 @@ def export(rows: Iterable[Row], roster: list[RosterEntry], to: str, *,
         for entry, student in zip(roster, listed, strict=True):
             writer.writerow([getattr(entry, key) for _, key in present] + [score(student)])
     elif to == "csv":
-        writer.writerow(["student", "name", "score", "max_score", "problem"])
+        writer.writerow(["student", "name", column, "max_score", "problem"])
         for entry, student in zip(roster, listed, strict=True):
             row = graded.get(student)
             writer.writerow([student, entry.name, score(student),

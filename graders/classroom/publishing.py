@@ -1,4 +1,5 @@
-"""The class's files, written from the gradebook's rows: grades.csv, summary.md/json, summary.html.
+"""The class's files, written from the gradebook's rows: grades.csv, summary.md/json, summary.html,
+and feedback.html (the index of every student's feedback page, `storing` writes the pages).
 
 They are regenerated at the end of every batch and whenever a regrade's apply or restore makes
 another generation current, so they always say what the gradebook says. To add a column to
@@ -13,23 +14,46 @@ import json
 from pathlib import Path
 
 from graders import __version__, api
-from graders.atomic import open_atomic, write_json_atomic
+from graders.atomic import open_atomic, write_text_atomic
 from graders.classroom import dashboard, summary
 from graders.classroom.gradebook import PUBLISH_PENDING, Gradebook
 from graders.classroom.records import Row
-from graders.classroom.storing import results_file
+from graders.classroom.storing import feedback_files, results_file, write_results
 from graders.report.encode import csv_cell
 from graders.spec.optable import COURSE, Assignment
 
 
 def publish(rows: list[Row], assignment: Assignment | None, outdir: Path,
             isolation: str) -> None:
-    """grades.csv, summary.md/json and summary.html, all from the gradebook's rows."""
+    """grades.csv, summary.md/json, summary.html and feedback.html, all from the gradebook's
+    rows."""
     columns = assignment or whole_course()
     export_csv(rows, columns, outdir / "grades.csv")
+    write_text_atomic(outdir / INDEX, feedback_index(rows, outdir))
     summary.write(rows, columns, outdir)
     dashboard.write(rows, summary.summarize(rows, columns)[0], outdir, isolation=isolation,
-                    grader=__version__)
+                    grader=__version__, assignment=assignment)
+
+
+INDEX = "feedback.html"  # OUTDIR's index of the students' feedback pages
+
+
+def feedback_index(rows: list[Row], outdir: Path) -> str:
+    """OUTDIR/feedback.html: one line per student (score, why not graded, what to look at) with
+    links to their feedback page and its Markdown, relative so OUTDIR can be moved or zipped;
+    a page that is not there (graded before pages were kept) is said, not linked."""
+    from urllib.parse import quote
+
+    from graders.report import html
+
+    entries = []
+    for row in sorted(rows, key=lambda r: (r.assignment, r.student)):
+        target = results_file(outdir, row)
+        links = {kind: f"results/{quote(path.name)}"
+                 for kind, path in (feedback_files(target) if target else {}).items()
+                 if path.exists()}
+        entries.append((row, links))
+    return html.render("feedback_index.html.j2", entries=entries)
 
 
 def publish_generation(outdir: Path, book: Gradebook) -> None:
@@ -41,7 +65,7 @@ def publish_generation(outdir: Path, book: Gradebook) -> None:
     for row in rows:
         text = results.get((row.student, row.assignment))
         if text and row.results_file:
-            write_json_atomic(results_file(outdir, row), json.loads(text))
+            write_results(results_file(outdir, row), json.loads(text))
     settings = book.batch_settings()
     publish(rows, settings.config, outdir, api.planned_isolation(settings.strong))
     book.set_setting(PUBLISH_PENDING, "")

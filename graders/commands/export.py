@@ -37,6 +37,10 @@ def add_parser(subparsers) -> None:
     canvas = parser.add_argument_group("posting to Canvas (needs gradkit[lms])")
     canvas.add_argument("--upload", action="store_true",
                         help="also post the grades to Canvas (token from $CANVAS_API_TOKEN)")
+    canvas.add_argument("--comment", action="store_true",
+                        help="also post each student's feedback (the Markdown page the batch "
+                             "wrote, OUTDIR/results/STUDENT.md) as a comment on their "
+                             "submission; posting again adds it again")
     canvas.add_argument("--canvas-url", metavar="URL",
                         help="the Canvas site, e.g. https://canvas.example.edu")
     canvas.add_argument("--course", type=int, metavar="ID", help="the Canvas course id")
@@ -50,6 +54,7 @@ def _check_upload(args: argparse.Namespace) -> None:
               "--canvas-assignment": args.canvas_assignment}
     if not args.upload:
         given = [flag for flag, value in canvas.items() if value is not None]
+        given += ["--comment"] if args.comment else []
         if given:
             raise UsageError(f"{given[0]} is for posting to Canvas: add --upload")
         return
@@ -112,6 +117,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feedback_reader(outdir: Path):
+    """A row's feedback Markdown, as the batch wrote it beside the row's results file."""
+    from graders.classroom.storing import feedback_files, results_file
+
+    def read(row) -> str | None:
+        target = results_file(outdir, row)
+        page = feedback_files(target)["markdown"] if target else None
+        return page.read_text(encoding="utf-8") if page and page.is_file() else None
+
+    return read
+
+
 def _post(args: argparse.Namespace, rows: list, roster: list,
           target: Path, possible: float) -> None:
     """Post to Canvas; a refusal is one line (exit 2) after the import file is written."""
@@ -120,13 +137,19 @@ def _post(args: argparse.Namespace, rows: list, roster: list,
     from graders.classroom.canvas_upload import TOKEN_VARIABLE, UploadError, grade_data, upload
 
     try:
-        plan = grade_data(rows, roster, args.assignment)
+        plan = grade_data(rows, roster, args.assignment,
+                          feedback=_feedback_reader(args.outdir) if args.comment else None)
         done = upload(plan, url=args.canvas_url, token=os.environ.get(TOKEN_VARIABLE, ""),
                       course=args.course, assignment=args.canvas_assignment)
     except UploadError as error:
         raise UsageError(f"{error} ({target} was written)") from None
     print(f"posted {len(done.posted)} grades to Canvas assignment {done.assignment_name!r} "
           f"({done.state})")
+    if args.comment:
+        print(f"with {len(done.comments)} feedback comments")
+    for student in done.no_comment:
+        print(f"no comment: {student} (no feedback page in {args.outdir}/results: graded "
+              "before pages were kept; `gradkit regrade --apply` writes them)")
     for student in done.not_posted:
         print(f"not posted: {student} (no submission; the Canvas grade is left as it is)")
     for student in done.no_canvas_id:

@@ -113,8 +113,32 @@ def _evidence(spec: OpSpec, case: Case, record: Any, own: OpOracle | None) -> st
     reuse = bool(spec.reuse) and case.payload["build"] == spec.reuse
     value = own.reuse_value if reuse else own.value
     if value is not None and not close(record.out, value(**case.values)):
-        return f"at {_inputs(case)}: the forward value is {_number(record.out)}"
+        return f"at {_inputs(case)}: the forward value is {_number(record.out)}, right: " \
+               f"{_number(value(**case.values))}"
     return _reuse_evidence(case, record, own) if reuse else _op_evidence(case, record, own)
+
+
+def _raised_evidence(spec: OpSpec, case: Case, kind: str, own: OpOracle | None) -> str:
+    """A raising answer in words, with the number it should have been (every cluster's
+    evidence names the right answer beside the wrong one)."""
+    if spec.kind != "op":
+        for graph in case.payload.get("graphs", ()):
+            for name, exact in graphs.exact(graph).items():
+                return f"on the {graph['name']} graph: raises {kind}, right: {name}.grad = " \
+                       f"{_number(float(exact))}"
+        return f"raises {kind}"
+    if own is None:
+        return f"raises {kind}"
+    reuse = bool(spec.reuse) and case.payload["build"] == spec.reuse
+    name = "x" if reuse else next(iter(case.payload["leaves"]), None)
+    if name is None:
+        return f"raises {kind}"
+    g, u = case.payload["pre"][name], case.payload["upstream"]
+    local = own.reuse_derivative if reuse else own.derivative[name]
+    if local is None:
+        return f"raises {kind}"
+    return f"at {_inputs(case)}: raises {kind}, right: {name}.grad = " \
+           f"{_number(g + u * local(**case.values))}"
 
 
 def signature(spec: OpSpec, group: Group, outcome: Outcome,
@@ -132,7 +156,7 @@ def signature(spec: OpSpec, group: Group, outcome: Outcome,
         error = answer_error(record, group_error)
         if error:
             parts.append(["raised", _error_kind(error)])
-            evidence = evidence or f"raises {_error_kind(error)}"
+            evidence = evidence or _raised_evidence(spec, case, _error_kind(error), own)
             continue
         parts.append(_answers(spec, case, record))
         evidence = evidence or _evidence(spec, case, record, own)
