@@ -77,8 +77,12 @@ def add_parser(subparsers) -> None:
         description="Package gradkit as a Gradescope autograder (build), or grade inside "
                     "Gradescope's /autograder layout (run).")
     verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    build = verbs.add_parser("build", help="write autograder.zip for an assignment")
-    options.add_config(build, positional=True)
+    build = verbs.add_parser(
+        "build", help="write autograder.zip for an assignment",
+        description="Write a Gradescope autograder zip for ASSIGNMENT: setup.sh (installs "
+                    "this gradkit's own wheel, the core only), run_autograder and "
+                    "gradkit.json (the assignment, hidden ops, a fresh course secret).")
+    options.add_config(build, None, positional=True)
     build.add_argument("--out", default="autograder.zip", metavar="ZIP",
                        help="where to write the zip (default autograder.zip)")
     build.add_argument("--notebook", metavar="NAME",
@@ -99,8 +103,12 @@ def add_parser(subparsers) -> None:
     test.add_argument("--venv", metavar="DIR",
                       help="install into this venv (kept; made if missing) instead of a "
                            "throwaway one, to try several submissions quickly")
-    run_parser = verbs.add_parser("run", help="grade /autograder/submission (used by "
-                                               "run_autograder)")
+    run_parser = verbs.add_parser(
+        "run", help="grade /autograder/submission (used by run_autograder)",
+        description="Grade the one submission in ROOT/submission as the zip's gradkit.json "
+                    "says and write ROOT/results/results.json, whatever goes wrong (a 0 with "
+                    "the reason). The zip's run_autograder calls it inside Gradescope; "
+                    "instructors try a zip with `gradkit gradescope test` instead.")
     run_parser.add_argument("--root", default=None,
                             help="the autograder root (default $GRADKIT_AUTOGRADER_ROOT "
                                  "or /autograder)")
