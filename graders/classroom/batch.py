@@ -15,7 +15,7 @@ from pathlib import Path
 
 from graders import api
 from graders.classroom import discover, executors, grading, seeds
-from graders.classroom.gradebook import Gradebook, content_hash
+from graders.classroom.gradebook import Gradebook, content_hash, with_extra
 from graders.classroom.grading import Grader
 from graders.classroom.publishing import finish_publishing, publish
 from graders.classroom.records import BatchSettings, Graded, Job, Retry, Row, WorkerFailed
@@ -139,6 +139,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
     isolation = api.planned_isolation(options.strong)
     with Gradebook(outdir) as book:
         finish_publishing(outdir, book)
+        extra = book.extra_limits()  # students a regrade gave more time keep it
         jobs, known = [], []
         for sub in subs:
             digest = content_hash(sub.path)
@@ -151,7 +152,8 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 retry = Retry.ERROR  # not a verdict: the next run tries again
             if options.assignment is None and sub.assignment not in assignments.BUILTIN:
                 report.defaulted = assignment.name
-            grader = seeds.grader_id(assignment, options.limits, isolation)
+            limits = with_extra(options.limits, extra.get((sub.student, sub.assignment)))
+            grader = seeds.grader_id(assignment, limits, isolation)
             if book.current(sub.student, sub.assignment, digest, grader):
                 report.unchanged += 1  # graded before the store existed: keep a copy now
                 if not problem:
@@ -159,7 +161,7 @@ def run(paths: list[str | Path], options: Options) -> Report:
                          Job(sub.student, sub.assignment, str(sub.path), assignment, digest))
                 continue
             job = Job(sub.student, sub.assignment, str(sub.path), assignment, digest,
-                      book.seed_for(digest, grader), grader, options.limits, options.strong)
+                      book.seed_for(digest, grader), grader, limits, options.strong)
             if problem:
                 known.append((job, unscored(job, problem, retry)))
             else:
