@@ -355,7 +355,8 @@ def _config_of(note: str) -> Assignment | None:
 
 
 def listing(outdir: Path) -> list[str]:
-    """The generations in the order they were made, each with when, what made it (the config, the students given more time) and which one is current."""
+    """The generations in the order they were made, each with when, what made it (the config,
+    the students given more time) and which one is current."""
     with _gradebook(outdir) as book:
         current = book.generation()
         found = book.generations()

@@ -1,4 +1,4 @@
-"""`gradkit regrade OUTDIR [--config NEW] [--student ID --time-limit S] [--apply]`: regrade, see the diff first.
+"""`gradkit regrade OUTDIR [--config NEW | --student ID --time-limit S] [--apply]`: diff first.
 
 Grades every stored submission of OUTDIR (or only `--student`'s, with more time if asked) again
 with today's grader and the config (the new one, or the one the grades were made with) into a
