@@ -253,6 +253,8 @@ def test_one_student_is_regraded_with_more_time_and_keeps_it(course):
     assert wrong.returncode == 2 and "--student" in wrong.stderr
     unknown = gradkit_replayed("regrade", str(out), "--student", "zed", "--time-limit", "30")
     assert unknown.returncode == 2 and "no grades for zed" in unknown.stderr
+    less = gradkit_replayed("regrade", str(out), "--student", "cy", "--time-limit", "1")
+    assert less.returncode == 2 and "already has 2 s" in less.stderr
     staged = _ok("regrade", str(out), "--student", "cy", "--time-limit", "30")
     full = before["cy"]["max_score"]
     assert (f"graded again: cy 0 -> {full}, with time limit 30 s (the class: time limit 2 s)"

@@ -270,6 +270,11 @@ def regrade(outdir: Path, config_spec: str | None = None, apply: bool = False,
         generation, staged = book.generation(), book.staged()
     if not old_rows:
         raise RegradeError(f"{outdir}: no grades to regrade yet")
+    for name, value in more.items():
+        if value <= getattr(base, name):
+            flag = "--" + LIMIT_WORDS[name].replace(" ", "-")
+            raise RegradeError(f"{flag} {value:g}: the class already has {getattr(base, name):g} "
+                               "s; a regrade gives a student more, never less")
     only = frozenset(students) if students else None
     unknown = sorted(set(students) - {row.student for row in old_rows})
     if unknown:
