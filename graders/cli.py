@@ -33,6 +33,19 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def called(parser: argparse.ArgumentParser,
+           args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost parser `args` went through (`gradkit gradescope build`'s, not gradkit's),
+    whose usage fits a mistake made on that command line."""
+    while True:
+        chosen = [action.choices[getattr(args, action.dest)] for action in parser._actions
+                  if isinstance(action, argparse._SubParsersAction)
+                  and getattr(args, action.dest, None) in action.choices]
+        if not chosen:
+            return parser
+        parser = chosen[0]
+
+
 def _verb(argv: list[str]) -> str | None:
     """The verb argv calls: its first word that is not an option (the top level has only
     --help and --version, which take no value)."""
@@ -80,7 +93,9 @@ def run() -> NoReturn:
 def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # a mistyped flag: the usage of the verb it was given to, not the top level's
+        called(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.verb is None:
         parser.print_help()
         return 2

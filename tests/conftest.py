@@ -162,7 +162,7 @@ def pytest_xdist_auto_num_workers(config) -> int:
 # --no-loadscope-reorder: xdist's default reorders files by their number of tests.)
 LONGEST_FIRST = ("test_hostile.py", "test_course.py", "test_install.py", "test_benchmarks.py",
                  "test_gradescope.py", "test_declared_ops.py", "test_hangs.py",
-                 "test_class_clusters.py", "test_browser_rendering.py",
+                 "test_class_clusters.py", "test_docs_run.py", "test_browser_rendering.py",
                  "test_classroom_isolation.py", "test_hostile_batch.py")
 
 

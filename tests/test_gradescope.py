@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from graders.report.gradescope import validate
-from tests.conftest import gradkit, offline_pip_env
+from tests.conftest import gradkit, gradkit_replayed, offline_pip_env
 from tests.corpus import BASE, as_notebook, mutant
 
 
@@ -186,3 +186,41 @@ def test_an_autograder_that_cannot_read_its_config_says_so_in_results(tmp_path,
     results = _run_autograder(root, grader_venv)
     assert results["score"] == 0 and "Please tell your instructor" in results["output"]
     assert "unknown setting 'colour'" in results["extra_data"]["autograder_error"]
+
+
+def test_gradescope_test_keeps_results_json_and_prints_each_tests_text(tmp_path, monkeypatch):
+    """What the student would read, per test, is printed and the file is kept (the emulated
+    layout is a temporary folder): here with the zip's two scripts stood in for, cheaply."""
+    from graders.commands import gradescope
+
+    archive = tmp_path / "autograder.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name in ("setup.sh", "run_autograder", "gradkit.json",
+                     "gradkit-0.1.0-py3-none-any.whl"):
+            zipped.writestr(name, "")
+    results = {"score": 2, "output": "Graded as backprop.", "tests": [
+        {"name": "add: x + y", "number": "2.1", "score": 2, "max_score": 2,
+         "status": "passed", "output": "add: every check passed"},
+        {"name": "mul: x * y", "number": "2.2", "score": 0, "max_score": 2,
+         "status": "failed", "output": "mul: your gradient is x·out.grad\nexpected y·out.grad"}]}
+    assert validate(results) == []
+
+    def step(name, root, cwd, env):
+        if name == "run_autograder":
+            (root / "results" / "results.json").write_text(json.dumps(results))
+        return subprocess.CompletedProcess([name], 0, "", "")
+
+    monkeypatch.setattr(gradescope, "_step", step)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "backprop.ipynb").write_text("{}")
+    done = gradkit_replayed("gradescope", "test", str(archive), "backprop.ipynb")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads((tmp_path / "results.json").read_text()) == results
+    lines = done.stdout.splitlines()
+    mul = next(i for i, line in enumerate(lines) if "mul: x * y" in line)
+    assert lines[mul + 1:mul + 3] == ["        mul: your gradient is x·out.grad",
+                                      "        expected y·out.grad"]
+    assert "  Graded as backprop." in lines and "        add: every check passed" in lines
+    kept = gradkit_replayed("gradescope", "test", str(archive), "backprop.ipynb",
+                            "--results", str(tmp_path / "mine.json"))
+    assert kept.returncode == 0 and (tmp_path / "mine.json").is_file()

@@ -239,3 +239,69 @@ def test_a_restore_names_the_students_graded_since_the_restored_grades(course):
     assert "not in generation 1 (graded since; their grades are in generation 2): cy" \
         in restored.stdout, restored.stdout
     assert set(_grades(out)) == {"ada", "bob"}
+
+
+def test_one_student_is_regraded_with_more_time_and_keeps_it(course):
+    """A student cut off by the time limit, regraded alone with more: the diff names the time,
+    everyone else is kept as they are, and a rerun of the batch does not take the time back."""
+    subs, out = course["subs"], course["out"]
+    (subs / "cy.py").write_text("import time\ntime.sleep(3)\n" + BASE.read_text())
+    _ok("grade", str(subs), "--out", str(out), "--time-limit", "2", "--no-progress")
+    before = _grades(out)
+    assert before["cy"]["total"] == "0" and "within 2 s" in before["cy"]["problem"]
+    wrong = gradkit_replayed("regrade", str(out), "--time-limit", "30")
+    assert wrong.returncode == 2 and "--student" in wrong.stderr
+    unknown = gradkit_replayed("regrade", str(out), "--student", "zed", "--time-limit", "30")
+    assert unknown.returncode == 2 and "no grades for zed" in unknown.stderr
+    less = gradkit_replayed("regrade", str(out), "--student", "cy", "--time-limit", "1")
+    assert less.returncode == 2 and "already has 2 s" in less.stderr
+    staged = _ok("regrade", str(out), "--student", "cy", "--time-limit", "30")
+    full = before["cy"]["max_score"]
+    assert (f"graded again: cy 0 -> {full}, with time limit 30 s (the class: time limit 2 s)"
+            in staged.stdout), staged.stdout
+    assert "--student cy --time-limit 30 --apply" in staged.stdout
+    assert "1 of 3 students change score" in staged.stdout
+    _ok("regrade", str(out), "--student", "cy", "--time-limit", "30", "--apply")
+    after = _grades(out)
+    assert after["cy"]["total"] == full and after["cy"]["problem"] == ""
+    assert {s: after[s] for s in ("ada", "bob")} == {s: before[s] for s in ("ada", "bob")}
+    again = _ok("grade", str(subs), "--out", str(out), "--time-limit", "2", "--no-progress")
+    assert "3 unchanged" in again.stdout, again.stdout  # cy keeps her 30 s
+    assert _grades(out)["cy"]["total"] == full
+    listed = _ok("regrade", str(out), "--list").stdout
+    assert "2: kept (current)" in listed and "cy with time limit 30 s" in listed
+
+
+def test_identical_changes_are_one_group_in_the_diff(course):
+    subs, out = course["subs"], course["out"]
+    for name in ("cy", "dee"):
+        (subs / f"{name}.py").write_text(BASE.read_text() + f"\n# {name}\n")
+    _ok("grade", str(subs), "--out", str(out), "--no-progress")
+    staged = _ok("regrade", str(out), "--config", str(course["heavy"])).stdout
+    assert "  4 students (score +2 each): ada, bob, cy, dee\n" in staged, staged
+    assert staged.count("exp: 2/2 -> 4/4: worth 4 points instead of 2") == 1
+    assert "\n- 4 students (score +2 each): ada, bob, cy, dee\n" in (
+        out / "regrade" / "diff.md").read_text()
+    with open(out / "regrade" / "diff.csv", newline="") as handle:  # every student still
+        assert sorted(row["student"] for row in csv.DictReader(handle)) == [
+            "ada", "bob", "cy", "dee"]
+
+
+def test_the_generations_are_listed_in_the_order_they_were_made(course, monkeypatch):
+    from graders.classroom import gradebook
+
+    ticks = iter(range(10_000))  # a clock that moves on every reading
+    monkeypatch.setattr(gradebook.time, "strftime", lambda *_: f"t{next(ticks):05d}")
+    subs, out = str(course["subs"]), course["out"]
+    _ok("grade", subs, "--out", str(out), "--no-progress")
+    assert _ok("regrade", str(out), "--list").stdout.splitlines()[1] == \
+        "  1: current (the batch's grades)"
+    _ok("regrade", str(out), "--config", str(course["heavy"]), "--apply")
+    _ok("regrade", str(out), "--config", str(course["light"]), "--apply")
+    _ok("regrade", str(out), "--restore", "1")
+    _ok("regrade", str(out), "--restore", "3")
+    lines = _ok("regrade", str(out), "--list").stdout.splitlines()[1:]
+    numbers = [int(line.split(":")[0]) for line in lines]
+    made = [line.split("made ")[1].split(":")[0] for line in lines]
+    assert numbers == [1, 2, 3] and made == sorted(made), lines
+    assert "config heavy" in lines[1] and "(current)" in lines[2]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from graders import api
 from graders.classroom import discover, executors, grading, seeds
-from graders.classroom.gradebook import Gradebook, content_hash
+from graders.classroom.gradebook import Gradebook, content_hash, with_extra
 from graders.classroom.grading import Grader
 from graders.classroom.publishing import finish_publishing, publish
 from graders.classroom.records import BatchSettings, Graded, Job, Retry, Row, WorkerFailed
@@ -23,6 +23,10 @@ from graders.classroom.storing import failed, keep, store, stored_copy, unscored
 from graders.model import Limits, valid_text
 from graders.spec import assignments
 from graders.spec.optable import Assignment
+
+
+class NothingToGrade(ValueError):
+    """The paths given hold no submission: an empty folder, or the wrong one."""
 
 
 @dataclass
@@ -61,8 +65,20 @@ class Report:
     notes: list[str] = field(default_factory=list)  # "student: this file looks like ..."
     flagged: list[str] = field(default_factory=list)  # "student: cell 7 interrupted; ..."
     defaulted: str | None = None  # the default assignment's name, if a submission got it
+    interrupted: bool = False  # Ctrl-C: the grades stored before it are kept, the rest wait
+
+    def kept(self) -> int:
+        """The grades this run stored (a grade, a 0 with its reason, or a grader error)."""
+        return self.graded + self.ungradable + self.errors
 
     def line(self) -> str:
+        if self.interrupted:
+            waiting = self.found - self.kept() - self.unchanged
+            before = f" (and {self.unchanged} from before)" if self.unchanged else ""
+            return (f"interrupted: {self.kept()} grades of this run are kept{before} in "
+                    f"{self.outdir / 'gradebook.sqlite'} and {self.outdir / 'grades.csv'}; "
+                    f"{waiting} of {self.found} submissions are not graded yet: run the same "
+                    "command again to grade the rest (nothing kept is graded twice)")
         return (f"{self.found} submissions: {self.graded} graded, {self.unchanged} unchanged "
                 f"(not regraded), {self.ungradable} not gradable, {self.errors} grader errors; "
                 f"grades in {self.outdir / 'grades.csv'}")
@@ -97,23 +113,33 @@ def _progress(enabled: bool | None):
 
     console = Console(file=sys.stderr)
     enabled = console.is_terminal if enabled is None else enabled
+    # Counted in submissions ("12/40 submissions"), never a rate: a rerun's unchanged and
+    # unreadable files are stored in a blink and made a "635.7/s" that meant nothing.
     return Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                    TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
-                    TimeRemainingColumn(), console=console, disable=not enabled)
+                    TextColumn("submissions"), TaskProgressColumn(), TimeRemainingColumn(),
+                    console=console, disable=not enabled)
 
 
 def run(paths: list[str | Path], options: Options) -> Report:
     """Grade every submission under `paths` into `options.outdir`; see the module docstring."""
     outdir = Path(options.outdir)
+    found = discover.discover(paths, assignment=options.nbgrader_assignment)
+    if not found:  # before OUTDIR is made: a wrong folder leaves nothing behind
+        only = (f" for assignment {options.nbgrader_assignment}"
+                if options.nbgrader_assignment else "")
+        raise NothingToGrade(
+            f"{', '.join(map(str, paths))}: no .ipynb or .py submission found{only} "
+            "(looked for nbgrader's submitted/<student>/<assignment>/, <student>.ipynb or "
+            "<student>/<file>.ipynb); nothing graded")
     results_dir = outdir / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    subs = discover.shard(discover.discover(paths, assignment=options.nbgrader_assignment),
-                          options.shard)
+    subs = discover.shard(found, options.shard)
     report = Report(found=len(subs), outdir=outdir,
                     renamed=[f"{sub.student}: {sub.renamed}" for sub in subs if sub.renamed])
     isolation = api.planned_isolation(options.strong)
     with Gradebook(outdir) as book:
         finish_publishing(outdir, book)
+        extra = book.extra_limits()  # students a regrade gave more time keep it
         jobs, known = [], []
         for sub in subs:
             digest = content_hash(sub.path)
@@ -126,7 +152,8 @@ def run(paths: list[str | Path], options: Options) -> Report:
                 retry = Retry.ERROR  # not a verdict: the next run tries again
             if options.assignment is None and sub.assignment not in assignments.BUILTIN:
                 report.defaulted = assignment.name
-            grader = seeds.grader_id(assignment, options.limits, isolation)
+            limits = with_extra(options.limits, extra.get((sub.student, sub.assignment)))
+            grader = seeds.grader_id(assignment, limits, isolation)
             if book.current(sub.student, sub.assignment, digest, grader):
                 report.unchanged += 1  # graded before the store existed: keep a copy now
                 if not problem:
@@ -134,23 +161,27 @@ def run(paths: list[str | Path], options: Options) -> Report:
                          Job(sub.student, sub.assignment, str(sub.path), assignment, digest))
                 continue
             job = Job(sub.student, sub.assignment, str(sub.path), assignment, digest,
-                      book.seed_for(digest, grader), grader, options.limits, options.strong)
+                      book.seed_for(digest, grader), grader, limits, options.strong)
             if problem:
                 known.append((job, unscored(job, problem, retry)))
             else:
                 jobs.append(job)
         progress = _progress(options.progress)
-        with progress:
-            task = progress.add_task("grading", total=len(jobs) + len(known), rate="")
-            for job, graded in known:  # decided before grading: nothing to regrade, no copy
-                _count(report, job, *store(book, results_dir, job, graded, keep_copy=False))
-                progress.advance(task)
-            for job, graded in _execute(options, jobs):
-                _count(report, job, *store(book, results_dir, job, _checked(
-                    job, graded, isolation, options.strong)))
-                progress.advance(task)
-                speed = progress.tasks[0].speed
-                progress.update(task, rate=f"{speed:.1f}/s" if speed else "")
+        try:
+            with progress:
+                task = progress.add_task("grading", total=len(jobs) + len(known))
+                for job, graded in known:  # decided before grading: nothing to regrade
+                    _count(report, job, *store(book, results_dir, job, graded,
+                                               keep_copy=False))
+                    progress.advance(task)
+                for job, graded in _execute(options, jobs):
+                    _count(report, job, *store(book, results_dir, job, _checked(
+                        job, graded, isolation, options.strong)))
+                    progress.advance(task)
+        except KeyboardInterrupt:
+            # Each grade is committed as it arrives; publish those, so grades.csv and the
+            # summary say what the gradebook holds, and a rerun grades only the rest.
+            report.interrupted = True
         settings = book.batch_settings()
         book.save_batch_settings(
             BatchSettings(options.limits, options.strong, options.assignment,

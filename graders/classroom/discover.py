@@ -119,8 +119,8 @@ def _plain(folder: Path) -> list[Submission]:
 def discover(paths: list[str | Path], *, assignment: str | None = None) -> list[Submission]:
     """All submissions under `paths`, sorted by student, with unique student ids.
 
-    A path that does not exist becomes a submission with a problem rather than an exception,
-    so one typo in a long list does not stop a batch.
+    A path that does not exist becomes a submission with a problem rather than an exception
+    (for library callers; `gradkit grade` refuses such a path before grading anything).
     """
     subs: list[Submission] = []
     for raw in paths:

@@ -27,10 +27,11 @@ from pathlib import Path
 from graders.api import SubmissionError, open_regular
 from graders.classroom import seeds
 from graders.classroom.records import LEGACY_SUFFIXES, BatchSettings, OpRow, Retry, Row
-from graders.model import valid_text
+from graders.model import Limits, valid_text
 from graders.spec import assignments
 
 FILENAME = "gradebook.sqlite"
+EXTRA_LIMITS = "limits_for"  # a generation note's [student, assignment, {limit: value}] list
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS grades (
@@ -89,6 +90,16 @@ CREATE TABLE IF NOT EXISTS gradings (
 
 PUBLISH_PENDING = "publish_pending"  # meta: a generation made current whose files are unwritten
 SETTINGS = "batch_settings"  # meta: records.BatchSettings as versioned JSON
+
+
+def with_extra(base: Limits, extra: dict[str, float] | None) -> Limits:
+    """`base` with the limits a student was given more of raised (never lowered: a class
+    rerun with more time for everyone gives them that too)."""
+    if not extra:
+        return base
+    return replace(base, **{name: max(getattr(base, name), value)
+                            for name, value in extra.items()
+                            if name in Limits.__dataclass_fields__})
 
 
 def rows_digest(rows: list[Row]) -> str:
@@ -281,14 +292,28 @@ class Gradebook:
         return int(self.setting("generation") or 1)
 
     def generations(self) -> list[tuple[int, str, str, str]]:
-        """(number, state, made at, note) of every kept or staged generation."""
+        """(number, state, made at, note) of every kept or staged generation, in the order
+        they were made."""
         return list(self.db.execute("SELECT * FROM generations ORDER BY number"))
 
+    def extra_limits(self) -> dict[tuple[str, str], dict[str, float]]:
+        """The students the current grades gave more time (`gradkit regrade --student ID
+        --time-limit S`): (student, assignment) -> the limits raised for them, which a batch
+        and a regrade grade them with again, so a rerun does not take the time back."""
+        note = json.loads(self.setting("note") or "{}")
+        return {(student, folder): limits
+                for student, folder, limits in note.get(EXTRA_LIMITS, [])}
+
     def _save(self, number: int, state: str, note: str,
-              rows: list[tuple[Row, str | None]]) -> None:
+              rows: list[tuple[Row, str | None]], made: str | None = None) -> None:
+        """Store a generation's rows; its made time is `made` (default now) the first time,
+        and never changes after (kept again after a restore, it was still made then), so the
+        list of generations reads in the order they were made."""
         self.db.execute("DELETE FROM generation_rows WHERE generation=?", (number,))
-        self.db.execute("INSERT OR REPLACE INTO generations VALUES (?,?,?,?)",
-                        (number, state, time.strftime("%Y-%m-%dT%H:%M:%S%z"), note))
+        self.db.execute(
+            "INSERT INTO generations VALUES (?,?,?,?) ON CONFLICT(number) DO UPDATE SET "
+            "state=excluded.state, note=excluded.note",
+            (number, state, made or time.strftime("%Y-%m-%dT%H:%M:%S%z"), note))
         self.db.executemany("INSERT INTO generation_rows VALUES (?,?,?,?,?)",
                             [(number, row.student, row.assignment, row.to_json(), results)
                              for row, results in rows])
@@ -345,8 +370,11 @@ class Gradebook:
             new = self._load(number)
             if not new and number != current:
                 raise KeyError(number)
+            # made when its first grade was (the batch's, for generation 1, which is saved
+            # here for the first time)
+            made = self.db.execute("SELECT MIN(graded_at) FROM grades").fetchone()[0]
             self._save(current, "kept", self._note_with_config(),
-                       [(row, results_text(row)) for row in rows])
+                       [(row, results_text(row)) for row in rows], made)
             self.db.execute("DELETE FROM grades")
             self.db.execute("DELETE FROM op_results")
             for row, _ in new:

@@ -27,10 +27,13 @@ def add_parser(subparsers) -> None:
         description="Write the autograding workflow and gradkit's wheel into a template "
                     "repository for GitHub Classroom (or plain GitHub Actions).")
     verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    init = verbs.add_parser("init", help="write .github/workflows/classroom.yml and "
-                                         ".github/gradkit/ into REPO")
+    init = verbs.add_parser(
+        "init", help="write .github/workflows/classroom.yml and .github/gradkit/ into REPO",
+        description="Write the workflow that grades every push (job summary, annotations, "
+                    "JUnit XML, Classroom points) and vendor this gradkit's wheel into REPO "
+                    "(docs/ci.md).")
     init.add_argument("repo", metavar="REPO", help="the template repository's folder")
-    options.add_config(init)
+    options.add_config(init, "backprop: the workflow grades every push as backprop")
     init.add_argument("--notebook", metavar="NAME",
                       help="the file students hand in (default: ASSIGNMENT.ipynb)")
     parser.set_defaults(run=run)

@@ -42,7 +42,9 @@ def add_parser(subparsers) -> None:
         "new", help="write ROOT/source/NAME/NAME.ipynb from a config",
         description=__doc__.split("\n\n")[0])
     new.add_argument("name", metavar="NAME", help="the nbgrader assignment id (a folder name)")
-    options.add_config(new)
+    new.add_argument("--config", metavar="FILE",
+                     help="the .toml/.json config that declares the assignment's ops "
+                          "(required; docs/course.md)")
     new.add_argument("--root", type=Path, default=Path("."),
                      help="the nbgrader course folder (default: the current folder)")
     new.add_argument("--force", action="store_true",

@@ -30,7 +30,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--results", metavar="PATH",
                         help="one file: write Gradescope's results.json here")
     parser.add_argument("--seed", type=int, help="one file: reproduce a run's probe points")
-    options.add_config(parser)
+    options.add_config(
+        parser, "one file is graded as what its grade cells say (and the table names it); a "
+                "batch grades as OUTDIR's stored config, else the nbgrader assignment "
+                "folder's name, else backprop (docs/batch.md)")
     parser.add_argument("--verbose", "-v", action="store_true", help="show every detail")
     options.add_limits(parser)
     parser.add_argument("--weak-isolation", action="store_true",
@@ -45,7 +48,9 @@ def add_parser(subparsers) -> None:
                              "checks' verdicts; instructor shows everything")
     batch = parser.add_argument_group("grading a class")
     batch.add_argument("--out", metavar="OUTDIR",
-                       help="batch: write results/, gradebook.sqlite, grades.csv, summary.md")
+                       help="batch: write results/ (a results file per student), gradebook.sqlite, "
+                            "grades.csv, summary.md/.json and summary.html (the class "
+                            "dashboard) into OUTDIR")
     batch.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                        help="parallel worker processes (default: one per core)")
     batch.add_argument("--shard", metavar="K/N",
@@ -217,6 +222,9 @@ def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
                          "tcp://scheduler:8786)")
     if args.scheduler and args.executor != "dask":
         raise UsageError("--scheduler is for --executor dask")
+    missing = [str(path) for path in paths if not path.exists() and not path.is_symlink()]
+    if missing:  # a typo is found now, not as a student row after the batch
+        raise UsageError(f"{', '.join(missing)}: no such file or folder; nothing graded")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
@@ -229,9 +237,11 @@ def run_batch(args: argparse.Namespace, paths: list[Path]) -> int:
         progress=False if args.no_progress else None)
     try:
         report = batch.run(paths, settings)
-    except executors.ExecutorError as error:
+    except (executors.ExecutorError, batch.NothingToGrade) as error:
         raise UsageError(str(error)) from None
     print("\n".join(report.lines()))
+    if report.interrupted:
+        return 130  # a shell's Ctrl-C status: a script sees the batch did not finish
     if args.verbose:
         print((out / "summary.md").read_text(encoding="utf-8"))
     return 0

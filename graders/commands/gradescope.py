@@ -77,8 +77,12 @@ def add_parser(subparsers) -> None:
         description="Package gradkit as a Gradescope autograder (build), or grade inside "
                     "Gradescope's /autograder layout (run).")
     verbs = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    build = verbs.add_parser("build", help="write autograder.zip for an assignment")
-    options.add_config(build, positional=True)
+    build = verbs.add_parser(
+        "build", help="write autograder.zip for an assignment",
+        description="Write a Gradescope autograder zip for ASSIGNMENT: setup.sh (installs "
+                    "this gradkit's own wheel, the core only), run_autograder and "
+                    "gradkit.json (the assignment, hidden ops, a fresh course secret).")
+    options.add_config(build, None, positional=True)
     build.add_argument("--out", default="autograder.zip", metavar="ZIP",
                        help="where to write the zip (default autograder.zip)")
     build.add_argument("--notebook", metavar="NAME",
@@ -96,11 +100,18 @@ def add_parser(subparsers) -> None:
     test.add_argument("zip", metavar="ZIP", help="the autograder zip to try")
     test.add_argument("submission", metavar="SUBMISSION",
                       help="a file, or a folder of files, as a student would upload")
+    test.add_argument("--results", default="results.json", metavar="PATH",
+                      help="keep the results.json the run wrote here (default results.json "
+                           "in the current folder), to read what the student would")
     test.add_argument("--venv", metavar="DIR",
                       help="install into this venv (kept; made if missing) instead of a "
                            "throwaway one, to try several submissions quickly")
-    run_parser = verbs.add_parser("run", help="grade /autograder/submission (used by "
-                                               "run_autograder)")
+    run_parser = verbs.add_parser(
+        "run", help="grade /autograder/submission (used by run_autograder)",
+        description="Grade the one submission in ROOT/submission as the zip's gradkit.json "
+                    "says and write ROOT/results/results.json, whatever goes wrong (a 0 with "
+                    "the reason). The zip's run_autograder calls it inside Gradescope; "
+                    "instructors try a zip with `gradkit gradescope test` instead.")
     run_parser.add_argument("--root", default=None,
                             help="the autograder root (default $GRADKIT_AUTOGRADER_ROOT "
                                  "or /autograder)")
@@ -112,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         return build(args)
     if args.action == "test":
         return test_zip(Path(args.zip), Path(args.submission),
-                        Path(args.venv) if args.venv else None)
+                        Path(args.venv) if args.venv else None, Path(args.results))
     root = Path(args.root or os.environ.get("GRADKIT_AUTOGRADER_ROOT") or "/autograder")
     return run_autograder(root)
 
@@ -173,8 +184,16 @@ def build(args: argparse.Namespace) -> int:
 ZIP_ENTRIES = ("setup.sh", "run_autograder", "gradkit.json")
 
 
-def test_zip(archive: Path, submission: Path, venv: Path | None = None) -> int:
-    """Exit 0 when the zip sets up, grades `submission` and writes a valid results.json."""
+def _step(step: str, root: Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run one of the zip's scripts as Gradescope does."""
+    return subprocess.run(["bash", str(root / "source" / step)], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def test_zip(archive: Path, submission: Path, venv: Path | None = None,
+             keep: Path = Path("results.json")) -> int:
+    """Exit 0 when the zip sets up, grades `submission` and writes a valid results.json,
+    which is kept as `keep` and shown test by test with the text a student reads."""
     from graders.report.gradescope import validate
 
     if not archive.is_file():
@@ -204,8 +223,7 @@ def test_zip(archive: Path, submission: Path, venv: Path | None = None) -> int:
         env.pop("PYTHONPATH", None)  # the zip's grader only, never the caller's
         for step, cwd in (("setup.sh", root / "source"), ("run_autograder", root)):
             started = time.monotonic()
-            done = subprocess.run(["bash", str(root / "source" / step)], cwd=cwd, env=env,
-                                  capture_output=True, text=True)
+            done = _step(step, root, cwd, env)
             print(f"{step}: exit {done.returncode} in {time.monotonic() - started:.1f} s")
             if done.returncode != 0:
                 tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
@@ -217,6 +235,11 @@ def test_zip(archive: Path, submission: Path, venv: Path | None = None) -> int:
         except (OSError, ValueError) as error:
             print(f"results.json: missing or not JSON ({error})")
             return 1
+        try:
+            shutil.copyfile(results, keep)
+            print(f"results.json: kept as {keep}")
+        except OSError as error:
+            print(f"results.json: cannot keep it as {keep}: {error}")
     problems = validate(data)
     failed = (data.get("extra_data") or {}).get("autograder_error") \
         if isinstance(data, dict) else None
@@ -226,15 +249,24 @@ def test_zip(archive: Path, submission: Path, venv: Path | None = None) -> int:
         print(f"results.json: {problem}")
     if problems:
         return 1
+    print("\n".join(described(data)))
+    return 0
+
+
+def described(data: dict) -> list[str]:
+    """A valid results.json as the student would read it: the score, the top-level output,
+    then each test's line and, indented under it, its own text (the diagnosis, the probe)."""
     tests = data.get("tests", [])
     total = sum(test.get("max_score", 0) for test in tests)
-    print(f"results.json: valid Gradescope format; score {data.get('score', 0):g} / {total:g} "
-          f"over {len(tests)} tests")
+    lines = [f"results.json: valid Gradescope format; score {data.get('score', 0):g} / "
+             f"{total:g} over {len(tests)} tests"]
+    lines += [f"  {line}" for line in str(data.get("output") or "").splitlines()]
     for test in tests:
-        print(f"  {test.get('number', ''):>5} {test.get('name', '')[:48]:48} "
-              f"{test.get('score', 0):g}/{test.get('max_score', 0):g} "
-              f"{test.get('visibility', 'visible')}")
-    return 0
+        lines.append(f"  {test.get('number', ''):>5} {test.get('name', '')[:48]:48} "
+                     f"{test.get('score', 0):g}/{test.get('max_score', 0):g} "
+                     f"{test.get('visibility', 'visible')}")
+        lines += [f"        {line}" for line in str(test.get("output") or "").splitlines()]
+    return lines
 
 
 def _add(archive: zipfile.ZipFile, name: str, text: str, *, executable: bool = False) -> None:

@@ -18,7 +18,7 @@ def add_parser(subparsers) -> None:
         "ops", help=VERBS["ops"],
         description="Print the ops an assignment grades (the built-in backprop table, or "
                     "a config's, with its declared ops) as a Markdown table.")
-    options.add_config(parser)
+    options.add_config(parser, "the built-in backprop")
     parser.set_defaults(run=run)
 
 
@@ -63,14 +63,26 @@ def table(assignment) -> str:
     return "\n".join(lines)
 
 
+def heading(assignment) -> str:
+    """The line above the table, counting its rows: the graded ones and their points, and the
+    optional ones listed but worth nothing unless a config gives them points."""
+    graded = [key for key in assignment.ops
+              if not assignment.op(key).optional or key in assignment.points]
+    optional = [key for key in assignment.ops if key not in graded]
+    total = sum(assignment.points_for(key) for key in graded)
+    line = (f"{assignment.name}: {len(assignment.ops)} rows below: {len(graded)} graded "
+            f"({total:g} points)")
+    if optional:
+        line += (f", {len(optional)} optional, not graded unless a config sets their points "
+                 f"({', '.join(optional)})")
+    return line
+
+
 def run(args: argparse.Namespace) -> int:
     from graders.spec import optable
 
     assignment = options.assignment(args) or optable.BACKPROP
-    graded = [key for key in assignment.ops
-              if not assignment.op(key).optional or key in assignment.points]
-    total = sum(assignment.points_for(key) for key in graded)
-    print(f"{assignment.name}: {len(graded)} ops graded, {total:g} points")
+    print(heading(assignment))
     print()
     print(table(assignment))
     return 0

@@ -9,14 +9,15 @@ from graders.commands import UsageError
 from graders.model import Limits
 
 
-def add_config(parser: argparse.ArgumentParser, *, positional: bool = False) -> None:
-    """The assignment: a built-in name or an instructor's .toml/.json config."""
+def add_config(parser: argparse.ArgumentParser, without: str | None, *,
+               positional: bool = False) -> None:
+    """The assignment: a built-in name or an instructor's .toml/.json config. `without` says
+    what this verb does when none is given (None: the verb needs one), since that differs
+    from verb to verb and each verb's help must say its own."""
     text = ("the assignment: a built-in name (derivatives, backprop, mlp) or a .toml/.json file "
             "that sets ops, points, hidden checks (docs/assignments.md)")
-    if not positional:
-        text += ("; without it, one file is guessed from its grade cells (and says so), and a "
-                 "batch takes OUTDIR's stored config, the nbgrader assignment folder's name, or "
-                 "backprop (docs/batch.md)")
+    if without:
+        text += f"; without it, {without}"
     if positional:
         parser.add_argument("config", metavar="ASSIGNMENT", help=text)
     else:
