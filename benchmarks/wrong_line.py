@@ -7,6 +7,10 @@ single line can be named are graded too, and any line named there is wrong: ever
 submission, and every pair of mutants of one op whose edits touch different lines (two
 mistakes in one op: no single edit fixes it).
 Run: `python benchmarks/wrong_line.py [--seeds N] [--limit N]`.
+
+`--cpu N` measures instead what the search costs (benchmarks/cputime.py, the median of N
+`gradkit grade` runs each): a correct submission and a failing one (three ops wrong: two with
+one mistake, one with two), graded with `wrong_line = "line"` (the default) and `"off"`.
 """
 
 from __future__ import annotations
@@ -47,6 +51,39 @@ def two_mistakes(mutants=corpus.MUTANTS) -> list[corpus.Mutant]:
     return pairs
 
 
+def failing_source() -> str:
+    """Three ops wrong: `add` and `tanh` with one mistake each, `mul` with two."""
+    source = corpus.mutant("add_no_upstream").source()
+    source = source.replace(corpus.TANH, "self.grad -= (1 - t**2) * out.grad")
+    source = source.replace(corpus.MUL_SELF, "self.grad = other.data * out.grad")
+    return source.replace(corpus.MUL_OTHER, "other.grad += other.data * out.grad")
+
+
+def cpu(repeats: int) -> None:
+    """The median CPU of a grade with the search on and off, correct and failing code."""
+    import statistics
+
+    from benchmarks.cputime import measure
+
+    with tempfile.TemporaryDirectory() as folder:
+        files = {"correct": Path(folder) / "correct.py", "failing": Path(folder) / "failing.py"}
+        files["correct"].write_text(corpus.BASE.read_text())
+        files["failing"].write_text(failing_source())
+        for setting in ("line", "off"):
+            (Path(folder) / f"{setting}.toml").write_text(f'wrong_line = "{setting}"\n')
+        for name, path in files.items():
+            said = []
+            for setting in ("off", "line"):
+                runs = [measure([sys.executable, "-m", "graders", "grade", str(path),
+                                 "--seed", "1", "--config", str(Path(folder) / f"{setting}.toml"),
+                                 "--results", str(Path(folder) / "r.json")])
+                        for _ in range(repeats)]
+                said.append(f"{setting}: {statistics.median(r.cpu for r in runs):.3f} s CPU, "
+                            f"{statistics.median(r.wall for r in runs):.3f} s wall "
+                            f"({runs[0].method})")
+            print(f"{name}: " + "; ".join(said))
+
+
 def line_of(result, key: str):
     op = next((op for op in result.ops if op.key == key), None)
     return None if op is None or op.passed else op.wrong_line
@@ -58,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, metavar="N",
                         help="grade only the first N of each kind of submission (a smoke run): "
                              "the figures are then not the corpus's")
+    parser.add_argument("--cpu", type=int, metavar="N",
+                        help="measure the CPU a grade's search costs instead (N runs each)")
     args = parser.parse_args(argv)
+    if args.cpu:
+        cpu(args.cpu)
+        return 0
     seeds = range(1, args.seeds + 1)
     mutants = corpus.MUTANTS[:args.limit]
     pairs, correct = two_mistakes()[:args.limit], corpus.CORRECT[:args.limit]

@@ -574,6 +574,15 @@ def _replace_statement(root: ast.AST, old: ast.stmt, new: ast.stmt) -> None:
                 return
 
 
+def _applies(statement: ast.stmt, sc: Scope, spec: OpSpec, fix: str,
+             derivative: dict[str, str]) -> bool:
+    """Whether `fix` applies at one site, tried on a copy of that statement alone (a copy of
+    the whole method is made only for the edits that apply: copying was most of the cost)."""
+    if fix in FIXES:
+        return FIXES[fix](copy.deepcopy(statement), sc)
+    return REPLACING[fix][1](statement, sc, spec, derivative) is not None
+
+
 def _edited(method: ast.FunctionDef, spec: OpSpec, fix: str, chosen: Sequence[int],
             derivative: dict[str, str]) -> tuple[ast.FunctionDef, list[ast.stmt]] | None:
     """A copy of the method with `fix` applied at the chosen sites (indices into `_sites`);
@@ -614,10 +623,13 @@ def candidates(spec: OpSpec, cells: Sequence[tuple[int, str]],
     original = ast.unparse(method)
     seen = {original}
     made: list[Candidate] = []
+    sc = scope(method, spec)
     for key, title, fix in catalogue(spec):
-        count = len(_sites(scope(method, spec), fix))
-        choices = [[i] for i in range(count)] + ([list(range(count))] if count > 1 else [])
-        for chosen in choices:
+        sites = _sites(sc, fix)
+        applies = [i for i, site in enumerate(sites) if _applies(site, sc, spec, fix,
+                                                                 derivative or {})]
+        whole = [applies] if len(applies) > 1 and len(applies) == len(sites) else []
+        for chosen in [[i] for i in applies] + whole:
             edited = _edited(method, spec, fix, chosen, derivative or {})
             if edited is None:
                 continue
