@@ -221,16 +221,21 @@ class _WrongLines:
 
     def located(self, outcome: Outcome) -> dict[str, WrongLine]:
         passed: dict[str, list[edits.Candidate]] = {}
+        unfinished: set[str] = set()  # an edit not asked or cut short: uniqueness unknown
         for spec, group, candidate, variant in self.asked:
-            records = {case.id: record for case, asked in zip(group.cases, variant.cases)
+            records = {case.id: record
+                       for case, asked in zip(group.cases, variant.cases, strict=True)
                        if (record := outcome.records.pop(asked.id, None)) is not None}
             error = outcome.group_errors.pop(variant.key, None)
+            if error:
+                unfinished.add(spec.key)
             view = Outcome(loaded=outcome.loaded, records=records,
                            group_errors={group.key: error} if error else {})
+            found = passed.setdefault(spec.key, [])
             if scoring.SCORERS[spec.kind](spec, group, view, self.key, 1.0).passed:
-                passed.setdefault(spec.key, []).append(candidate)
-            else:
-                passed.setdefault(spec.key, [])
+                found.append(candidate)
+        for key in unfinished:
+            passed[key] = []
         outcome.hung = [key for key in outcome.hung if EDIT_MARK not in key]
         notebook = self.program.kind == "notebook"
         show = self.assignment.wrong_line == "fix"

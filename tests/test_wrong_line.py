@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.wrong_line import changed_lines
 from graders.api import grade
 from graders.judge import edits, oracle
-from graders.model import OpResult, WrongLine
+from graders.model import OpResult, Result, SubCheck, WrongLine
 from graders.report import gradescope, markdown, sections, text
-from graders.model import Result
 from graders.spec import assignments, optable
-from benchmarks.wrong_line import changed_lines
 from tests import corpus
 from tests.conftest import op_of
 
@@ -51,8 +50,6 @@ def test_correct_code_is_never_edited_where_no_op_fails():
 
 
 def _failing(line: WrongLine) -> OpResult:
-    from graders.model import SubCheck
-
     return OpResult("add", "2.1", "addition", 2, subchecks=[SubCheck("gradient", 2, False)],
                     wrong_line=line)
 
@@ -84,7 +81,7 @@ def test_every_report_says_where_and_the_fix_only_when_the_assignment_shows_it()
 
 def test_the_setting_is_checked_when_the_config_is_read():
     assert assignments.from_data({"wrong_line": "fix"}, "a.toml").wrong_line == "fix"
-    with pytest.raises(assignments.ConfigError, match="a.toml: wrong_line = 'yes'"):
+    with pytest.raises(assignments.ConfigError, match=r"a\.toml: wrong_line = 'yes'"):
         assignments.from_data({"wrong_line": "yes"}, "a.toml")
 
 

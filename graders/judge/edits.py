@@ -82,8 +82,8 @@ def _attr(name: str, attr: str) -> ast.expr:
 
 
 def _is_value_call(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-        and node.func.id in ("Value", "type", "cls") or (
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id in ("Value", "type", "cls")) or (
             isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             and node.func.attr == "__class__")
 
