@@ -426,7 +426,7 @@ def _update_missing(s: ast.stmt, sc: Scope, spec: OpSpec,
         return None
     updated = {_grad_target(n, sc.values) for n in _walk_statements(sc.closure.body)}
     missing = [p for p in sc.values if p not in updated]
-    if len(missing) != 1:
+    if len(missing) != 1 or len(sc.values) < 2:  # one input of several: not an unwritten stub
         return None
     symbol = spec.inputs[sc.values.index(missing[0])]
     local = _derivative_expression(derivative.get(symbol, ""), sc, spec)
