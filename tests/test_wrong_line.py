@@ -13,7 +13,7 @@ from benchmarks.wrong_line import changed_lines
 from graders.api import grade
 from graders.judge import edits, oracle
 from graders.model import OpResult, Result, SubCheck, WrongLine
-from graders.report import gradescope, markdown, sections, text
+from graders.report import ci, gradescope, markdown, sections, text
 from graders.spec import assignments, optable
 from tests import corpus
 from tests.conftest import op_of
@@ -77,6 +77,17 @@ def test_every_report_says_where_and_the_fix_only_when_the_assignment_shows_it()
     hidden.hidden = True
     assert "extra_data" not in gradescope.gradescope(Result("s", ops=[hidden]))["tests"][0]
     assert sections.sections(hidden).get("wrong_line") is None
+
+
+def test_a_py_files_ci_annotation_points_at_the_wrong_line(tmp_path):
+    path = tmp_path / "value.py"
+    path.write_text(corpus.BASE.read_text())
+    op = _failing(WrongLine(None, (24,), "no_upstream", "t", ("other.grad += 1.0",), ("x",)))
+    assert ci.annotations(Result(str(path), ops=[op]), path)[0].startswith(
+        f"::error file={path},line=24,")
+    op.wrong_line = None  # else: the op's `def`
+    define = corpus.BASE.read_text().splitlines().index("    def __add__(self, other):") + 1
+    assert f"line={define}," in ci.annotations(Result(str(path), ops=[op]), path)[0]
 
 
 def test_the_setting_is_checked_when_the_config_is_read():

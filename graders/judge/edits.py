@@ -82,10 +82,14 @@ def _attr(name: str, attr: str) -> ast.expr:
 
 
 def _is_value_call(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-        and node.func.id in ("Value", "type", "cls")) or (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "__class__")
+    """`Value(...)`, `type(self)(...)` or `self.__class__(...)`: the op's output being made."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "Value") or (
+        isinstance(func, ast.Call) and isinstance(func.func, ast.Name)
+        and func.func.id == "type") or (
+        isinstance(func, ast.Attribute) and func.attr == "__class__")
 
 
 def scope(method: ast.FunctionDef, spec: OpSpec) -> Scope:
@@ -162,10 +166,8 @@ def _replace_in(expr: ast.expr, match: Callable[[ast.AST], bool],
 
 
 def _on_value(statement: ast.stmt, edit: Callable[[ast.expr], ast.expr | None]) -> bool:
-    """Apply `edit` to the statement's right-hand side through a holder, so the whole side
-    can be replaced too; True when it changed something."""
-    holder = ast.Expr(statement.value)
-    new = edit(holder.value)
+    """Apply `edit` to the statement's right-hand side; True when it changed something."""
+    new = edit(statement.value)
     if new is None:
         return False
     statement.value = new
@@ -186,8 +188,8 @@ def _mentions(expr: ast.AST, match: Callable[[ast.AST], bool]) -> bool:
 
 
 # --- the fixes: each edits one statement in place, or says it does not apply -----------------
-# A fix takes (statement, scope, spec, derivative) and returns True when it changed it; the
-# sites it is tried at are `SITES[fix]` (grad updates of the closure unless said otherwise).
+# A fix takes (statement, scope) and returns True when it changed it; it is tried at each
+# statement of the closure that updates an input's `.grad` (`_sites`).
 
 
 def _accumulate(s: ast.stmt, sc: Scope) -> bool:
