@@ -49,6 +49,22 @@ def test_correct_code_is_never_edited_where_no_op_fails():
     assert edits.candidates(optable.op("mul"), [(1, "class Value(:\n")]) == []
 
 
+SOURCES = sorted((corpus.SUBMISSIONS.parent / "hostile").glob("*.py")) + sorted(
+    corpus.SUBMISSIONS.rglob("*.py"))
+
+
+@pytest.mark.parametrize("spec", [spec for spec in optable.ALL.values()
+                                  if spec.kind in ("op", "backward")], ids=lambda s: s.key)
+def test_the_edits_of_any_submission_are_made_without_failing(spec):
+    """The parent parses every submission it grades: the hostile ones and real students'
+    shapes included, no edit search raises, and every edited method is Python."""
+    own = KEY.ops.get(spec.key)
+    derivative = {name: d.text for name, d in own.derivative.items()} if own else {}
+    for path in SOURCES:
+        for made in edits.candidates(spec, [(1, path.read_text())], derivative):
+            compile(made.source, "<edit>", "exec")
+
+
 def _failing(line: WrongLine) -> OpResult:
     return OpResult("add", "2.1", "addition", 2, subchecks=[SubCheck("gradient", 2, False)],
                     wrong_line=line)

@@ -481,7 +481,7 @@ def _reverse_order(s: ast.stmt, sc: Scope, spec: OpSpec,
 def _seed_output(s: ast.stmt, sc: Scope, spec: OpSpec,
                  derivative: dict[str, str]) -> ast.stmt | None:
     seeded = any(_grad_target(n, sc.params[:1]) for n in sc.method.body)
-    if isinstance(s, ast.Pass) and not seeded and s in sc.method.body:
+    if isinstance(s, ast.Pass) and sc.params and not seeded and s in sc.method.body:
         return ast.Assign([_attr(sc.params[0], "grad")], ast.Constant(1.0), lineno=s.lineno)
     return None
 
@@ -622,21 +622,32 @@ def candidates(spec: OpSpec, cells: Sequence[tuple[int, str]],
         return []
     index, source, method = found
     lines = source.splitlines()
-    original = ast.unparse(method)
+    try:
+        original = ast.unparse(method)
+    except (RecursionError, MemoryError, ValueError):
+        return []
     seen = {original}
     made: list[Candidate] = []
     sc = scope(method, spec)
     for key, title, fix in catalogue(spec):
-        sites = _sites(sc, fix)
-        applies = [i for i, site in enumerate(sites) if _applies(site, sc, spec, fix,
-                                                                 derivative or {})]
+        try:  # whatever the submission holds, the parent never fails on it: no edit is all
+            sites = _sites(sc, fix)
+            applies = [i for i, site in enumerate(sites) if _applies(site, sc, spec, fix,
+                                                                     derivative or {})]
+        except (RecursionError, MemoryError, ValueError, TypeError, AttributeError,
+                IndexError):
+            continue
         whole = [applies] if len(applies) > 1 and len(applies) == len(sites) else []
         for chosen in [[i] for i in applies] + whole:
-            edited = _edited(method, spec, fix, chosen, derivative or {})
+            try:
+                edited = _edited(method, spec, fix, chosen, derivative or {})
+                text = None if edited is None else ast.unparse(edited[0])
+            except (RecursionError, MemoryError, ValueError, TypeError, AttributeError,
+                    IndexError):
+                continue
             if edited is None:
                 continue
-            new_method, changed = edited
-            text = ast.unparse(new_method)
+            changed = edited[1]
             if text in seen:
                 continue
             seen.add(text)
