@@ -208,7 +208,7 @@ class _WrongLines:
             # check (a stub) has no catalogued mistake to undo
             if spec.kind not in ("op", "backward") or spec.method not in methods or \
                     outcome.group_errors.get(group.key) or not answered or \
-                    scoring.SCORERS[spec.kind](spec, group, outcome, self.key, 1.0).passed:
+                    scoring.passes(spec, group, outcome, self.key):
                 continue
             own = self.key.ops.get(op_key)
             derivative = {n: d.text for n, d in own.derivative.items()} if own else {}
@@ -237,7 +237,7 @@ class _WrongLines:
             view = Outcome(loaded=outcome.loaded, records=records,
                            group_errors={group.key: error} if error else {})
             found = passed.setdefault(spec.key, [])
-            if scoring.SCORERS[spec.kind](spec, group, view, self.key, 1.0).passed:
+            if scoring.passes(spec, group, view, self.key):
                 found.append(candidate)
         for key in unfinished:
             passed[key] = []

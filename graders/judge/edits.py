@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import pickle
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,10 @@ from graders.spec.optable import OpSpec
 MAX_EDITS = 24  # edited variants asked per failing op: the cost of a failing grade is bounded
 MAX_OPS = 8  # failing ops searched per submission
 MAX_CELL_CHARS = 200_000  # a cell larger than this is not parsed for edits
+# What an edit of a strange tree may raise (nesting past the recursion limit, a node no code
+# makes): that edit is not made, and the parent goes on
+CANNOT = (RecursionError, MemoryError, ValueError, TypeError, AttributeError, IndexError,
+          pickle.PicklingError)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,12 @@ class Scope:
 
     def upstream(self) -> ast.expr:
         return _attr(self.out or "out", "grad")
+
+
+def _copy(node: ast.AST) -> ast.AST:
+    """A deep copy of a syntax tree: through pickle, a few times faster than `copy.deepcopy`
+    (copying was most of what the search cost the parent)."""
+    return pickle.loads(pickle.dumps(node, pickle.HIGHEST_PROTOCOL))
 
 
 def _attr(name: str, attr: str) -> ast.expr:
@@ -581,7 +592,7 @@ def _applies(statement: ast.stmt, sc: Scope, spec: OpSpec, fix: str,
     """Whether `fix` applies at one site, tried on a copy of that statement alone (a copy of
     the whole method is made only for the edits that apply: copying was most of the cost)."""
     if fix in FIXES:
-        return FIXES[fix](copy.deepcopy(statement), sc)
+        return FIXES[fix](_copy(statement), sc)
     return REPLACING[fix][1](statement, sc, spec, derivative) is not None
 
 
@@ -589,7 +600,7 @@ def _edited(method: ast.FunctionDef, spec: OpSpec, fix: str, chosen: Sequence[in
             derivative: dict[str, str]) -> tuple[ast.FunctionDef, list[ast.stmt]] | None:
     """A copy of the method with `fix` applied at the chosen sites (indices into `_sites`);
     None unless it applies at every one of them."""
-    edited = copy.deepcopy(method)
+    edited = _copy(method)
     sc = scope(edited, spec)
     sites = _sites(sc, fix)
     changed = []
@@ -624,7 +635,7 @@ def candidates(spec: OpSpec, cells: Sequence[tuple[int, str]],
     lines = source.splitlines()
     try:
         original = ast.unparse(method)
-    except (RecursionError, MemoryError, ValueError):
+    except CANNOT:
         return []
     seen = {original}
     made: list[Candidate] = []
@@ -634,16 +645,14 @@ def candidates(spec: OpSpec, cells: Sequence[tuple[int, str]],
             sites = _sites(sc, fix)
             applies = [i for i, site in enumerate(sites) if _applies(site, sc, spec, fix,
                                                                      derivative or {})]
-        except (RecursionError, MemoryError, ValueError, TypeError, AttributeError,
-                IndexError):
+        except CANNOT:
             continue
         whole = [applies] if len(applies) > 1 and len(applies) == len(sites) else []
         for chosen in [[i] for i in applies] + whole:
             try:
                 edited = _edited(method, spec, fix, chosen, derivative or {})
                 text = None if edited is None else ast.unparse(edited[0])
-            except (RecursionError, MemoryError, ValueError, TypeError, AttributeError,
-                    IndexError):
+            except CANNOT:
                 continue
             if edited is None:
                 continue
