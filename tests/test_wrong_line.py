@@ -30,6 +30,13 @@ def _candidates(mutant: corpus.Mutant) -> list[edits.Candidate]:
     return edits.candidates(spec, [(1, mutant.source())], derivative)
 
 
+def test_every_fix_the_catalogue_names_is_an_edit_the_grader_can_make():
+    mistakes = [*optable.GENERIC_MISTAKES, *optable.OBSERVED_MISTAKES,
+                *(m for spec in optable.ALL.values() for m in spec.mistakes)]
+    named = {m.fix for m in mistakes if m.fix}
+    assert named == set(edits.FIXES) | set(edits.REPLACING)
+
+
 @pytest.mark.parametrize("mutant", [m for m in corpus.MUTANTS if m.name not in NOT_ONE_EDIT],
                          ids=lambda m: m.name)
 def test_an_edit_of_the_mutated_lines_undoes_the_catalogued_mistake(mutant):
