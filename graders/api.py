@@ -8,13 +8,26 @@ result of a submission that could not be graded. Every path that grades goes thr
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from graders.judge import oracle, probes, scoring
-from graders.model import CellStatus, Limits, Loaded, OpResult, Outcome, Result, valid_text
+from graders.judge import edits, oracle, probes, scoring
+from graders.model import (
+    CLASS_SUFFIX,
+    REFERENCE_SUFFIX,
+    CellStatus,
+    Group,
+    Limits,
+    Loaded,
+    OpResult,
+    Outcome,
+    Result,
+    WrongLine,
+    valid_text,
+)
 from graders.run.loader import Program, SubmissionError, load, open_regular  # noqa: F401
 from graders.spec import assignments, optable
-from graders.spec.optable import BACKPROP, Assignment
+from graders.spec.optable import BACKPROP, Assignment, OpSpec
 from kit import __version__
 
 
@@ -157,6 +170,84 @@ def _judge(result: Result, outcome: Outcome, assignment: Assignment, groups: lis
     result.credit_rule = credit_rule(assignment)
 
 
+EDIT_MARK = "~edit"  # a variant group's key: "<op key>~edit<n>" (never an op key: not one)
+
+
+class _WrongLines:
+    """The line that is wrong (judge/edits.py): once the plan is answered, each failing op's
+    catalogued single edits are asked of the same child, each as the op's own group with its
+    own probes and the edited method standing in; `located` keeps a line only where exactly
+    one edit made every check pass, and takes the variants' answers out of the outcome."""
+
+    def __init__(self, program: Program, assignment: Assignment, groups: list,
+                 key: oracle.Oracle) -> None:
+        self.program, self.assignment, self.key = program, assignment, key
+        own = {g.key: g for g in groups if not g.key.endswith((REFERENCE_SUFFIX, CLASS_SUFFIX))}
+        again = {g.key.removesuffix(REFERENCE_SUFFIX): g for g in groups
+                 if g.key.endswith(REFERENCE_SUFFIX)}
+        # end to end, an op's own group runs the student's other ops too: an edit of this op
+        # is judged where the grader's versions stand in for them, so it cannot make up for one
+        self.groups = {k: again.get(k, g) if assignment.credit == "end-to-end" else g
+                       for k, g in own.items()}
+        self.asked: list[tuple[OpSpec, Group, edits.Candidate, Group]] = []
+
+    def wanted(self) -> bool:
+        return self.assignment.wrong_line != "off" and needs_value(self.assignment)
+
+    def variants(self, outcome: Outcome) -> list[Group]:
+        if outcome.loaded is None or _value_problem(outcome.loaded):
+            return []
+        methods = set(outcome.loaded.value.methods)
+        cells = [(cell.index, cell.source) for cell in self.program.cells]
+        searched = 0
+        for op_key, group in self.groups.items():
+            spec = self.assignment.op(op_key)
+            answered = [record for case in group.cases
+                        if (record := outcome.records.get(case.id)) and record.error is None]
+            # a hang or crash would only cost its time again, and code that raised at every
+            # check (a stub) has no catalogued mistake to undo
+            if spec.kind not in ("op", "backward") or spec.method not in methods or \
+                    outcome.group_errors.get(group.key) or not answered or \
+                    scoring.passes(spec, group, outcome, self.key):
+                continue
+            own = self.key.ops.get(op_key)
+            derivative = {n: d.text for n, d in own.derivative.items()} if own else {}
+            for candidate in edits.candidates(spec, cells, derivative):
+                mark = f"{EDIT_MARK}{len(self.asked)}"
+                variant = Group(f"{op_key}{mark}",
+                                [replace(case, id=f"{case.id}{mark}") for case in group.cases],
+                                group.method, group.library,
+                                patch={"method": candidate.method, "source": candidate.source})
+                self.asked.append((spec, group, candidate, variant))
+            searched += 1
+            if searched >= edits.MAX_OPS:
+                break
+        return [variant for *_, variant in self.asked]
+
+    def located(self, outcome: Outcome) -> dict[str, WrongLine]:
+        passed: dict[str, list[edits.Candidate]] = {}
+        unfinished: set[str] = set()  # an edit not asked or cut short: uniqueness unknown
+        for spec, group, candidate, variant in self.asked:
+            records = {case.id: record
+                       for case, asked in zip(group.cases, variant.cases, strict=True)
+                       if (record := outcome.records.pop(asked.id, None)) is not None}
+            error = outcome.group_errors.pop(variant.key, None)
+            if error:
+                unfinished.add(spec.key)
+            view = Outcome(loaded=outcome.loaded, records=records,
+                           group_errors={group.key: error} if error else {})
+            found = passed.setdefault(spec.key, [])
+            if scoring.passes(spec, group, view, self.key):
+                found.append(candidate)
+        for key in unfinished:
+            passed[key] = []
+        outcome.hung = [key for key in outcome.hung if EDIT_MARK not in key]
+        notebook = self.program.kind == "notebook"
+        show = self.assignment.wrong_line == "fix"
+        return {op: line for op, found in passed.items()
+                if (line := edits.located(found, notebook, show)) is not None}
+
+
 def credit_rule(assignment: Assignment) -> str:
     """The sentence every report prints for an assignment that grades ops ("" for tasks)."""
     if any(assignment.op(key).kind == "op" for key in assignment.ops):
@@ -192,9 +283,15 @@ def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int |
                     assignment_note=assignment_note(program, assignment) if given else None)
     key = oracle.for_assignment(assignment)  # before any student code runs
     groups = probes.plan(assignment, seed)
+    search = _WrongLines(program, assignment, groups, key)
     outcome = session.run(program, groups, limits or Limits(), strong=strong,
-                          needs_value=needs_value(assignment), packages=assignment.packages)
+                          needs_value=needs_value(assignment), packages=assignment.packages,
+                          then=search.variants if search.wanted() else None)
+    lines = search.located(outcome)
     _judge(result, outcome, assignment, groups, key)
+    for op in result.ops:
+        if not op.passed and op.key in lines:
+            op.wrong_line = lines[op.key]
     result.seconds = time.monotonic() - started
     return result
 

@@ -114,19 +114,24 @@ class Group:
     cases: list[Case]
     method: str = ""  # the method of `Value` the op calls (the child is asked whether it exists)
     library: tuple[str, ...] = ()  # kit's modules the task's notebook imports in the sandbox
+    # {method, source}: an edited method to stand in for the student's own while this group
+    # runs (graders/judge/edits.py), so the op's own probes say whether the edit fixes it
+    patch: dict[str, str] | None = None
 
     def message(self) -> dict[str, Any]:
         """The group as the child reads it. The stand-in rules every case carries (the same
         object: probes.with_stand_ins) go once, beside the cases, not once per case: they
         were most of what crossed the pipe."""
         cases = [c.message() for c in self.cases]
+        patch = {"patch": dict(self.patch)} if self.patch else {}
         shared = {id(case.get("primitives")) for case in cases}
         if len(shared) != 1 or "primitives" not in cases[0]:
-            return {"kind": "group", "group": self.key, "cases": cases}
+            return {"kind": "group", "group": self.key, "cases": cases, **patch}
         rules = cases[0]["primitives"]
         for case in cases:
             del case["primitives"]
-        return {"kind": "group", "group": self.key, "primitives": rules, "cases": cases}
+        return {"kind": "group", "group": self.key, "primitives": rules, "cases": cases,
+                **patch}
 
 
 # --- what the child said, parsed once at the boundary ----------------------------------------
@@ -428,6 +433,35 @@ class Diagnosis:
         return self.inputs[0] if self.inputs else ""
 
 
+@dataclass(frozen=True)
+class WrongLine:
+    """Where a failing op's mistake is, verified: one catalogued edit of the student's own code
+    at these lines, run in the sandbox with the op's own probes, made every check pass, and no
+    other edit tried did (graders/judge/edits.py). Never a guess: nothing is named otherwise."""
+
+    cell: int | None  # the notebook cell (1-based, as a student counts); None for a .py file
+    lines: tuple[int, ...]  # lines within the cell (within the file for a .py)
+    mistake: str  # the catalogue key of the mistake the edit undoes
+    title: str  # that mistake in words (optable: Mistake.title)
+    was: tuple[str, ...]  # the student's lines as written
+    fix: tuple[str, ...]  # the same statements after the edit
+    show_fix: bool = False  # the assignment's `wrong_line = "fix"`: reports show `fix`
+
+    def where(self) -> str:
+        """"line 34 of cell 5", "lines 23 and 24 of cell 5", or "line 12" in a .py file."""
+        numbers = [str(line) for line in self.lines]
+        said = (f"line {numbers[0]}" if len(numbers) == 1 else
+                f"lines {', '.join(numbers[:-1])} and {numbers[-1]}")
+        return said if self.cell is None else f"{said} of cell {self.cell}"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"cell": self.cell, "lines": list(self.lines),
+                                "mistake": self.mistake, "where": self.where()}
+        if self.show_fix:
+            data["was"], data["fix"] = list(self.was), list(self.fix)
+        return data
+
+
 @dataclass
 class OpResult:
     """The verdict on one op: points, sub-checks, and what to tell the student."""
@@ -460,6 +494,7 @@ class OpResult:
     # `flag`: what a report says about it when the assignment keeps the points (judge/scoring).
     numeric: Numeric | None = None
     flag: Diagnosis | None = None
+    wrong_line: WrongLine | None = None  # the line one verified edit fixes (judge/edits.py)
 
     @property
     def passed(self) -> bool:

@@ -24,6 +24,13 @@ def test_the_diagnosis_benchmark_runs():
 
 
 @pytest.mark.slow
+def test_the_wrong_line_benchmark_runs():
+    done = _run("benchmarks/wrong_line.py", "--seeds", "1", "--limit", "1")
+    assert done.returncode == 0, done.stderr
+    assert "named the mutated line: 1/1" in done.stdout
+
+
+@pytest.mark.slow
 def test_the_engine_benchmark_runs():
     done = _run("benchmarks/bench_engine.py", "--repeats", "1", "--quick")
     assert done.returncode == 0, done.stderr

@@ -236,7 +236,7 @@ def _derive_op(sp: Any, spec: OpSpec) -> OpOracle:
     value = read(spec.value, "value")
     derivative = {name: _tidy(sp, sp.diff(value, symbols[name]), spec) for name in spec.inputs}
     mistakes: list[MistakeFormula] = []
-    for key, template, hint, title in optable.GENERIC_MISTAKES:
+    for key, template, hint, title, _fix in optable.GENERIC_MISTAKES:
         grads = {}
         for name, local in derivative.items():
             wrong = sp.sympify(template, locals=symbols).subs(sp.Symbol("d"), local)
@@ -469,7 +469,7 @@ def _source(spec: OpSpec) -> str:
     material = [spec.value, list(spec.inputs), spec.reuse_value, spec.origin,
                 list(spec.symbols), [[m.key, dict(m.grads), m.hint, m.title]
                                      for m in spec.mistakes],
-                [list(generic) for generic in optable.GENERIC_MISTAKES]]
+                [[g.key, g.template, g.hint, g.title] for g in optable.GENERIC_MISTAKES]]
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -88,9 +88,10 @@ def _check_gradient(result: OpResult, case: Case, record: Record, oracle: OpOrac
 
 
 def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
-             max_points: float) -> OpResult:
+             max_points: float, *, diagnose: bool = True) -> OpResult:
     """Forward, gradient, accumulation and reuse sub-checks over every probe of one op (or,
-    for `group` of the reference primitives, of the op's own code)."""
+    for `group` of the reference primitives, of the op's own code); `diagnose=False` names
+    no mistake (`passes`)."""
     own = oracle.ops[spec.key]
     result = OpResult(spec.key, spec.task, spec.title, max_points, optional=spec.optional,
                       formula={n: d.text for n, d in own.derivative.items()},
@@ -148,6 +149,8 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         del passed["forward"]
     result.subchecks = [SubCheck(name, OP_WEIGHTS[name], ok) for name, ok in passed.items()]
     result.points = _points(max_points, result.subchecks)
+    if not diagnose:
+        return result
     result.diagnosis = _diagnose(own, passed, result, observed, moved, flags)
     if 2 * len(numeric) > answered > 0:  # most probes: a pattern, not one coincidence
         result.numeric = max(numeric, key=lambda found: (found.complex, found.near))
@@ -228,8 +231,9 @@ def _check_graphs(result: OpResult, case: Case, record: Record) -> str | None:
 
 
 def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
-                   max_points: float) -> OpResult:
-    """One sub-check per graph check of the table; a wrong one carries that check's hint."""
+                   max_points: float, *, diagnose: bool = True) -> OpResult:
+    """One sub-check per graph check of the table; a wrong one carries that check's hint
+    (`diagnose=False`: and no mistake is named)."""
     result = OpResult(spec.key, spec.task, spec.title, max_points)
     group_error = outcome.group_errors.get(group.key)
     checks = {check.key: check for check in optable.BACKWARD_GRAPHS}
@@ -253,7 +257,7 @@ def score_backward(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         ok = error is None
         result.subchecks.append(SubCheck(case.role, check.weight, ok, "" if ok else check.hint))
     result.points = _points(max_points, result.subchecks)
-    if not result.passed:
+    if not result.passed and diagnose:
         records = [outcome.records.get(case.id) for case in cases]
         result.diagnosis = diagnosis.diagnose_backward(cases, records)
         flags = [name for record in records if record is not None for name in record.flags]
@@ -325,6 +329,14 @@ def score_reference(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle
 Scorer = Callable[[OpSpec, Group, Outcome, Oracle, float], OpResult]
 SCORERS: dict[str, Scorer] = {"op": score_op, "backward": score_backward,
                               "reference": score_reference, "task": programs.score}
+
+
+def passes(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle) -> bool:
+    """Whether an op's (or `backward`'s) group passes every check, naming no mistake: what
+    the wrong-line search (judge/edits.py) asks of each edited variant, where naming the
+    mistake would be most of the cost."""
+    scorer = score_backward if spec.kind == "backward" else score_op
+    return scorer(spec, group, outcome, oracle, 1.0, diagnose=False).passed
 
 
 def score(assignment: Assignment, groups: list[Group], outcome: Outcome,

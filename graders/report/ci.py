@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 from graders.model import Result
 from graders.report import encode
-from graders.report.sections import root_causes, verdict
+from graders.report.sections import root_causes, shows_details, verdict
 from graders.report.text import brief
 from graders.spec import optable
 
@@ -113,7 +113,8 @@ def _stored_strings(file_lines: list[str]) -> dict[str, list[int]]:
 
 
 def locate(result: Result, path: Path, audience: str = "student") -> dict[str, int]:
-    """The file line to annotate for each op: its method's `def` (the last one, as the last
+    """The file line to annotate for each op: in a .py file, the line the grader verified is
+    wrong (`OpResult.wrong_line`); else its method's `def` (the last one, as the last
     definition wins); for an op failing only because of a broken primitive, that primitive's
     `def` (in a student's view, unless it is hidden); else the `class Value` line, else 1."""
     lines = _code_lines(path)
@@ -126,6 +127,9 @@ def locate(result: Result, path: Path, audience: str = "student") -> dict[str, i
         pattern = re.compile(rf"\s*(?:def|class)\s+{re.escape(method)}\b")
         where[op.key] = next((n for n, text in reversed(lines) if pattern.match(text)),
                              class_line)
+        found = op.wrong_line  # a .py file's line a verified edit fixes (judge/edits.py)
+        if found is not None and found.cell is None and shows_details(op, audience):
+            where[op.key] = found.lines[0]
     return where
 
 

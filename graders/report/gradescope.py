@@ -29,6 +29,9 @@ def gradescope(result: Result, *, hidden_visibility: str = "after_published") ->
             "tags": [f"op:{op.key}", f"task:{op.task}"],
             # Hidden checks: a verdict now, the details once grades are published.
             "visibility": hidden_visibility if op.hidden else "visible",
+            # where the mistake is, verified by running the edit (judge/edits.py)
+            **({"extra_data": {"wrong_line": op.wrong_line.to_json()}}
+               if op.wrong_line and not op.hidden else {}),
         })
     # Shown to the student at once, whatever the tests' visibility: the student's view.
     output = "\n".join(md_escape(line) for line in result.summary_lines("student")) \

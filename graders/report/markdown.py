@@ -34,6 +34,8 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
     if data["mistake"]:
         lines.append(f"- **mistake:** {md_escape(data['mistake'])}")
     lines += [f"- also: {md_escape(more)}" for more in data["more_mistakes"]]
+    if data["wrong_line"]:
+        lines.append(f"- **where:** {encode.markdown_with_code(data['wrong_line'])}")
     if data["root_cause"]:
         lines.append(f"- **root cause:** {encode.markdown_with_code(data['root_cause'])}")
     if data["failed_checks"]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graders.model import ATOL, RTOL, OpResult, Probe
+from graders.model import ATOL, RTOL, OpResult, Probe, WrongLine
 from graders.spec.optable import REFERENCE
 
 AUDIENCES = ("student", "instructor")
@@ -163,6 +163,28 @@ def mistake_sentence(op: OpResult) -> str | None:
     return f"{op.key}: {'; '.join(said)}. Your code {title}: {found.hint}"
 
 
+def wrong_line_sentence(line: WrongLine | None) -> str | None:
+    """Where the mistake is, said only because the grader ran the edit (judge/edits.py):
+    "The mistake is on line 34 of cell 5 (`…`): …", with the edited line when the
+    assignment shows the fix (`wrong_line = "fix"`)."""
+    if line is None:
+        return None
+
+    def code(texts: tuple[str, ...]) -> str | None:
+        # renderers read `...` as code: a line that holds a backtick itself is not quoted
+        return None if any("`" in text for text in texts) or not texts else \
+            "; ".join(f"`{text}`" for text in texts)
+
+    written, fixed = code(line.was), code(line.fix)
+    where = f"{line.where()} ({written})" if written else line.where()
+    one = len(line.lines) == 1
+    if line.show_fix and fixed:
+        return (f"The mistake is on {where}: written as {fixed}, this op passes every check "
+                "(the grader ran it).")
+    return (f"The mistake is on {where}: the grader changed {'that line' if one else 'those lines'}"
+            " alone, ran it, and this op passed every check.")
+
+
 def flag_sentence(op: OpResult, audience: str) -> str | None:
     """What is said about an op that keeps its points but breaks a course rule (a numerical
     derivative where the assignment flags one), unless `audience` may not see its details."""
@@ -190,6 +212,7 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     data["failed_checks"] = failed if len(failed) <= MAX_NAMED_CHECKS else [
         f"{len(failed)} of {len(op.subchecks)} checks (the first: {failed[0]})"]
     data["mistake"] = mistake_sentence(op)
+    data["wrong_line"] = wrong_line_sentence(op.wrong_line)
     data["more_mistakes"] = [f"{m.title} ({', '.join(m.inputs)}): {m.hint}"
                              for m in (op.diagnosis.more if op.diagnosis else [])]
     causes = ", ".join(root_causes(op, audience))

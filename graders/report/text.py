@@ -22,6 +22,8 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
     if data["mistake"]:
         lines.append(data["mistake"])
     lines += data["more_mistakes"]
+    if data["wrong_line"]:
+        lines.append(data["wrong_line"])
     if data["root_cause"]:
         lines.append("root cause: " + data["root_cause"])
     if data["failed_checks"]:

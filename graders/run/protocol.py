@@ -30,6 +30,9 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("parent → child", "group", "cases", "the checks, each as a `check:KIND` row below"),
     ("parent → child", "group", "primitives", "the `check:op` `primitives` every case of the "
                                               "group shares, sent once for all of them"),
+    ("parent → child", "group", "patch", "{method, source}: for this group only, `Value`'s "
+                                         "method is this edit of the submission's own "
+                                         "(judge/edits.py: is this the line that is wrong?)"),
     ("parent → child", "quit", "", "no more groups: exit"),
     ("parent → child", "check:*", "id", "check id, echoed in the answer"),
     ("parent → child", "check:*", "kind", "`op`, `backward`, `reference` or `program`: the "

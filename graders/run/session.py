@@ -325,18 +325,31 @@ def _quit(run: _Run) -> None:
 
 def run(program: Program, groups: list[Group], limits: Limits,
         *, strong: bool | None = None, needs_value: bool = True,
-        packages: tuple[str, ...] = ()) -> Outcome:
+        packages: tuple[str, ...] = (),
+        then: Callable[[Outcome], list[Group]] | None = None) -> Outcome:
     """Run every group against the program in sandboxed children; never raises for the child.
-    `packages` are the assignment's installed packages the child may import (numpy)."""
+    `packages` are the assignment's installed packages the child may import (numpy).
+
+    `then`, given what the plan's groups produced, may ask more groups of the same child (the
+    edited methods of failing ops, judge/edits.py): asked only while that child lives and the
+    submission's time lasts, never of a fresh child, so they cost no reload."""
     library = tuple(sorted({module for group in groups for module in group.library}))
     methods = tuple(dict.fromkeys((*METHODS, *(g.method for g in groups if g.method))))
     state = _Run(program, limits, strong, needs_value, library=library, packages=packages,
                  methods=methods, pending=list(groups))
+    extra = False
     try:
-        while state.pending:
+        while state.pending or (then is not None and not extra and state.child is not None):
+            if not state.pending:
+                extra = True
+                state.pending = list(then(state.outcome))
+                continue
             if time.monotonic() >= state.deadline():
                 state.fail_pending(f"not checked: the submission's "
                                    f"{limits.submission_seconds:g} s limit was reached")
+                break
+            if state.child is None and extra:
+                state.fail_pending("not asked: the child that ran the plan is gone")
                 break
             if state.child is None:
                 started = _start_child(state)

@@ -10,6 +10,8 @@ A config file (TOML or JSON) changes the table's defaults for one course without
     packages = ["numpy"]              # what student code may import beside the standard
                                       # library (default numpy; [] for none)
     numerical = "flag"                # a numerical `_backward`: "flag" (default), "zero", "allow"
+    wrong_line = "line"               # name a failing op's wrong line: "line" (default), "fix"
+                                      # (and show the edit that fixes it), "off"
     [points]
     mul = 3
     log = 1                           # optional ops count only when given points
@@ -39,7 +41,8 @@ BUILTIN = MappingProxyType({a.name: a for a in optable.COURSE})
 # What a batch grades when nothing the instructor gave names an assignment (docs/batch.md).
 DEFAULT = optable.BACKPROP
 KEYS = {"base", "ops", "points", "hidden", "probes_per_op", "name", "credit", "credit_composites",
-        "op", "cluster", "packages", "numerical"}
+        "op", "cluster", "packages", "numerical",
+        "wrong_line"}
 
 
 class ConfigError(ValueError):
@@ -88,7 +91,8 @@ def to_data(assignment: Assignment) -> dict:
             "probes_per_op": assignment.probes_per_op,
             "credit": assignment.credit,
             "packages": list(assignment.packages),
-            "numerical": assignment.numerical}
+            "numerical": assignment.numerical,
+            "wrong_line": assignment.wrong_line}
     if assignment.declared:
         data["op"] = {spec.key: declared.op_to_data(spec) for spec in assignment.declared}
     if assignment.clusters:
@@ -148,8 +152,14 @@ def from_data(data: object, path: str | Path) -> Assignment:
         raise ConfigError(f"{path}: probes_per_op = {probes!r}: give a whole number 3 to 50")
     credit = _credit(data, base, path)
     numerical = _numerical(data.get("numerical", base.numerical), path)
-    assignment = replace(base, numerical=numerical, name=str(data.get("name", base.name)),
-                         ops=ops,
+    wrong_line = data.get("wrong_line", base.wrong_line)
+    if wrong_line not in optable.WRONG_LINE_SETTINGS:
+        raise ConfigError(f"{path}: wrong_line = {wrong_line!r}: give one of "
+                          f"{', '.join(repr(v) for v in optable.WRONG_LINE_SETTINGS)} (line: "
+                          "name the line a verified edit fixes; fix: and show the edit; off: "
+                          "try no edit)")
+    assignment = replace(base, numerical=numerical, wrong_line=str(wrong_line),
+                         name=str(data.get("name", base.name)), ops=ops,
                          points=MappingProxyType({**base.points, **points}), hidden=hidden,
                          probes_per_op=probes, credit=credit, declared=new,
                          packages=(_packages(data["packages"], path) if "packages" in data

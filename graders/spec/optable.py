@@ -51,12 +51,16 @@ class Mistake:
     inputs not named are computed correctly by the mistaken code. A `backward()` mistake has no
     formula: `grads` is empty and `key` names the behaviour `graders/judge/diagnosis.py` simulates.
     `title` is the mistake's name in a report; `hint` tells the student what to change.
+    `fix` names the edit of the student's own code that undoes it (`graders/judge/edits.py`
+    FIXES): the grader tries it on a failing op and names the line when it alone makes the op
+    pass ("" where no single edit undoes it).
     """
 
     key: str
     grads: Mapping[str, str]
     hint: str
     title: str = ""
+    fix: str = ""
 
 
 class GenericMistake(NamedTuple):
@@ -66,6 +70,7 @@ class GenericMistake(NamedTuple):
     template: str
     hint: str
     title: str
+    fix: str = ""  # as Mistake.fix
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,7 @@ GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
         "gradients from every use of a node add up: accumulate into .grad (+=) instead of "
         "assigning (=), or whatever .grad already held is lost",
         "assigns the gradient (=) instead of accumulating it (+=)",
+        "accumulate",
     ),
     GenericMistake(
         "no_upstream",
@@ -142,6 +148,7 @@ GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
         "chain rule: the local derivative must be multiplied by the gradient that flows in "
         "from the output, out.grad",
         "forgets the upstream factor out.grad",
+        "times_upstream",
     ),
     GenericMistake(
         "upstream_assign",
@@ -149,12 +156,14 @@ GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
         "chain rule: multiply the local derivative by out.grad, and accumulate (+=) the "
         "product into .grad",
         "assigns the bare local derivative (no out.grad, no +=)",
+        "upstream_accumulate",
     ),
     GenericMistake(
         "wrong_sign",
         "g - u*d",
         "the sign is flipped: the gradient added is minus what the derivative says",
         "sign error",
+        "flip_sign",
     ),
     GenericMistake(
         "not_updated",
@@ -162,6 +171,7 @@ GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
         "every input of an op gets its share of the gradient; this input's .grad is never "
         "changed",
         "never updates this input's gradient",
+        "update_missing",
     ),
 )
 
@@ -190,6 +200,7 @@ OBSERVED_MISTAKES: tuple[Mistake, ...] = (
         "the op is meant to compute, so no gradient mistake is named from the gradients of a "
         "different one",
         "computes a wrong forward value",
+        fix="swap_forward",
     ),
     Mistake(
         "closure_on_input",
@@ -198,6 +209,7 @@ OBSERVED_MISTAKES: tuple[Mistake, ...] = (
         "input's own op is walked, not this one: store it on `out` (`out._backward = "
         "_backward`)",
         "stores its closure on the input instead of on out",
+        fix="closure_on_output",
     ),
     Mistake(
         "numerical_derivative",
@@ -228,6 +240,9 @@ OBSERVED_MISTAKES: tuple[Mistake, ...] = (
 # numerical derivative is named and keeps its points ("flag"), earns none ("zero"), or is
 # graded like any other ("allow").
 NUMERICAL_SETTINGS: tuple[str, ...] = ("flag", "zero", "allow")
+# The settings an assignment's `wrong_line` key takes (graders/spec/assignments.py): name the
+# line a verified edit fixes ("line"), name it and show the fix ("fix"), or try none ("off").
+WRONG_LINE_SETTINGS: tuple[str, ...] = ("line", "fix", "off")
 
 
 def observed(key: str) -> Mistake:
@@ -268,6 +283,7 @@ OPS: tuple[OpSpec, ...] = (
                 "d(a*b)/da = b: each input's gradient is the *other* input's value times "
                 "out.grad",
                 "uses an input's own value instead of the other input's",
+                fix="other_operand",
             ),
         ),
     ),
@@ -289,18 +305,21 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + (1 - x**2)*u"},
                 "square the output t = tanh(x), not the input x",
                 "uses the input x where the output tanh(x) belongs",
+                fix="output_for_input",
             ),
             Mistake(
                 "missing_square",
                 {"x": "g + (1 - tanh(x))*u"},
                 "the output t must be squared",
                 "forgets to square the output",
+                fix="square_output",
             ),
             Mistake(
                 "missing_one_minus",
                 {"x": "g + tanh(x)**2*u"},
                 "it is one minus the square of the output, not the square itself",
                 "forgets the 1 - in 1 - tanh(x)^2",
+                fix="one_minus_square",
             ),
         ),
     ),
@@ -320,6 +339,7 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + x*u"},
                 "the derivative of exp(x) is exp(x) itself: the output's value, not the input's",
                 "uses the input x where the output exp(x) belongs",
+                fix="output_for_input",
             ),
         ),
     ),
@@ -342,18 +362,21 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + k*x**k*u"},
                 "the power rule lowers the exponent by one: d/dx x^k = k * x^(k-1)",
                 "forgets to lower the exponent by one",
+                fix="lower_exponent",
             ),
             Mistake(
                 "no_coefficient",
                 {"x": "g + x**(k - 1)*u"},
                 "the power rule keeps the exponent as a factor: d/dx x^k = k * x^(k-1)",
                 "drops the coefficient k",
+                fix="exponent_coefficient",
             ),
             Mistake(
                 "exponent_not_lowered_coefficient",
                 {"x": "g + (k - 1)*x**(k - 1)*u"},
                 "the factor in front is k itself, not k - 1: d/dx x^k = k * x^(k-1)",
                 "uses k - 1 as the coefficient",
+                fix="coefficient_k",
             ),
             Mistake(
                 "exponent_precedence",
@@ -361,6 +384,7 @@ OPS: tuple[OpSpec, ...] = (
                 "** binds tighter than -: x**k - 1 is (x^k) - 1; the exponent k - 1 needs "
                 "parentheses",
                 "computes x^k - 1 instead of x^(k-1)",
+                fix="exponent_parentheses",
             ),
         ),
     ),
@@ -386,6 +410,7 @@ OPS: tuple[OpSpec, ...] = (
                 "the gradient flows where the output is positive (out.data > 0), "
                 "and is zero where relu clipped the input",
                 "inverted mask: passes the gradient where the input was negative",
+                fix="flip_mask",
             ),
             Mistake(
                 "no_mask",
@@ -393,12 +418,14 @@ OPS: tuple[OpSpec, ...] = (
                 "relu passes the gradient only where its input was positive: "
                 "multiply by (out.data > 0)",
                 "no mask: passes the gradient everywhere",
+                fix="add_mask",
             ),
             Mistake(
                 "output_as_mask",
                 {"x": "g + Piecewise((0, x <= 0), (x*u, True))"},
                 "the relu gradient is a 0/1 mask (out.data > 0), not the output value itself",
                 "multiplies by the output instead of a 0/1 mask",
+                fix="mask_output",
             ),
         ),
     ),
@@ -447,12 +474,14 @@ OPS: tuple[OpSpec, ...] = (
                 {"y": "g - x/y*u"},
                 "d(a/b)/db = -a / b^2: divide by b squared",
                 "divides by b instead of b^2",
+                fix="square_divisor",
             ),
             Mistake(
                 "times_divisor",
                 {"x": "g + y*u"},
                 "d(a/b)/da = 1/b: divide out.grad by b, do not multiply",
                 "multiplies by the divisor instead of dividing",
+                fix="divide_by_divisor",
             ),
         ),
     ),
@@ -521,6 +550,7 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + log(x)*u"},
                 "the derivative of log(x) is 1/x",
                 "uses log(x) itself as its derivative",
+                fix="log_derivative",
             ),
         ),
     ),
@@ -541,12 +571,14 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + u/(1 + exp(-x))**2"},
                 "the derivative of sigmoid is s * (1 - s), with s the output",
                 "forgets the factor (1 - s)",
+                fix="output_one_minus",
             ),
             Mistake(
                 "input_for_output",
                 {"x": "g + x*(1 - x)*u"},
                 "the derivative of sigmoid is s * (1 - s) with s = sigmoid(x), the output",
                 "uses the input x where the output s belongs",
+                fix="output_for_input",
             ),
         ),
     ),
@@ -607,6 +639,7 @@ BACKWARD = OpSpec(
             "a node's _backward may run only once every node that uses it has passed its "
             "gradient down: walk the topological order from the output back to the inputs",
             "walks the topological order forwards (not reversed)",
+            fix="reverse_order",
         ),
         Mistake(
             "no_seed",
@@ -614,6 +647,7 @@ BACKWARD = OpSpec(
             "the output's gradient with respect to itself is 1: set it before any _backward "
             "runs, or every gradient stays 0",
             "never seeds the output's grad with 1",
+            fix="seed_output",
         ),
         Mistake(
             "no_visited",
@@ -623,6 +657,7 @@ BACKWARD = OpSpec(
             "it is visited (inside the `if v not in visited:`); recursing into children from "
             "backward() without one has the same effect",
             "puts a shared node in the order more than once, so its _backward runs twice",
+            fix="visited_check",
         ),
         Mistake(
             "shared_state",
@@ -778,6 +813,10 @@ class Assignment:
     # A `_backward` that evaluates the forward again at nearby points (NUMERICAL_SETTINGS):
     # "flag" names it and keeps the points, "zero" gives that op none, "allow" says nothing.
     numerical: str = "flag"
+    # The line that is wrong (WRONG_LINE_SETTINGS, graders/judge/edits.py): "line" names the
+    # line of a failing op when one catalogued edit of it, run, makes the op pass; "fix" also
+    # shows the edited line; "off" tries no edit.
+    wrong_line: str = "line"
 
     def op(self, key: str) -> OpSpec:
         """The row for `key`: the assignment's declared ops first, then the built-in table."""
