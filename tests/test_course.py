@@ -252,11 +252,15 @@ def test_prose_renders_as_prose(assignment: str) -> None:
                 assert indented == [], (assignment, cell.source[:80])
 
 
-def _docs_block(heading: str) -> list[str]:
-    """The command lines of the bash block that follows `heading` in docs/course.md."""
+def _docs_block(marker: str) -> list[str]:
+    """The command lines of the bash block that follows `marker` in docs/course.md: the
+    annotation that names the test running it (not a heading: the install block above it must
+    never run here, as its `pip install -e` would repoint this interpreter's gradkit)."""
     text = (ROOT / "docs" / "course.md").read_text()
-    block = text.split(heading, 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
-    return [line for line in block.splitlines() if line.strip()]
+    block = text.split(marker, 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line.strip()]
+    assert not any("pip" in line or "venv" in line for line in lines), lines
+    return lines
 
 
 @pytest.mark.slow
@@ -276,7 +280,8 @@ def test_the_instructor_loop_in_the_docs_runs_verbatim_on_a_fresh_copy(tmp_path:
     shim.chmod(0o755)
     env = {**os.environ, "PYTHONPATH": str(copy),
            "PATH": os.pathsep.join([str(shim.parent), os.environ.get("PATH", "/usr/bin:/bin")])}
-    for line in _docs_block("Instructor loop"):
+    this_test = "test_the_instructor_loop_in_the_docs_runs_verbatim_on_a_fresh_copy"
+    for line in _docs_block(this_test):
         done = subprocess.run(["bash", "-c", line], cwd=copy, env=env, capture_output=True,
                               text=True, timeout=600)
         assert done.returncode == 0, f"{line}: {done.stderr[-2000:]}"
