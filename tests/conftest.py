@@ -160,7 +160,8 @@ def pytest_xdist_auto_num_workers(config) -> int:
 # first: xdist hands out whole files (`--dist loadfile`), so a long one started last keeps one
 # worker busy after the others are done, and the suite waits for it. (pyproject's addopts has
 # --no-loadscope-reorder: xdist's default reorders files by their number of tests.)
-LONGEST_FIRST = ("test_hostile.py", "test_course.py", "test_install.py", "test_benchmarks.py",
+LONGEST_FIRST = ("test_install.py", "test_install_jupyter.py", "test_hostile.py", "test_course.py",
+                 "test_install_sdist.py", "test_benchmarks.py",
                  "test_gradescope.py", "test_declared_ops.py", "test_hangs.py",
                  "test_class_clusters.py", "test_docs_run.py", "test_browser_rendering.py",
                  "test_classroom_isolation.py", "test_hostile_batch.py")
@@ -315,14 +316,27 @@ _MADE_WHEELHOUSE: list[str] = [""]
 
 @pytest.fixture(scope="session")
 def gradkit_dist(tmp_path_factory) -> Path:
-    """gradkit's wheel and sdist, built once per session with `python -m build` (its isolated
-    build environments installed from the wheelhouse), in a folder outside the checkout."""
-    out = tmp_path_factory.mktemp("dist")
-    env = {key: value for key, value in offline_pip_env().items() if key != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-m", "build", "--wheel", "--sdist", "-o", str(out),
-                           str(ROOT)], cwd=out, env=env, capture_output=True, text=True,
-                          timeout=900)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    """gradkit's wheel and sdist, built with `python -m build` (its isolated build environments
+    installed from the wheelhouse) in a folder outside the checkout: once per session, by the
+    first xdist worker that asks, under a lock; the others wait and share it."""
+    import fcntl
+
+    from tests.nbgrader_class import base_folder
+
+    base = base_folder(tmp_path_factory)
+    out = base / "gradkit-dist"
+    with open(base / "gradkit-dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / ".complete").is_file():
+            shutil.rmtree(out, ignore_errors=True)  # a build that died halfway
+            out.mkdir()
+            env = {key: value for key, value in offline_pip_env().items()
+                   if key != "PYTHONPATH"}
+            done = subprocess.run(
+                [sys.executable, "-m", "build", "--wheel", "--sdist", "-o", str(out), str(ROOT)],
+                cwd=out, env=env, capture_output=True, text=True, timeout=900)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+            (out / ".complete").touch()
     return out
 
 
