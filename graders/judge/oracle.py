@@ -630,7 +630,7 @@ def _with_cluster(sp: Any, spec: OpSpec, own: OpOracle, cluster: Any) -> OpOracl
     return replace(own, mistakes=(mistake, *own.mistakes))
 
 
-SHARED_MISTAKE = "a mistake your class shares"
+SHARED_MISTAKE = "makes a mistake your class shares"
 
 
 def declared_op(spec: OpSpec) -> OpOracle:

@@ -102,7 +102,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         passed["reuse"] = True
     observed: dict[str, list[tuple[Case, Any]]] = {}
     reuse_changes = False  # does any reuse probe expect the gradient to change at all?
-    forward_seen = False  # a forward value came back, or the code raised before it existed
+    forward_judged = False  # a forward value came back and was compared
     moved: list[str] = []
     flags: list[str] = []
     numeric: list[Numeric] = []
@@ -118,19 +118,17 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
             if record.numeric is not None:
                 numeric.append(record.numeric)
         if error:
-            # The forward fails only when its value was wrong or never computed: a forward
-            # that came back before the closures raised is judged as any other.
-            if record is not None:
-                forward_seen = True
-                if record.out is not None:
-                    passed["forward"] &= _check_forward(result, case, record, own)
-                else:
-                    passed["forward"] = False
+            # The forward fails only when a wrong value came back: a forward that came back
+            # before the closures raised is judged as any other, and one that never existed
+            # (the code raised first: a stub) is not judged (it weighs nothing either way).
+            if record is not None and record.out is not None:
+                forward_judged = True
+                passed["forward"] &= _check_forward(result, case, record, own)
             passed[role] = False
             result.error = result.error or error
             result.failures.append(_error_probe(case, record, error))
             continue
-        forward_seen = True
+        forward_judged = True
         if case.role == "reuse":
             reuse_changes |= own.reuse_derivative(**case.values) != 0
         passed["forward"] &= _check_forward(result, case, record, own)
@@ -144,7 +142,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         # x - x, x / x: the right answer is "no change", which doing nothing also gives; it
         # counts only together with the op's own gradient.
         passed["reuse"] = passed["reuse"] and passed["gradient"]
-    if not forward_seen:  # no answer at all (a hang, a crash): the forward was never judged
+    if not forward_judged:  # no value came back (a stub, a hang): the forward was never judged
         del passed["forward"]
     result.subchecks = [SubCheck(name, OP_WEIGHTS[name], ok) for name, ok in passed.items()]
     result.points = _points(max_points, result.subchecks)

@@ -26,6 +26,8 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~&:@{}$^])")
 # Special only at the start of a line: list items, setext underlines, ordered lists.
 _MARKDOWN_LINE_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
+# Where an HTML tag, comment or declaration could start: `<` before a letter, `/`, `!` or `?`.
+_TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
 _WWW = re.compile(r"(?i)\b(www)\.")  # GFM links a bare www.example.com
 # Text around an `@` as GFM's extended email autolink reads it (the local part: alphanumerics
 # and `.+-_`, after `mailto:` or `xmpp:`; the domain: alphanumerics, `.-_`, and `/` for xmpp).
@@ -77,7 +79,9 @@ def markdown_code(text: object) -> str:
     """A formula or an error as an inline code span: backticks cannot close it early, and angle
     brackets become look-alikes so no renderer that treats spans loosely sees a tag."""
     text = " ".join(printable(text).split()).replace("`", "ʼ")
-    return "`" + text.replace("<", "‹").replace(">", "›") + "`"
+    if _TAG_LIKE.search(text):  # a formula's `x <= 0` stays as written: no tag starts there
+        text = text.replace("<", "‹").replace(">", "›")
+    return "`" + text + "`"
 
 
 def markdown_with_code(text: object) -> str:

@@ -21,7 +21,8 @@ import re
 from typing import Any
 
 from graders.model import ATOL, RTOL, OpResult, Probe
-from graders.spec.optable import REFERENCE
+from graders.report import sentences
+from graders.spec.optable import REFERENCE, REFERENCE_PRINTED
 
 AUDIENCES = ("student", "instructor")
 MAX_NAMED_CHECKS = 4  # failed sub-checks listed by name; more are counted
@@ -53,9 +54,9 @@ def verdict(op: OpResult) -> str:
 
 
 def stub_message(op: OpResult) -> str:
-    """What a stub's `NotImplementedError` says (it names its task)."""
+    """What a stub's `NotImplementedError` says (it names its task), as a sentence."""
     error = next((probe.error for probe in op.failures if probe.error), "") or op.error or ""
-    return error.removeprefix("NotImplementedError: ")
+    return sentences.stub(error.removeprefix("NotImplementedError: "))
 
 
 def check_audience(audience: str) -> str:
@@ -119,12 +120,17 @@ def number(value: object) -> str:
     return repr(value)[:60]
 
 
-def grad_name(probe: Probe) -> str:
+def grad_name(probe: Probe, values: tuple[str, ...] = ()) -> str:
+    """What a probe checked: `x.grad`, or a value the program printed (the reference
+    example's `g`, whose value, not its grad, is compared)."""
+    if probe.input in values:
+        return f"the value of {probe.input}"
     return probe.input if "." in str(probe.input) else f"{probe.input}.grad"
 
 
-def probe_facts(probe: Probe) -> list[tuple[str, str]]:
-    """One probe as (label, value) pairs; error text stays raw here, renderers escape it."""
+def probe_facts(probe: Probe, values: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """One probe as (label, value) pairs; error text stays raw here, renderers escape it.
+    `values`: the names whose value (not grad) the op's probes compare."""
     if probe.error:
         where = f" (cell {probe.where[0]}, line {probe.where[1]})" if probe.where else ""
         return [("your code raised" if probe.answered else "stopped", f"{probe.error}{where}")]
@@ -134,33 +140,37 @@ def probe_facts(probe: Probe) -> list[tuple[str, str]]:
     if probe.input == "out":
         return [*facts, ("checked", "the forward value"), ("expected", number(probe.expected)),
                 ("got", number(probe.got))]
-    facts.append(("checked", grad_name(probe)))
+    facts.append(("checked", grad_name(probe, values)))
     if probe.upstream is not None:
         facts.append(("upstream out.grad", number(probe.upstream)))
     if probe.pre:
-        facts.append((f"{grad_name(probe)} before", number(probe.pre)))
+        facts.append((f"{grad_name(probe, values)} before", number(probe.pre)))
     facts += [("expected", number(probe.expected)), ("got", number(probe.got))]
     if probe.finite_difference is not None:
         facts.append(("finite difference of your forward", number(probe.finite_difference)))
     return facts
 
 
-def mistake_sentence(op: OpResult) -> str | None:
-    """'tanh: your x.grad ends as …; the derivative is …' for a matched catalogued mistake."""
+def mistake_parts(op: OpResult) -> sentences.MistakeSentence | None:
+    """The matched catalogued mistake as typed parts (`report/sentences.py`)."""
     found = op.diagnosis
     if not found:
         return None
     title = found.title or found.key.replace("_", " ")
     if not found.formula:
-        return f"{op.key}: your code {title}. {found.hint}"
+        return sentences.MistakeSentence(op.key, title, found.hint)
     said = []
     for name in found.inputs:  # each input's statement from that input's own formulas
         statement = found.statements.get(name, {"text": found.formula})
-        wrong = unicode_formula(statement["text"], name)
-        right = unicode_formula(op.formula.get(name, ""), name)
-        said.append(f"your {name}.grad ends as {wrong} where it should end as "
-                    f"{name}.grad + out.grad · ({right})")
-    return f"{op.key}: {'; '.join(said)}. Your code {title}: {found.hint}"
+        said.append(sentences.GradStatement(name, unicode_formula(statement["text"], name),
+                                            unicode_formula(op.formula.get(name, ""), name)))
+    return sentences.MistakeSentence(op.key, title, found.hint, tuple(said))
+
+
+def mistake_sentence(op: OpResult) -> str | None:
+    """'tanh: your x.grad ends as …; the derivative is …' for a matched catalogued mistake."""
+    parts = mistake_parts(op)
+    return parts.text() if parts else None
 
 
 def flag_sentence(op: OpResult, audience: str) -> str | None:
@@ -168,7 +178,7 @@ def flag_sentence(op: OpResult, audience: str) -> str | None:
     derivative where the assignment flags one), unless `audience` may not see its details."""
     if op.flag is None or not shows_details(op, audience):
         return None
-    return f"{op.key}: your code {op.flag.title}. {op.flag.hint}"
+    return sentences.MistakeSentence(op.key, op.flag.title, op.flag.hint).text()
 
 
 def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
@@ -178,9 +188,12 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
         "key": op.key, "task": op.task, "title": op.title, "points": op.points,
         "max_points": op.max_points, "passed": op.passed, "hidden": not shown,
         "credited": credited(op, audience),
-        "flag": flag_sentence(op, audience),
+        "flag": flag_sentence(op, audience), "stub": None,
     }
     if op.passed or not shown:
+        return data
+    if verdict(op) == NOT_IMPLEMENTED:  # the stub names its task: nothing else is true of it
+        data["stub"] = stub_message(op)
         return data
     data["formulas"] = [(name, unicode_formula(text, name), op.latex.get(name, ""))
                         for name, text in op.formula.items()]
@@ -190,8 +203,10 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     data["failed_checks"] = failed if len(failed) <= MAX_NAMED_CHECKS else [
         f"{len(failed)} of {len(op.subchecks)} checks (the first: {failed[0]})"]
     data["mistake"] = mistake_sentence(op)
-    data["more_mistakes"] = [f"{m.title} ({', '.join(m.inputs)}): {m.hint}"
+    data["more_mistakes"] = [sentences.also(m.title, m.inputs, m.hint)
                              for m in (op.diagnosis.more if op.diagnosis else [])]
+    parts = mistake_parts(op)
+    data["mistake_clause"] = sentences.capitalised(parts.clause()) if parts else None
     causes = ", ".join(root_causes(op, audience))
     if op.key == REFERENCE.key:  # end to end: the failing ops it calls, first used first
         named = ", ".join(f"`{key}`" for key in root_causes(op, audience))
@@ -204,7 +219,9 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     gradient = [p for p in op.failures if p.error is None and p.input != "out"]
     if op.diagnosis and op.diagnosis.key == "wrong_forward":  # the forward's probe, first
         gradient = [p for p in op.failures if p.error is None and p.input == "out"]
-    data["probe"] = probe_facts((gradient or op.failures)[0]) if op.failures else []
+    values = tuple(name for name in REFERENCE_PRINTED if "." not in name) \
+        if op.key == REFERENCE.key else ()
+    data["probe"] = probe_facts((gradient or op.failures)[0], values) if op.failures else []
     if not op.diagnosis and gradient:
         shown = (gradient or op.failures)[0]
         data["unexplained"] = (
@@ -221,7 +238,7 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
                      and s.detail != data["mistake"]]
     if audience == "instructor":
         data["mistake_key"] = op.diagnosis.key if op.diagnosis else None
-        data["all_probes"] = [probe_facts(p) for p in op.failures[:8]]
+        data["all_probes"] = [probe_facts(p, values) for p in op.failures[:8]]
         data["tolerance"] = f"|got − exact| ≤ {ATOL:g} + {RTOL:g}·scale"
     return data
 

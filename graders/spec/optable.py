@@ -154,7 +154,7 @@ GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
         "wrong_sign",
         "g - u*d",
         "the sign is flipped: the gradient added is minus what the derivative says",
-        "sign error",
+        "flips the sign of the gradient",
     ),
     GenericMistake(
         "not_updated",
@@ -385,14 +385,14 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + Piecewise((u, x < 0), (0, True))"},
                 "the gradient flows where the output is positive (out.data > 0), "
                 "and is zero where relu clipped the input",
-                "inverted mask: passes the gradient where the input was negative",
+                "passes the gradient where the input was negative (an inverted mask)",
             ),
             Mistake(
                 "no_mask",
                 {"x": "g + u"},
                 "relu passes the gradient only where its input was positive: "
                 "multiply by (out.data > 0)",
-                "no mask: passes the gradient everywhere",
+                "passes the gradient everywhere (no mask)",
             ),
             Mistake(
                 "output_as_mask",
@@ -584,7 +584,7 @@ class SubCheckSpec:
 OP_SUBCHECKS: tuple[SubCheckSpec, ...] = (
     SubCheckSpec("forward", "forward value", 0.0),
     SubCheckSpec("gradient", "gradient × out.grad (also out.grad = 0)", 2.0),
-    SubCheckSpec("accumulate", "accumulates into an existing grad (+=)", 1.0),
+    SubCheckSpec("accumulate", "the gradient added to a grad that already holds a value", 1.0),
     SubCheckSpec("reuse", "a node used twice (x op x)", 1.0),
 )
 
