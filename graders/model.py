@@ -481,6 +481,14 @@ def total(points: Iterable[float]) -> float:
     return round(sum(points), 4)
 
 
+def place(cell: int, line: int = 0) -> str:
+    """Where in a submission, as a student finds it: "cell 5, line 3" in a notebook; "line 3"
+    in a `.py` file, whose one piece of code the parent numbers cell 0 (it has no cells)."""
+    if cell == 0:
+        return f"line {line}" if line else "the file"
+    return f"cell {cell}, line {line}" if line else f"cell {cell}"
+
+
 @dataclass
 class Result:
     """Everything known about one graded submission."""
@@ -521,10 +529,7 @@ class Result:
         for cell in self.cells:
             if cell.status in ("ok", "interrupted"):
                 continue
-            where = f"cell {cell.index}"
-            if cell.line:
-                where += f", line {cell.line}"
-            lines.append(f"{where}: {cell.error or 'error'}")
+            lines.append(f"{place(cell.index, cell.line)}: {cell.error or 'error'}")
         return lines
 
     def hang_lines(self, audience: str = "student") -> list[str]:
@@ -541,7 +546,7 @@ class Result:
         for cell in self.cells:
             if cell.status == "interrupted":
                 stuck = cell.hung_in()
-                lines.append(f"cell {cell.index} {cell.error}" + (f" ({stuck})" if stuck else "")
+                lines.append(f"{place(cell.index)} {cell.error}" + (f" ({stuck})" if stuck else "")
                              + (f"; {ops}" if ops and not lines else ""))
         if ops and not lines:
             whose = "their" if len(hung) > 1 else "its"
@@ -593,7 +598,8 @@ class Result:
             lines.append(self.assignment_note)
         if self.problem:
             lines.append(f"Not graded: {self.problem}")
-        lines += [f"Your code raised an error in {line}" for line in self.cell_errors]
+        lines += [f"Your code raised an error {'on' if line.startswith('line') else 'in'} "
+                  f"{line}" for line in self.cell_errors]
         lines += self.notes
         if self.output_truncated:
             lines.append("Your code printed more than the output limit; the rest was dropped.")

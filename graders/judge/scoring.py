@@ -118,12 +118,16 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
             if record.numeric is not None:
                 numeric.append(record.numeric)
         if error:
-            # The forward fails only when a wrong value came back: a forward that came back
-            # before the closures raised is judged as any other, and one that never existed
-            # (the code raised first: a stub) is not judged (it weighs nothing either way).
+            # The forward fails only when its value was wrong or could not be computed: a
+            # forward that came back before the closures raised is judged as any other, and
+            # a stub's (NotImplementedError before any value) is not judged: nothing was
+            # written to judge (it weighs nothing either way).
             if record is not None and record.out is not None:
                 forward_judged = True
                 passed["forward"] &= _check_forward(result, case, record, own)
+            elif record is not None and not error.startswith("NotImplementedError"):
+                forward_judged = True
+                passed["forward"] = False
             passed[role] = False
             result.error = result.error or error
             result.failures.append(_error_probe(case, record, error))

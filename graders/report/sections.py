@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graders.model import ATOL, RTOL, OpResult, Probe
+from graders.model import ATOL, RTOL, OpResult, Probe, place
 from graders.report import sentences
 from graders.spec.optable import REFERENCE, REFERENCE_PRINTED
 
@@ -132,7 +132,7 @@ def probe_facts(probe: Probe, values: tuple[str, ...] = ()) -> list[tuple[str, s
     """One probe as (label, value) pairs; error text stays raw here, renderers escape it.
     `values`: the names whose value (not grad) the op's probes compare."""
     if probe.error:
-        where = f" (cell {probe.where[0]}, line {probe.where[1]})" if probe.where else ""
+        where = f" ({place(*probe.where)})" if probe.where else ""
         return [("your code raised" if probe.answered else "stopped", f"{probe.error}{where}")]
     facts = []
     if probe.inputs:

@@ -67,7 +67,7 @@ MESSAGES: tuple[tuple[str, str, str, str], ...] = (
     ("child → parent", "loaded.value", "found", "a name `Value` exists"),
     ("child → parent", "loaded.value", "is_class", "and it is a class"),
     ("child → parent", "loaded.value", "kind", "its type's name when it is not a class"),
-    ("child → parent", "loaded.value", "module", "the class's `__module__`"),
+    ("child → parent", "loaded.value", "module", "the class's `__module__` (or the module of a failed import bound to `Value`)"),
     ("child → parent", "loaded.value", "own", "its methods were defined in the submission's cells"),
     ("child → parent", "loaded.value", "cell", "the first cell that defines its methods"),
     ("child → parent", "loaded.value", "files", "where its methods' code comes from (3 at most)"),

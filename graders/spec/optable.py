@@ -507,7 +507,7 @@ OPS: tuple[OpSpec, ...] = (
     OpSpec(
         key="log",
         task="2.13",
-        title="natural log log(a)",
+        title="natural logarithm log(a)",
         build="x.log()",
         value="log(x)",
         inputs=("x",),
