@@ -22,7 +22,7 @@ from typing import Any
 
 from graders.model import ATOL, RTOL, OpResult, Probe, place
 from graders.report import sentences
-from graders.spec.optable import REFERENCE, REFERENCE_PRINTED
+from graders.spec.optable import REFERENCE
 
 AUDIENCES = ("student", "instructor")
 MAX_NAMED_CHECKS = 4  # failed sub-checks listed by name; more are counted
@@ -120,17 +120,13 @@ def number(value: object) -> str:
     return repr(value)[:60]
 
 
-def grad_name(probe: Probe, values: tuple[str, ...] = ()) -> str:
-    """What a probe checked: `x.grad`, or a value the program printed (the reference
-    example's `g`, whose value, not its grad, is compared)."""
-    if probe.input in values:
-        return f"the value of {probe.input}"
+def grad_name(probe: Probe) -> str:
+    """What a probe checked: `x.grad`, or a value as the scorer named it (`g.data`)."""
     return probe.input if "." in str(probe.input) else f"{probe.input}.grad"
 
 
-def probe_facts(probe: Probe, values: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """One probe as (label, value) pairs; error text stays raw here, renderers escape it.
-    `values`: the names whose value (not grad) the op's probes compare."""
+def probe_facts(probe: Probe) -> list[tuple[str, str]]:
+    """One probe as (label, value) pairs; error text stays raw here, renderers escape it."""
     if probe.error:
         where = f" ({place(*probe.where)})" if probe.where else ""
         return [("your code raised" if probe.answered else "stopped", f"{probe.error}{where}")]
@@ -140,11 +136,11 @@ def probe_facts(probe: Probe, values: tuple[str, ...] = ()) -> list[tuple[str, s
     if probe.input == "out":
         return [*facts, ("checked", "the forward value"), ("expected", number(probe.expected)),
                 ("got", number(probe.got))]
-    facts.append(("checked", grad_name(probe, values)))
+    facts.append(("checked", grad_name(probe)))
     if probe.upstream is not None:
         facts.append(("upstream out.grad", number(probe.upstream)))
     if probe.pre:
-        facts.append((f"{grad_name(probe, values)} before", number(probe.pre)))
+        facts.append((f"{grad_name(probe)} before", number(probe.pre)))
     facts += [("expected", number(probe.expected)), ("got", number(probe.got))]
     if probe.finite_difference is not None:
         facts.append(("finite difference of your forward", number(probe.finite_difference)))
@@ -219,9 +215,7 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     gradient = [p for p in op.failures if p.error is None and p.input != "out"]
     if op.diagnosis and op.diagnosis.key == "wrong_forward":  # the forward's probe, first
         gradient = [p for p in op.failures if p.error is None and p.input == "out"]
-    values = tuple(name for name in REFERENCE_PRINTED if "." not in name) \
-        if op.key == REFERENCE.key else ()
-    data["probe"] = probe_facts((gradient or op.failures)[0], values) if op.failures else []
+    data["probe"] = probe_facts((gradient or op.failures)[0]) if op.failures else []
     if not op.diagnosis and gradient:
         shown = (gradient or op.failures)[0]
         data["unexplained"] = (
@@ -238,7 +232,7 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
                      and s.detail != data["mistake"]]
     if audience == "instructor":
         data["mistake_key"] = op.diagnosis.key if op.diagnosis else None
-        data["all_probes"] = [probe_facts(p, values) for p in op.failures[:8]]
+        data["all_probes"] = [probe_facts(p) for p in op.failures[:8]]
         data["tolerance"] = f"|got − exact| ≤ {ATOL:g} + {RTOL:g}·scale"
     return data
 
