@@ -28,8 +28,9 @@ from graders.report.markdown import markdown_for_op
 from graders.report.sections import sections
 from graders.report.text import brief, explain
 from graders.run import harness
-from graders.spec import optable
+from graders.spec import assignments, optable
 from tests import corpus
+from tests.conftest import ROOT
 
 ORACLE = oracle_module.load()
 CODE_WORDS = {"_backward", "requires_grad", "zero_grad", "build_topo"}
@@ -227,3 +228,22 @@ def test_a_py_files_error_names_its_line_and_a_312_f_string_says_so(tmp_path):
     assert "cell 1" not in said and "on line " in said
     if sys.version_info < (3, 12):
         assert "valid from Python 3.12 on" in said
+
+
+def test_the_notebooks_say_points_and_name_no_file_students_lack():
+    """Grade cells said "2 point(s)"; the self-check's install hint said "see docs/course.md",
+    a file of this repository that students do not have."""
+    for notebook in sorted((ROOT / "assignments").glob("*/*.ipynb")):
+        text = notebook.read_text()
+        assert "point(s)" not in text and "docs/course.md" not in text, notebook
+        assert re.search(r"1 point,|\d points,", text), notebook
+
+
+def test_a_custom_courses_tasks_follow_the_base_without_a_gap():
+    """The custom course's task list jumped from 2.12 to 2.15 (past the optional `log`,
+    `sigmoid`, which no notebook lists)."""
+    plus = assignments.from_file(ROOT / "examples" / "custom-ops" / "course.toml")
+    required = sorted((tuple(map(int, plus.op(key).task.split("."))) for key in plus.ops
+                       if not plus.op(key).optional), key=lambda task: task)
+    minors = [minor for major, minor in required if major == 2]
+    assert sorted(set(minors)) == list(range(1, max(minors) + 1))
