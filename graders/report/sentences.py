@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from graders.spec import optable
+
 # Words a mistake's title may start with when it is a verb phrase that completes "your code …"
 # without ending in -s ("never updates …", "does not …").
 _ADVERBS = ("never", "does", "is", "has", "only", "always", "also")
@@ -40,9 +42,10 @@ def ended(text: str) -> str:
 
 def capitalised(text: str) -> str:
     """`text` with its first letter a capital, unless it starts with code or a formula (a
-    backtick, `x.grad`, `d(a*b)/da`): those are not words."""
+    backtick, `x.grad`, `d(a*b)/da`) or an op's name (`relu`): those are not words."""
     first = text.split(" ", 1)[0] if text else ""
-    if not first or not first[0].isalpha() or re.search(r"[._()*/=`\d]", first):
+    if not first or not first[0].isalpha() or re.search(r"[._()*/=`\d]", first) or \
+            first.split("'")[0] in optable.ALL:  # "relu's `_backward` ...": a name, as code
         return text
     return text[0].upper() + text[1:]
 
