@@ -180,6 +180,7 @@ def test_a_stub_is_said_once_with_no_unrelated_hints():
         assert said.lower().count("not implemented") == 1, said
         assert "hint" not in said and "topological" not in said
     assert "Not implemented yet: task 2.11, backward()." in table([op])
+    assert "\\:" not in markdown_for_op(op)  # a colon is escaped only where a link starts
 
 
 def test_an_untouched_stub_does_not_fail_its_forward():

@@ -22,8 +22,12 @@ _CONTROL = re.compile(
 # (written as what it excludes; the negated class costs re ~10 ms to compile at every start).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Escaped wherever they are: emphasis, code, links and images (`[`), headings, tables, raw HTML
-# and entities, strikethrough, autolinks (`https:`, `a@b`), math and superscript extensions.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~&:@{}$^])")
+# and entities, strikethrough, autolinks (`a@b`; a link's colon: `_LINK_COLON`), math and
+# superscript extensions.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~&@{}$^])")
+# A colon is special only where a link starts (`https://`, `mailto:`, `xmpp:`): escaped there
+# and nowhere else, so a sentence's "tanh: your x.grad …" reads as written in a raw .md file.
+_LINK_COLON = re.compile(r"(?i):(?=/)|(?<=mailto):|(?<=xmpp):")
 # Special only at the start of a line: list items, setext underlines, ordered lists.
 _MARKDOWN_LINE_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
 # Where an HTML tag, comment or declaration could start: `<` before a letter, `/`, `!` or `?`.
@@ -72,7 +76,7 @@ def markdown(text: object) -> str:
 
 
 def _escaped(text: str) -> str:
-    return _WWW.sub(r"\1\\.", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    return _WWW.sub(r"\1\\.", _LINK_COLON.sub(r"\\:", _MARKDOWN_SPECIAL.sub(r"\\\1", text)))
 
 
 def markdown_code(text: object) -> str:

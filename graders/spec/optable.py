@@ -153,7 +153,8 @@ GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
     GenericMistake(
         "wrong_sign",
         "g - u*d",
-        "the sign is flipped: the gradient added is minus what the derivative says",
+        "the gradient added is minus what the derivative says: add out.grad times the local "
+        "derivative, do not subtract it",
         "flips the sign of the gradient",
     ),
     GenericMistake(
