@@ -23,6 +23,7 @@ from graders.model import (
     Outcome,
     Result,
     WrongLine,
+    place,
     valid_text,
 )
 from graders.run.loader import Program, SubmissionError, load, open_regular  # noqa: F401
@@ -39,8 +40,13 @@ def _value_problem(loaded: Loaded) -> str | None:
             return (f"the submission does not define a class named `Value`; it defines "
                     f"{named}: the grader looks for `Value`, with a capital V")
         return "the submission does not define a class named `Value`"
+    if not value.is_class and value.kind == "Missing" and value.module:
+        return (f"`Value` was to be imported from `{value.module}`, which cannot be imported "
+                "while grading: the submission defines no class `Value` of its own; write "
+                "the class yourself")
     if not value.is_class:
-        return f"`Value` is a {value.kind or 'non-class'}, not a class"
+        kind = f"`{value.kind}`" if value.kind else "some other type"
+        return f"`Value` is an object of type {kind}, not a class"
     if not value.own:
         module = value.module or "another module"
         return (f"`Value` is imported from `{module}`, not defined by the submission; "
@@ -144,7 +150,7 @@ def assignment_note(program: Program, assignment: Assignment) -> str | None:
 
 
 def _judge(result: Result, outcome: Outcome, assignment: Assignment, groups: list,
-           key: oracle.Oracle) -> None:
+           key: oracle.Oracle, script: bool = False) -> None:
     """Fill `result` from what the child produced: cells, notes, problem, or scored ops."""
     path = result.submission
     result.isolation = outcome.isolation
@@ -160,13 +166,19 @@ def _judge(result: Result, outcome: Outcome, assignment: Assignment, groups: lis
         result.cells = list(outcome.loaded.cells)
         result.notes += _environment_notes(outcome.loaded, assignment.packages)
         result.problem = _value_problem(outcome.loaded) if needs_value(assignment) else None
+        if script:  # a .py file has no cells: its one piece of code is cell 0 (model.place)
+            result.cells = [replace(cell, index=0) for cell in result.cells]
         syntax = [c for c in result.cells if c.status == "syntax"]
         if result.problem and syntax:
             first = syntax[0]
-            result.problem = (f"{path}: cell {first.index}, line {first.line}: "
-                              f"{first.error}, so no class `Value` could be defined")
+            result.problem = (f"{path}: {place(first.index, first.line)}: {first.error}"
+                              f"{_version_hint(first.error, outcome.python)}, so no class "
+                              "`Value` could be defined")
     result.ops = (scoring.unscored(assignment, result.problem) if result.problem else
                   scoring.score(assignment, groups, outcome, key))
+    if script:
+        for probe in (probe for op in result.ops for probe in op.failures if probe.where):
+            probe.where = (0, probe.where[1])
     result.credit_rule = credit_rule(assignment)
 
 
@@ -247,6 +259,18 @@ class _WrongLines:
         return {op: line for op, found in passed.items()
                 if (line := edits.located(found, notebook, show)) is not None}
 
+def _version_hint(error: str, python: str | None) -> str:
+    """" (this f-string needs Python 3.12; the grader runs 3.11.7)" for a syntax error that
+    only an older Python makes: a 3.12 f-string (quotes of its own kind, a backslash or a
+    comment inside the braces) on 3.11 or before."""
+    version = (python or "").split(" ", 1)[0]
+    if "f-string" not in error or not version or tuple(
+            int(part) for part in version.split(".")[:2] if part.isdigit()) >= (3, 12):
+        return ""
+    return (f" (this f-string is valid from Python 3.12 on, but the grader runs Python "
+            f"{version}: use the other kind of quotes inside the braces, or compute the "
+            "value on the line before)")
+
 
 def credit_rule(assignment: Assignment) -> str:
     """The sentence every report prints for an assignment that grades ops ("" for tasks)."""
@@ -288,7 +312,7 @@ def grade(path: str | Path, *, assignment: Assignment | None = None, seed: int |
                           needs_value=needs_value(assignment), packages=assignment.packages,
                           then=search.variants if search.wanted() else None)
     lines = search.located(outcome)
-    _judge(result, outcome, assignment, groups, key)
+    _judge(result, outcome, assignment, groups, key, script=program.kind == "python")
     for op in result.ops:
         if not op.passed and op.key in lines:
             op.wrong_line = lines[op.key]

@@ -516,6 +516,14 @@ def total(points: Iterable[float]) -> float:
     return round(sum(points), 4)
 
 
+def place(cell: int, line: int = 0) -> str:
+    """Where in a submission, as a student finds it: "cell 5, line 3" in a notebook; "line 3"
+    in a `.py` file, whose one piece of code the parent numbers cell 0 (it has no cells)."""
+    if cell == 0:
+        return f"line {line}" if line else "the file"
+    return f"cell {cell}, line {line}" if line else f"cell {cell}"
+
+
 @dataclass
 class Result:
     """Everything known about one graded submission."""
@@ -556,10 +564,7 @@ class Result:
         for cell in self.cells:
             if cell.status in ("ok", "interrupted"):
                 continue
-            where = f"cell {cell.index}"
-            if cell.line:
-                where += f", line {cell.line}"
-            lines.append(f"{where}: {cell.error or 'error'}")
+            lines.append(f"{place(cell.index, cell.line)}: {cell.error or 'error'}")
         return lines
 
     def hang_lines(self, audience: str = "student") -> list[str]:
@@ -576,7 +581,7 @@ class Result:
         for cell in self.cells:
             if cell.status == "interrupted":
                 stuck = cell.hung_in()
-                lines.append(f"cell {cell.index} {cell.error}" + (f" ({stuck})" if stuck else "")
+                lines.append(f"{place(cell.index)} {cell.error}" + (f" ({stuck})" if stuck else "")
                              + (f"; {ops}" if ops and not lines else ""))
         if ops and not lines:
             whose = "their" if len(hung) > 1 else "its"
@@ -589,7 +594,9 @@ class Result:
         gradebook keeps them, the dashboard and grades.csv show them): a cell the grader had
         to interrupt, ops that hit their time limit, ops whose `_backward` differentiates
         numerically."""
-        flags = [f"cell {cell.index} interrupted" for cell in self.cells
+        # a flag is a verdict (benchmarks/same_verdicts.py): a .py file's cell 0 keeps the
+        # "cell 1" it always had there
+        flags = [f"cell {cell.index or 1} interrupted" for cell in self.cells
                  if cell.status == "interrupted"]
         if self.hung:
             flags.append(f"time limit hit: {', '.join(self.hung)}")
@@ -628,7 +635,8 @@ class Result:
             lines.append(self.assignment_note)
         if self.problem:
             lines.append(f"Not graded: {self.problem}")
-        lines += [f"Your code raised an error in {line}" for line in self.cell_errors]
+        lines += [f"Your code raised an error {'on' if line.startswith('line') else 'in'} "
+                  f"{line}" for line in self.cell_errors]
         lines += self.notes
         if self.output_truncated:
             lines.append("Your code printed more than the output limit; the rest was dropped.")

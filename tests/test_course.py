@@ -222,6 +222,10 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(nbgrade
     assert "Test cell" not in contents
     for item in course.tasks("backprop"):
         assert f">Task {item.task}, {item.title}</a>" in contents
+    # Each grade cell shows its verdict, not its points again as "Out[ ]: 0.0" (issue 28),
+    # and a long verdict line wraps instead of running past the page's right edge.
+    assert "Out[" not in feedback and "execute_result" not in feedback
+    assert "pre-wrap" in feedback[feedback.index("<body"):]
 
 
 @pytest.mark.slow

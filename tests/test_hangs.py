@@ -21,7 +21,7 @@ from graders import api
 from graders.classroom import batch, dashboard, publishing, regrade
 from graders.classroom.gradebook import Gradebook
 from graders.classroom.records import OpRow, Row
-from graders.model import Limits
+from graders.model import Limits, place
 from graders.run import session
 from graders.spec.optable import BACKPROP
 from tests.conftest import op_of
@@ -72,10 +72,10 @@ def _check(result, seconds: float, cell: int) -> None:
     # the cell once, then relu's group and the reference example's (which calls relu)
     assert seconds <= LIMITS.cell_seconds + 2 * LIMITS.group_seconds + SLACK
     assert result.summary_lines()[0] == (
-        f"cell {cell} ran past the {LIMITS.cell_seconds:g} s time limit and was interrupted "
+        f"{place(cell)} ran past the {LIMITS.cell_seconds:g} s time limit and was interrupted "
         "(it calls `relu`, whose `_backward` never returned); "
         "relu, reference_example: time limit hit")
-    assert result.flags == [f"cell {cell} interrupted",
+    assert result.flags == [f"cell {cell or 1} interrupted",
                             "time limit hit: relu, reference_example"]
 
 
@@ -94,8 +94,9 @@ def test_a_py_file_whose_top_level_code_calls_a_hanging_op_loses_that_op_only(tm
     path = tmp_path / "relu.py"
     path.write_text(_source() + "\n\n" + EXAMPLE + "\n")
     result, seconds = _grade(path)
-    # the file is one cell: later children run it up to the example, so `Value` is defined
-    _check(result, seconds, 1)
+    # the file is one piece of code (cell 0: "the file", never "cell 1"): later children run
+    # it up to the example, so `Value` is defined
+    _check(result, seconds, 0)
 
 
 def _first_line(result, view: str) -> str:

@@ -157,7 +157,7 @@ def test_a_file_that_defines_value_then_loops_forever_is_still_graded(tmp_path):
     path = write(tmp_path, "loop.py", corpus.BASE.read_text() + "\nwhile True:\n    pass\n")
     result = grade(path, limits=Limits(cell_seconds=1, submission_seconds=30))
     assert result.problem is None and result.score == result.max_score
-    assert result.summary_lines()[0] == "cell 1 ran past the 1 s time limit and was interrupted"
+    assert result.summary_lines()[0] == "the file ran past the 1 s time limit and was interrupted"
 
 
 def test_a_cell_that_swallows_its_interrupt_is_skipped_after_a_grace(tmp_path):

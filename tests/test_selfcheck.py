@@ -98,7 +98,7 @@ def test_mistakes_are_wrong_and_explained(mistaken: Path) -> None:
 def test_a_stub_is_reported_as_not_implemented_with_its_task_id(stubbed: Path) -> None:
     rows = {row.op: row for row in check(_load(stubbed)).rows}
     assert rows["tanh"].status == NOT_IMPLEMENTED
-    assert rows["tanh"].lines == [f"not implemented: task {op('tanh').task}, tanh backward"]
+    assert rows["tanh"].lines == [f"Not implemented yet: task {op('tanh').task}, tanh backward."]
     assert rows["tanh"].points == 0
 
 

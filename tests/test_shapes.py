@@ -109,7 +109,7 @@ def test_a_closure_that_raises_fails_the_gradient_not_the_forward(body):
     tanh = graded(source)["tanh"]
     checks = {check.name: check.passed for check in tanh.subchecks}
     assert checks["forward"] is True and checks["gradient"] is False
-    assert "forward value" not in "; ".join(sections(tanh)["failed_checks"])
+    assert "forward value" not in "; ".join(sections(tanh).get("failed_checks", []))
 
 
 def test_an_op_never_answered_says_nothing_of_its_forward():

@@ -24,6 +24,7 @@ from graders import api
 from graders.course import kernel_check
 from graders.course.task_ids import ASSIGNMENTS, COURSE_TASKS, Task, task, tasks, tasks_of
 from graders.model import OpResult
+from graders.report import sentences
 from graders.report.text import explain
 from graders.spec import assignments
 from graders.spec.optable import BACKPROP, Assignment
@@ -62,8 +63,7 @@ def grade(key: str, namespace: dict[str, Any], config: str | None = None) -> flo
     except _NoValue:
         points, lines = 0.0, ["the notebook does not define a class named `Value`"]
     except NotImplementedError as error:
-        points, lines = 0.0, [f"not implemented: {error}".replace(
-            "not implemented: not implemented: ", "not implemented: ")]
+        points, lines = 0.0, [sentences.stub(str(error))]
     except Exception as error:  # a check must end in a message, never a traceback
         points, lines = 0.0, [f"your code raised {type(error).__name__}: {error}"]
     verdict = _verdict(points, item.points, lines)
@@ -77,7 +77,7 @@ def grade(key: str, namespace: dict[str, Any], config: str | None = None) -> flo
 def _verdict(points: float, max_points: float, lines: list[str]) -> str:
     if points == max_points:
         return "passed"
-    if any(line.startswith("not implemented") for line in lines):
+    if any(line.lower().startswith("not implemented") for line in lines):
         return "not implemented"
     return "wrong"
 
@@ -110,8 +110,7 @@ def _task(item: Task, namespace: dict[str, Any]) -> OpResult:
 def _advice(op: OpResult) -> tuple[float, list[str]]:
     row = kernel_check.Row.from_result(op)
     if row.status == kernel_check.NOT_IMPLEMENTED:
-        return op.points, [line if line.startswith("not implemented") else
-                           f"not implemented: {line}" for line in row.lines]
+        return op.points, row.lines  # the stub's own sentence (report/sentences.py)
     return op.points, explain(op)
 
 

@@ -241,3 +241,13 @@ class FeedbackClearHiddenTests(ClearHiddenTests):
     config warning on every `generate_feedback`); declared here, ignored as before."""
 
     display_data_priority = List(Unicode()).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        """Also drop a grade cell's points value: nbgrader's autograde reads the partial
+        credit from it (the gradebook holds it since), and the feedback page would show it
+        as "Out[ ]: 0.0" under the verdict that already says "0 / 2"."""
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if _grade_key(cell) is not None:
+            cell.outputs = [output for output in cell.get("outputs", [])
+                            if output.get("output_type") != "execute_result"]
+        return cell, resources

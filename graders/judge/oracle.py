@@ -400,7 +400,7 @@ def derive() -> Oracle:
 # the file is only read as the key when it is byte for byte what the generator wrote, so nothing
 # that can write beside the package without changing this line can set an expected value.
 ANSWER_KEY = Path(__file__).with_name("answer_key.json")
-ANSWER_KEY_SHA256 = "dd94217e453e8dc03ae52eaf062605c414412a4294ee01c78f6177a1463713ff"
+ANSWER_KEY_SHA256 = "2673de3405dfda76f28cb9367a8bc2e58b8757eb5b5fea3280b2c006bccf9a5e"
 
 
 def _formula_data(formula: Formula | None) -> list[str] | None:
@@ -630,7 +630,7 @@ def _with_cluster(sp: Any, spec: OpSpec, own: OpOracle, cluster: Any) -> OpOracl
     return replace(own, mistakes=(mistake, *own.mistakes))
 
 
-SHARED_MISTAKE = "a mistake your class shares"
+SHARED_MISTAKE = "makes a mistake your class shares"
 
 
 def declared_op(spec: OpSpec) -> OpOracle:

@@ -504,7 +504,7 @@ def score(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
     group_error = outcome.group_errors.get(spec.key)
     scorer = TASKS[spec.key][1]
     verdicts: list[Verdict] = []
-    for case in group.cases:
+    for number, case in enumerate(group.cases, start=1):
         record = outcome.records.get(case.id)
         error = answer_error(record, group_error)
         if error:
@@ -512,7 +512,9 @@ def score(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
             result.diagnosis = result.diagnosis or _not_a_function(spec, error)
             result.failures.append(Probe(case.id, None, {}, None, None, None, None, error=error,
                                          where=record.where if record else None))
-            verdicts.append(Verdict(f"check {case.id}", False, ""))
+            # named by its place, never by its case id ("neuron/0" is the grader's word)
+            verdicts.append(Verdict(f"check {number} of {len(group.cases)} (it raised an "
+                                    "error)", False, ""))
             continue
         verdicts += scorer(case, dict(record.reported))
     result.subchecks = [SubCheck(v.label, 1.0, v.passed, v.detail) for v in verdicts]

@@ -103,7 +103,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         passed["reuse"] = True
     observed: dict[str, list[tuple[Case, Any]]] = {}
     reuse_changes = False  # does any reuse probe expect the gradient to change at all?
-    forward_seen = False  # a forward value came back, or the code raised before it existed
+    forward_judged = False  # a forward value came back and was compared
     moved: list[str] = []
     flags: list[str] = []
     numeric: list[Numeric] = []
@@ -119,19 +119,21 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
             if record.numeric is not None:
                 numeric.append(record.numeric)
         if error:
-            # The forward fails only when its value was wrong or never computed: a forward
-            # that came back before the closures raised is judged as any other.
-            if record is not None:
-                forward_seen = True
-                if record.out is not None:
-                    passed["forward"] &= _check_forward(result, case, record, own)
-                else:
-                    passed["forward"] = False
+            # The forward fails only when its value was wrong or could not be computed: a
+            # forward that came back before the closures raised is judged as any other, and
+            # a stub's (NotImplementedError before any value) is not judged: nothing was
+            # written to judge (it weighs nothing either way).
+            if record is not None and record.out is not None:
+                forward_judged = True
+                passed["forward"] &= _check_forward(result, case, record, own)
+            elif record is not None and not error.startswith("NotImplementedError"):
+                forward_judged = True
+                passed["forward"] = False
             passed[role] = False
             result.error = result.error or error
             result.failures.append(_error_probe(case, record, error))
             continue
-        forward_seen = True
+        forward_judged = True
         if case.role == "reuse":
             reuse_changes |= own.reuse_derivative(**case.values) != 0
         passed["forward"] &= _check_forward(result, case, record, own)
@@ -145,7 +147,7 @@ def score_op(spec: OpSpec, group: Group, outcome: Outcome, oracle: Oracle,
         # x - x, x / x: the right answer is "no change", which doing nothing also gives; it
         # counts only together with the op's own gradient.
         passed["reuse"] = passed["reuse"] and passed["gradient"]
-    if not forward_seen:  # no answer at all (a hang, a crash): the forward was never judged
+    if not forward_judged:  # no value came back (a stub, a hang): the forward was never judged
         del passed["forward"]
     result.subchecks = [SubCheck(name, OP_WEIGHTS[name], ok) for name, ok in passed.items()]
     result.points = _points(max_points, result.subchecks)

@@ -22,10 +22,16 @@ _CONTROL = re.compile(
 # (written as what it excludes; the negated class costs re ~10 ms to compile at every start).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Escaped wherever they are: emphasis, code, links and images (`[`), headings, tables, raw HTML
-# and entities, strikethrough, autolinks (`https:`, `a@b`), math and superscript extensions.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~&:@{}$^])")
+# and entities, strikethrough, autolinks (`a@b`; a link's colon: `_LINK_COLON`), math and
+# superscript extensions.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~&@{}$^])")
+# A colon is special only where a link starts (`https://`, `mailto:`, `xmpp:`): escaped there
+# and nowhere else, so a sentence's "tanh: your x.grad …" reads as written in a raw .md file.
+_LINK_COLON = re.compile(r"(?i):(?=/)|(?<=mailto):|(?<=xmpp):")
 # Special only at the start of a line: list items, setext underlines, ordered lists.
 _MARKDOWN_LINE_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
+# Where an HTML tag, comment or declaration could start: `<` before a letter, `/`, `!` or `?`.
+_TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
 _WWW = re.compile(r"(?i)\b(www)\.")  # GFM links a bare www.example.com
 # Text around an `@` as GFM's extended email autolink reads it (the local part: alphanumerics
 # and `.+-_`, after `mailto:` or `xmpp:`; the domain: alphanumerics, `.-_`, and `/` for xmpp).
@@ -70,14 +76,16 @@ def markdown(text: object) -> str:
 
 
 def _escaped(text: str) -> str:
-    return _WWW.sub(r"\1\\.", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    return _WWW.sub(r"\1\\.", _LINK_COLON.sub(r"\\:", _MARKDOWN_SPECIAL.sub(r"\\\1", text)))
 
 
 def markdown_code(text: object) -> str:
     """A formula or an error as an inline code span: backticks cannot close it early, and angle
     brackets become look-alikes so no renderer that treats spans loosely sees a tag."""
     text = " ".join(printable(text).split()).replace("`", "ʼ")
-    return "`" + text.replace("<", "‹").replace(">", "›") + "`"
+    if _TAG_LIKE.search(text):  # a formula's `x <= 0` stays as written: no tag starts there
+        text = text.replace("<", "‹").replace(">", "›")
+    return "`" + text + "`"
 
 
 def markdown_with_code(text: object) -> str:

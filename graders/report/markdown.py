@@ -27,7 +27,7 @@ def markdown_for_op(op: OpResult, audience: str = "student") -> str:
     if data["passed"] or data["hidden"]:
         return f"{head} — {verdict(op)}"
     if verdict(op) == NOT_IMPLEMENTED:
-        return f"{head} — not implemented: {md_escape(stub_message(op))}"
+        return f"{head} — {md_escape(stub_message(op))}"
     lines = [f"{head} — {verdict(op)}", ""]
     for name, text, _ in data["formulas"]:
         lines.append(f"- expected local derivative ∂out/∂{name} = {md_code(text)}")

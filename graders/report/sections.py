@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graders.model import ATOL, RTOL, OpResult, Probe, WrongLine
+from graders.model import ATOL, RTOL, OpResult, Probe, place
+from graders.report import sentences
 from graders.spec.optable import REFERENCE
 
 AUDIENCES = ("student", "instructor")
@@ -53,9 +54,9 @@ def verdict(op: OpResult) -> str:
 
 
 def stub_message(op: OpResult) -> str:
-    """What a stub's `NotImplementedError` says (it names its task)."""
+    """What a stub's `NotImplementedError` says (it names its task), as a sentence."""
     error = next((probe.error for probe in op.failures if probe.error), "") or op.error or ""
-    return error.removeprefix("NotImplementedError: ")
+    return sentences.stub(error.removeprefix("NotImplementedError: "))
 
 
 def check_audience(audience: str) -> str:
@@ -120,13 +121,14 @@ def number(value: object) -> str:
 
 
 def grad_name(probe: Probe) -> str:
+    """What a probe checked: `x.grad`, or a value as the scorer named it (`g.data`)."""
     return probe.input if "." in str(probe.input) else f"{probe.input}.grad"
 
 
 def probe_facts(probe: Probe) -> list[tuple[str, str]]:
     """One probe as (label, value) pairs; error text stays raw here, renderers escape it."""
     if probe.error:
-        where = f" (cell {probe.where[0]}, line {probe.where[1]})" if probe.where else ""
+        where = f" ({place(*probe.where)})" if probe.where else ""
         return [("your code raised" if probe.answered else "stopped", f"{probe.error}{where}")]
     facts = []
     if probe.inputs:
@@ -145,44 +147,26 @@ def probe_facts(probe: Probe) -> list[tuple[str, str]]:
     return facts
 
 
-def mistake_sentence(op: OpResult) -> str | None:
-    """'tanh: your x.grad ends as …; the derivative is …' for a matched catalogued mistake."""
+def mistake_parts(op: OpResult) -> sentences.MistakeSentence | None:
+    """The matched catalogued mistake as typed parts (`report/sentences.py`)."""
     found = op.diagnosis
     if not found:
         return None
     title = found.title or found.key.replace("_", " ")
     if not found.formula:
-        return f"{op.key}: your code {title}. {found.hint}"
+        return sentences.MistakeSentence(op.key, title, found.hint)
     said = []
     for name in found.inputs:  # each input's statement from that input's own formulas
         statement = found.statements.get(name, {"text": found.formula})
-        wrong = unicode_formula(statement["text"], name)
-        right = unicode_formula(op.formula.get(name, ""), name)
-        said.append(f"your {name}.grad ends as {wrong} where it should end as "
-                    f"{name}.grad + out.grad · ({right})")
-    return f"{op.key}: {'; '.join(said)}. Your code {title}: {found.hint}"
+        said.append(sentences.GradStatement(name, unicode_formula(statement["text"], name),
+                                            unicode_formula(op.formula.get(name, ""), name)))
+    return sentences.MistakeSentence(op.key, title, found.hint, tuple(said))
 
 
-def wrong_line_sentence(line: WrongLine | None) -> str | None:
-    """Where the mistake is, said only because the grader ran the edit (judge/edits.py):
-    "The mistake is on line 34 of cell 5 (`…`): …", with the edited line when the
-    assignment shows the fix (`wrong_line = "fix"`)."""
-    if line is None:
-        return None
-
-    def code(texts: tuple[str, ...]) -> str | None:
-        # renderers read `...` as code: a line that holds a backtick itself is not quoted
-        return None if any("`" in text for text in texts) or not texts else \
-            "; ".join(f"`{text}`" for text in texts)
-
-    written, fixed = code(line.was), code(line.fix)
-    where = f"{line.where()} ({written})" if written else line.where()
-    one = len(line.lines) == 1
-    if line.show_fix and fixed:
-        return (f"The mistake is on {where}: written as {fixed}, this op passes every check "
-                "(the grader ran it).")
-    return (f"The mistake is on {where}: the grader changed {'that line' if one else 'those lines'}"
-            " alone, ran it, and this op passed every check.")
+def mistake_sentence(op: OpResult) -> str | None:
+    """'tanh: your x.grad ends as …; the derivative is …' for a matched catalogued mistake."""
+    parts = mistake_parts(op)
+    return parts.text() if parts else None
 
 
 def flag_sentence(op: OpResult, audience: str) -> str | None:
@@ -190,7 +174,7 @@ def flag_sentence(op: OpResult, audience: str) -> str | None:
     derivative where the assignment flags one), unless `audience` may not see its details."""
     if op.flag is None or not shows_details(op, audience):
         return None
-    return f"{op.key}: your code {op.flag.title}. {op.flag.hint}"
+    return sentences.MistakeSentence(op.key, op.flag.title, op.flag.hint).text()
 
 
 def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
@@ -200,9 +184,12 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
         "key": op.key, "task": op.task, "title": op.title, "points": op.points,
         "max_points": op.max_points, "passed": op.passed, "hidden": not shown,
         "credited": credited(op, audience),
-        "flag": flag_sentence(op, audience),
+        "flag": flag_sentence(op, audience), "stub": None,
     }
     if op.passed or not shown:
+        return data
+    if verdict(op) == NOT_IMPLEMENTED:  # the stub names its task: nothing else is true of it
+        data["stub"] = stub_message(op)
         return data
     data["formulas"] = [(name, unicode_formula(text, name), op.latex.get(name, ""))
                         for name, text in op.formula.items()]
@@ -212,9 +199,11 @@ def sections(op: OpResult, audience: str = "student") -> dict[str, Any]:
     data["failed_checks"] = failed if len(failed) <= MAX_NAMED_CHECKS else [
         f"{len(failed)} of {len(op.subchecks)} checks (the first: {failed[0]})"]
     data["mistake"] = mistake_sentence(op)
-    data["wrong_line"] = wrong_line_sentence(op.wrong_line)
-    data["more_mistakes"] = [f"{m.title} ({', '.join(m.inputs)}): {m.hint}"
+    data["wrong_line"] = sentences.wrong_line(op.wrong_line)
+    data["more_mistakes"] = [sentences.also(m.title, m.inputs, m.hint)
                              for m in (op.diagnosis.more if op.diagnosis else [])]
+    parts = mistake_parts(op)
+    data["mistake_clause"] = sentences.capitalised(parts.clause()) if parts else None
     causes = ", ".join(root_causes(op, audience))
     if op.key == REFERENCE.key:  # end to end: the failing ops it calls, first used first
         named = ", ".join(f"`{key}`" for key in root_causes(op, audience))

@@ -18,6 +18,8 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
         return [valid_text(line) for line in (data["credited"], data["flag"]) if line]
     if data["passed"] or data["hidden"]:
         return []
+    if verdict(op) == NOT_IMPLEMENTED:  # the stub names its task: nothing else to say
+        return [valid_text(stub_message(op))]
     lines = [f"expected ∂out/∂{name} = {text}" for name, text, _ in data["formulas"]]
     if data["mistake"]:
         lines.append(data["mistake"])
@@ -43,9 +45,6 @@ def explain(op: OpResult, audience: str = "student") -> list[str]:
 def brief(op: OpResult, audience: str = "student") -> list[str]:
     """`explain`, or for a failing op it says nothing about, the one line that may be shown:
     a hidden check says only that it failed; any other, its error."""
-    if not op.passed and verdict(op) == NOT_IMPLEMENTED and not (op.hidden and
-                                                                   audience == "student"):
-        return [stub_message(op)]  # the stub names its task: nothing else to say
     lines = explain(op, audience)
     if lines or op.passed:
         return lines

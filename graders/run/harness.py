@@ -760,6 +760,9 @@ def describe_value(namespace, methods):
         similar = [name for name, item in namespace.items() if _type(name) is _str
                    and name.lower() == "value" and _isinstance(item, _type)]
         return {"found": False, "similar": similar[:3]}
+    if _type(cls) is Missing:  # `from kit.engine import Value`, whose import failed
+        return {"found": True, "is_class": False, "kind": "Missing",
+                "module": _str(object.__getattribute__(cls, "_module"))}
     if not _isinstance(cls, _type):
         return {"found": True, "is_class": False, "kind": _type(cls).__name__}
     files = set()

@@ -50,9 +50,12 @@ class ConfigError(ValueError):
 
 
 def _next_task(base: Assignment) -> tuple[int, int]:
-    """The task number after the base assignment's last one (2.14 -> 2.15)."""
+    """The task number after the base assignment's last required one (2.12 -> 2.13): an
+    optional op (`log`, 2.13) is in no notebook's task list, so numbering after it made a
+    course's list jump from 2.12 to 2.15. An optional op keeps its own number, graded only
+    when a class has the method."""
     numbers = [tuple(map(int, base.op(key).task.split("."))) for key in base.ops
-               if base.op(key).task.count(".") == 1]
+               if base.op(key).task.count(".") == 1 and not base.op(key).optional]
     major, minor = max(numbers, default=(1, 0))
     return major, minor + 1
 

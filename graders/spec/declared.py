@@ -13,7 +13,7 @@ domains where the config gives none.
     value = "sin(x)"               # c, k plain numbers; the forward value, in sympy
     points = 1
     title = "sin(a)"               # optional: defaults to the value
-    task = "2.15"                  # optional: numbered after the base assignment's tasks
+    task = "2.15"                  # optional: numbered after the base assignment's required tasks
     [op.sin.domain]               # optional: symbols not given are derived from the expression
     x = { low = 0.3, high = 3.0, sign = "both" }
     [[op.sin.mistakes]]           # optional: besides the five generic ones

@@ -161,8 +161,9 @@ GENERIC_MISTAKES: tuple[GenericMistake, ...] = (
     GenericMistake(
         "wrong_sign",
         "g - u*d",
-        "the sign is flipped: the gradient added is minus what the derivative says",
-        "sign error",
+        "the gradient added is minus what the derivative says: add out.grad times the local "
+        "derivative, do not subtract it",
+        "flips the sign of the gradient",
         "flip_sign",
     ),
     GenericMistake(
@@ -409,7 +410,7 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + Piecewise((u, x < 0), (0, True))"},
                 "the gradient flows where the output is positive (out.data > 0), "
                 "and is zero where relu clipped the input",
-                "inverted mask: passes the gradient where the input was negative",
+                "passes the gradient where the input was negative (an inverted mask)",
                 fix="flip_mask",
             ),
             Mistake(
@@ -417,7 +418,7 @@ OPS: tuple[OpSpec, ...] = (
                 {"x": "g + u"},
                 "relu passes the gradient only where its input was positive: "
                 "multiply by (out.data > 0)",
-                "no mask: passes the gradient everywhere",
+                "passes the gradient everywhere (no mask)",
                 fix="add_mask",
             ),
             Mistake(
@@ -536,7 +537,7 @@ OPS: tuple[OpSpec, ...] = (
     OpSpec(
         key="log",
         task="2.13",
-        title="natural log log(a)",
+        title="natural logarithm log(a)",
         build="x.log()",
         value="log(x)",
         inputs=("x",),
@@ -616,7 +617,7 @@ class SubCheckSpec:
 OP_SUBCHECKS: tuple[SubCheckSpec, ...] = (
     SubCheckSpec("forward", "forward value", 0.0),
     SubCheckSpec("gradient", "gradient × out.grad (also out.grad = 0)", 2.0),
-    SubCheckSpec("accumulate", "accumulates into an existing grad (+=)", 1.0),
+    SubCheckSpec("accumulate", "the gradient added to a grad that already holds a value", 1.0),
     SubCheckSpec("reuse", "a node used twice (x op x)", 1.0),
 )
 
