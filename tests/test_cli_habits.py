@@ -129,7 +129,11 @@ def test_the_progress_bar_counts_submissions(tmp_path):
 
 
 SLOW_BATCH = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    # Ctrl-C as a terminal's shell gives it: a pytest worker's SIGINT may be ignored or blocked
+    # (something in the suite leaves it so), and a child inherits both
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from graders import cli
     from graders.classroom import grading
     from tests.fake_grader import replay_grade
@@ -149,15 +153,22 @@ def test_ctrl_c_keeps_what_was_graded_and_says_how_to_resume(tmp_path):
     subs = _class(tmp_path / "subs", "abcd")
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-c", SLOW_BATCH, "grade", str(subs), "--out", str(out), "-j", "1",
-         "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-X", "faulthandler", "-c", SLOW_BATCH, "grade", str(subs), "--out",
+         str(out), "-j", "1", "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 120
     while len(list((out / "results").glob("*.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)  # into the third, slow grading
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired as stuck:  # where it is (-X faulthandler: on SIGABRT)
+        process.send_signal(signal.SIGABRT)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"no exit 60 s after Ctrl-C:\n{stdout}\n{stderr[-4000:]}") \
+            from stuck
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert stdout.startswith("interrupted: 2 grades of this run are kept"), stdout
