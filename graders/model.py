@@ -594,10 +594,9 @@ class Result:
         gradebook keeps them, the dashboard and grades.csv show them): a cell the grader had
         to interrupt, ops that hit their time limit, ops whose `_backward` differentiates
         numerically."""
-        # a flag is a verdict (benchmarks/same_verdicts.py): a .py file's cell 0 keeps the
-        # "cell 1" it always had there
-        flags = [f"cell {cell.index or 1} interrupted" for cell in self.cells
-                 if cell.status == "interrupted"]
+        # a .py file has no cells (the parent numbers its code cell 0): its line is said
+        flags = [f"{place(cell.index, cell.line if not cell.index else 0)} interrupted"
+                 for cell in self.cells if cell.status == "interrupted"]
         if self.hung:
             flags.append(f"time limit hit: {', '.join(self.hung)}")
         numerical = [op.key for op in self.ops if op.numeric is not None]
