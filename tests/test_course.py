@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import os
 import re
 import shlex
@@ -16,6 +17,7 @@ import pytest
 
 from graders import api, course
 from graders.course import authoring
+from graders.report.sections import sections
 from graders.spec.optable import op
 from tests.conftest import project_files
 from tests.nbgrader_class import FORGERIES, STUDENTS, answered
@@ -213,8 +215,8 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(nbgrade
 
     for student in STUDENTS:
         for assignment in course.ASSIGNMENTS:
-            html = nbgrader_class.feedback(student, assignment).read_text()
-            assert "HIDDEN TESTS" not in html and "course.grade(" not in html
+            page = nbgrader_class.feedback(student, assignment).read_text()
+            assert "HIDDEN TESTS" not in page and "course.grade(" not in page
     feedback = nbgrader_class.feedback("mistaken", "backprop").read_text()
     assert f"task {op('tanh').task}" in feedback and "1 − tanh(x)²" in feedback
     # The contents list names each task, as the notebook does, not 15 times "Test cell".
@@ -226,6 +228,11 @@ def test_nbgrader_autograde_gives_each_op_the_points_gradkit_grade_gives(nbgrade
     # and a long verdict line wraps instead of running past the page's right edge.
     assert "Out[" not in feedback and "execute_result" not in feedback
     assert "pre-wrap" in feedback[feedback.index("<body"):]
+    # nbgrader's page says each mistake in the words a batch's feedback page uses (issue 28)
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", feedback)).split())
+    graded = api.grade(nbgrader_class.submitted("mistaken", "backprop"))
+    said = [sections(o)["mistake"] for o in graded.ops if not o.passed and o.diagnosis]
+    assert said and all(" ".join(s.split()) in page for s in said), said
 
 
 @pytest.mark.slow
