@@ -7,7 +7,8 @@ layout (`submitted/`) and one submission (`backprop.ipynb`). What runs, and what
 
 - `gradkit` is this checkout's, with each distinct file graded once and replayed (a class
   costs a grade per distinct file; tests/fake_grader.py); one file alone is graded for real;
-  its own wheel (`gradescope build`, `classroom init`) is built once for all pages;
+  its own wheel (`gradescope build`, `classroom init`) is the session's, built once
+  (tests/conftest.py `gradkit_dist`);
 - `python -m venv DIR` makes a venv whose `gradkit` and `pip` are these two;
 - `pip install` of this project (`.`, `-e .`, with extras) installs nothing, since this
   checkout is what runs, but fails on an extra pyproject.toml does not have, and outside a
@@ -114,23 +115,18 @@ print(f"(tests/test_docs_run.py: {{' '.join(args)}}: this checkout is already in
 
 GRADKIT = f"""#!{sys.executable}
 # gradkit, this checkout's, each distinct file of a batch graded once (tests/fake_grader.py),
-# and its own wheel (gradescope build, classroom init) built once per page run
+# and its own wheel (gradescope build, classroom init) the session's, built once
 import os, shutil
 from pathlib import Path
 
 from graders import cli
 from graders.classroom import grading
-from graders.commands import classroom, distribution, gradescope
+from graders.commands import classroom, gradescope
 from tests.fake_grader import replay_grade
 
 
-def own_wheel(folder):
-    cache = Path(os.environ["DOCS_WHEEL"])
-    if not cache.is_dir():
-        (cache.parent / "building").mkdir()
-        distribution.own_wheel(cache.parent / "building")
-        (cache.parent / "building").rename(cache)
-    (wheel,) = cache.glob("*.whl")
+def own_wheel(folder):  # the session's wheel (conftest's gradkit_dist), never built again
+    (wheel,) = Path(os.environ["DOCS_WHEEL"]).glob("*.whl")
     return Path(shutil.copy(wheel, folder))
 
 
@@ -180,9 +176,9 @@ def _params():
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """Where gradkit's wheel goes: built by the first page that needs it, reused by the next."""
-    return tmp_path_factory.mktemp("wheel") / "built"
+def wheel(gradkit_dist) -> Path:
+    """Where gradkit's wheel is: the session's, built once for every test that installs it."""
+    return gradkit_dist
 
 
 @pytest.mark.parametrize("page", list(_params()))

@@ -44,8 +44,10 @@ def test_the_wheel_grades_and_builds_gradescope_autograders_with_no_checkout(tmp
     buggy.write_text(as_notebook(mutant("relu_inverted_mask").source()))
     scores = []
     for submission in (correct, buggy):
+        # setup.sh into this install's own venv: it has the zip's wheel and packages already
+        # (a fresh venv by setup.sh, as Gradescope makes it: tests/test_gradescope.py)
         tried = run(bin_ / "gradkit", "gradescope", "test", "backprop.zip", submission,
-                     "--venv", tmp_path / "gradescope-venv", cwd=work)
+                     "--venv", tmp_path / "venv", cwd=work)
         found = re.search(r"valid Gradescope format; score ([\d.]+) / ([\d.]+)", tried.stdout)
         assert found, tried.stdout
         scores.append((float(found[1]), float(found[2])))
