@@ -156,15 +156,16 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return max(2, (cores or 1) * 2)
 
 
-# The files that take longest (seconds of a whole run on 2 cores, measured 2026-12-04), run
+# The files that take longest (seconds of a whole run on 2 cores, measured 2026-12-05), run
 # first: xdist hands out whole files (`--dist loadfile`), so a long one started last keeps one
 # worker busy after the others are done, and the suite waits for it. (pyproject's addopts has
 # --no-loadscope-reorder: xdist's default reorders files by their number of tests.)
-LONGEST_FIRST = ("test_install.py", "test_install_jupyter.py", "test_hostile.py", "test_course.py",
-                 "test_install_sdist.py", "test_benchmarks.py",
-                 "test_gradescope.py", "test_declared_ops.py", "test_hangs.py",
-                 "test_class_clusters.py", "test_docs_run.py", "test_browser_rendering.py",
-                 "test_classroom_isolation.py", "test_hostile_batch.py")
+LONGEST_FIRST = ("test_hostile.py", "test_gradescope.py", "test_course.py", "test_install.py",
+                 "test_benchmarks.py", "test_install_jupyter.py", "test_declared_ops.py",
+                 "test_hangs.py", "test_install_sdist.py", "test_hostile_batch.py",
+                 "test_classroom_isolation.py", "test_class_clusters.py",
+                 "test_browser_rendering.py", "test_dashboard.py", "test_grader.py",
+                 "test_diagnosis.py", "test_docs_run.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
