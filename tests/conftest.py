@@ -305,11 +305,15 @@ def wheelhouse() -> Path:
 
 
 def offline_pip_env(environ=os.environ) -> dict[str, str]:
-    """`environ` with pip installing only from the session's wheelhouse (no index)."""
-    # PIP_NO_COMPILE: no bytecode for every module of sympy and numpy up front (most of an
-    # install's CPU); Python compiles what is imported, when it is.
-    return {**environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse()),
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_COMPILE": "1"}
+    """`environ` with pip installing only from the session's wheelhouse (no index), for the
+    processes of a test venv: pip compiles nothing up front, and Python caches the bytecode of
+    what is imported, when it is (its default, which this machine's image turns off)."""
+    env = {key: value for key, value in environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    # pip reads a flag's environment variable as the value of the option's destination, not of
+    # the flag: `--no-compile` sets compile=False, so PIP_NO_COMPILE=1 turns compiling ON (every
+    # module of sympy: 27 of a 30 CPU-s install, measured). "0" is `--no-compile`.
+    return {**env, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse()),
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_COMPILE": "0"}
 
 
 _MADE_WHEELHOUSE: list[str] = [""]
