@@ -146,6 +146,17 @@ def pytest_configure(config) -> None:
     required()  # a misspelt GRADKIT_REQUIRE stops the run before any test
     _replay_folder()
     _wheelhouse_folder()
+    _cache_bytecode()
+
+
+def _cache_bytecode() -> None:
+    """Python's default, bytecode cached, for this run and every process it starts (xdist's
+    workers inherit it). A machine that sets PYTHONDONTWRITEBYTECODE (this project's CI image
+    does) has each of the suite's interpreters compile gradkit from source again: 0.13 of a
+    grade's 0.58 CPU-s. Measured on a whole run (4 workers, 2 cores): 856 -> 712 CPU-s, 588 ->
+    492 s. The caches land in `__pycache__/`, which .gitignore keeps out."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
