@@ -21,7 +21,7 @@ from tests.installing import grades_the_example, run, venv
 def test_the_wheel_grades_and_builds_gradescope_autograders_with_no_checkout(tmp_path,
                                                                              gradkit_dist):
     (wheel,) = gradkit_dist.glob("gradkit-*.whl")
-    bin_ = venv(tmp_path / "venv", wheel)
+    bin_ = venv(tmp_path / "venv", wheel, with_pip=True)  # its `gradescope test` needs one
     work = tmp_path / "work"
     work.mkdir()
     where = run(bin_ / "python", "-c", "import graders; print(graders.__file__)", cwd=work)
