@@ -14,6 +14,7 @@ import re
 import socket
 import sysconfig
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,24 +163,26 @@ class UserResult:
 
 
 @pytest.fixture(scope="session")
-def nobody_grader(tmp_path_factory) -> Path:
-    """A copy of the grader an unprivileged account can read (the checkout may not be)."""
+def nobody_grader() -> Iterator[Path]:
+    """A copy of the grader an unprivileged account can read (the checkout may not be). It is
+    made in /tmp, not under pytest's base folder: every pytest session that starts makes that
+    folder's parent private again (0700), so one run beside this one would lock the account out
+    mid-run."""
     import compileall
     import shutil
+    import tempfile
 
-    root = tmp_path_factory.mktemp("nobody-grader")
+    root = Path(tempfile.mkdtemp(prefix="gradkit-nobody-grader-", dir="/tmp"))
     for package in ("graders", "kit"):
         shutil.copytree(HERE.parent / package, root / package,
                         ignore=shutil.ignore_patterns("__pycache__"))
     # Compiled once, as an install is: the account cannot write bytecode into a copy it may
-    # only read, so each of its graders compiled every module again (a third of its CPU).
+    # only read, so each of its graders compiled every module again.
     compileall.compile_dir(root, quiet=1, workers=1)
-    for folder in [root, *root.parents]:
-        if folder != Path("/"):
-            folder.chmod(folder.stat().st_mode | 0o005)
-    for path in root.rglob("*"):
+    for path in [root, *root.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o005)
-    return root
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @functools.cache
