@@ -8,6 +8,7 @@ import json
 import shutil
 import stat
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -224,3 +225,42 @@ def test_gradescope_test_keeps_results_json_and_prints_each_tests_text(tmp_path,
     kept = gradkit_replayed("gradescope", "test", str(archive), "backprop.ipynb",
                             "--results", str(tmp_path / "mine.json"))
     assert kept.returncode == 0 and (tmp_path / "mine.json").is_file()
+
+
+def test_a_checkouts_wheel_is_built_once_until_a_file_that_goes_into_it_changes(
+        tmp_path, monkeypatch):
+    """`gradescope build` from a checkout keeps the wheel pip built, keyed by what went into
+    it: the next build reuses it, a changed source file or pyproject builds again, and bytecode
+    or an unwritable cache changes nothing but the time."""
+    from graders.commands import distribution
+
+    source = tmp_path / "checkout"
+    for name, text in {"pyproject.toml": "[project]\nname = 'gradkit'\n", "README.md": "hi",
+                       "graders/__init__.py": "", "kit/engine.py": "x = 1\n"}.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text)
+    built = []
+
+    def pip_wheel(command, **kwargs):  # pip's `wheel -w FOLDER SOURCE`, writing a numbered wheel
+        built.append(command)
+        folder = Path(command[command.index("-w") + 1])
+        (folder / "gradkit-0.1.0-py3-none-any.whl").write_text(f"build {len(built)}")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(distribution.subprocess, "run", pip_wheel)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def wheel() -> str:
+        out = Path(tempfile.mkdtemp(dir=tmp_path))
+        return distribution._build_from_source(source, out).read_text()
+
+    assert wheel() == wheel() == "build 1" and len(built) == 1
+    (source / "graders" / "__pycache__").mkdir()
+    (source / "graders" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    assert wheel() == "build 1"
+    (source / "kit" / "engine.py").write_text("x = 2\n")
+    assert wheel() == wheel() == "build 2"
+    (source / "pyproject.toml").write_text("[project]\nname = 'gradkit'\nversion = '0.2'\n")
+    assert wheel() == "build 3"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(source / "README.md"))  # a file: nothing kept
+    assert wheel() == "build 4" and wheel() == "build 5"

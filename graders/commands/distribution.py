@@ -4,20 +4,30 @@ Gradescope must install exactly the grader the instructor tested, so `gradescope
 this grader's wheel in the zip rather than a version name the package index may not have. From
 a regular install (a wheel, an sdist, a course repository's tagged release) the wheel is packed
 again from the installed files and their metadata; from an editable checkout it is built from
-the source tree with pip. Either way the result installs with `pip install gradkit-*.whl`.
+the source tree with pip, and kept in the user's cache under a hash of what goes into it, so
+building the next autograder from an unchanged checkout does not run pip again (3 CPU-s a
+build). Either way the result installs with `pip install gradkit-*.whl`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from graders.atomic import copy_atomic
+
 DISTRIBUTION = "gradkit"
 PACKAGES = ("kit", "graders")
+# Besides PACKAGES, the files of a checkout a wheel is built from (pyproject's metadata, its
+# readme and licence): a change to any of them, or to any file in PACKAGES, is a new wheel.
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in", "README.md",
+                "LICENSE", "LICENSE.txt", "LICENSE.md")
 
 
 class WheelError(Exception):
@@ -61,6 +71,49 @@ def _egg_info_source(dist: metadata.Distribution) -> Path | None:
 def _build_from_source(source: Path, folder: Path) -> Path:
     if not (source / "pyproject.toml").is_file():
         raise WheelError(f"the editable install points at {source}, which has no pyproject.toml")
+    cached = _cache_folder(source)
+    kept = sorted(cached.glob(f"{DISTRIBUTION}-*.whl")) if cached else []
+    if len(kept) == 1:
+        target = folder / kept[0].name
+        copy_atomic(kept[0], target)
+        return target
+    target = _pip_wheel(source, folder)
+    if cached:
+        try:
+            cached.mkdir(parents=True, exist_ok=True)
+            copy_atomic(target, cached / target.name)
+        except OSError:  # a read-only or full cache costs the next build its time, no more
+            pass
+    return target
+
+
+def source_digest(source: Path) -> str:
+    """A hash of every file a wheel of `source` is built from (BUILD_INPUTS and the packages'
+    files, bytecode left out), by path and content: equal digests, equal wheels."""
+    digest = hashlib.sha256()
+    files = [source / name for name in BUILD_INPUTS if (source / name).is_file()]
+    for package in PACKAGES:
+        files += [path for path in (source / package).rglob("*")
+                  if path.is_file() and "__pycache__" not in path.parts
+                  and path.suffix != ".pyc"]
+    for path in sorted(files):
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _cache_folder(source: Path) -> Path | None:
+    """Where the wheel of `source` as it is now is kept (None: no cache to use)."""
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(home):
+        return None
+    try:
+        return Path(home) / "gradkit" / "wheels" / source_digest(source)[:32]
+    except OSError:
+        return None
+
+
+def _pip_wheel(source: Path, folder: Path) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         for isolation in (["--no-build-isolation"], []):  # offline first, then the registry
             done = subprocess.run(
