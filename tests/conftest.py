@@ -171,12 +171,12 @@ def pytest_xdist_auto_num_workers(config) -> int:
 # first: xdist hands out whole files (`--dist loadfile`), so a long one started last keeps one
 # worker busy after the others are done, and the suite waits for it. (pyproject's addopts has
 # --no-loadscope-reorder: xdist's default reorders files by their number of tests.)
-LONGEST_FIRST = ("test_hostile.py", "test_gradescope.py", "test_course.py", "test_install.py",
-                 "test_benchmarks.py", "test_install_jupyter.py", "test_declared_ops.py",
-                 "test_hangs.py", "test_install_sdist.py", "test_hostile_batch.py",
-                 "test_classroom_isolation.py", "test_class_clusters.py",
-                 "test_browser_rendering.py", "test_dashboard.py", "test_grader.py",
-                 "test_diagnosis.py", "test_docs_run.py")
+LONGEST_FIRST = ("test_hostile.py", "test_course.py", "test_benchmarks.py", "test_install.py",
+                 "test_declared_ops.py", "test_gradescope.py", "test_install_jupyter.py",
+                 "test_class_clusters.py", "test_hostile_batch.py", "test_install_sdist.py",
+                 "test_dashboard.py", "test_grader.py", "test_browser_rendering.py",
+                 "test_diagnosis.py", "test_demo.py", "test_classroom_isolation.py",
+                 "test_regrade.py", "test_numpy.py", "test_hostile_text.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -141,3 +141,14 @@ def test_the_cpu_benchmark_runs_from_a_wheel(tmp_path):
     assert this["venv"].startswith(str(tmp_path))  # graded from its own venv, not the checkout
     assert figures["grade"]["trees"]["this tree"]["score"] == 25
     assert figures["batch"]["trees"]["this tree"]["runs"][0]["full_marks"] == 2
+
+
+def test_the_suite_time_benchmark_times_a_file_and_counts_the_machines_cpu(tmp_path):
+    done = _run("benchmarks/suite_time.py", "--top", "3", "--json", str(tmp_path / "f.json"),
+                "--", "tests/test_encoders.py", "-n", "0")
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads((tmp_path / "f.json").read_text())
+    assert figures["pytest"].endswith(tuple("0123456789s")) and " passed" in figures["pytest"]
+    assert figures["busy_cpu_seconds"] > 0 and figures["wall_seconds"] > 0
+    assert [name for name, _ in figures["longest_files"]] == ["test_encoders.py"]
+    assert "cores in use" in done.stdout
