@@ -316,10 +316,11 @@ def wheelhouse() -> Path:
 
 
 def offline_pip_env(environ=os.environ) -> dict[str, str]:
-    """`environ` with pip installing only from the session's wheelhouse (no index), for the
-    processes of a test venv: pip compiles nothing up front, and Python caches the bytecode of
-    what is imported, when it is (its default, which this machine's image turns off)."""
-    env = {key: value for key, value in environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    """`environ` for the processes of a test venv: pip installing only from the session's
+    wheelhouse (no index) and compiling nothing up front, and no PYTHONPATH, so what runs is
+    the venv's gradkit, never this checkout. (Python caches the bytecode of what they import:
+    `_cache_bytecode`.)"""
+    env = {key: value for key, value in environ.items() if key != "PYTHONPATH"}
     # pip reads a flag's environment variable as the value of the option's destination, not of
     # the flag: `--no-compile` sets compile=False, so PIP_NO_COMPILE=1 turns compiling ON (every
     # module of sympy: 27 of a 30 CPU-s install, measured). "0" is `--no-compile`.
@@ -346,11 +347,9 @@ def gradkit_dist(tmp_path_factory) -> Path:
         if not (out / ".complete").is_file():
             shutil.rmtree(out, ignore_errors=True)  # a build that died halfway
             out.mkdir()
-            env = {key: value for key, value in offline_pip_env().items()
-                   if key != "PYTHONPATH"}
             done = subprocess.run(
                 [sys.executable, "-m", "build", "--wheel", "--sdist", "-o", str(out), str(ROOT)],
-                cwd=out, env=env, capture_output=True, text=True, timeout=900)
+                cwd=out, env=offline_pip_env(), capture_output=True, text=True, timeout=900)
             assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
             (out / ".complete").touch()
     return out

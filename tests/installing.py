@@ -18,8 +18,7 @@ from tests.conftest import ROOT, offline_pip_env
 def run(*command: str | Path, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     # pip (here, and in the setup.sh of each autograder tried) installs from the session's
     # wheelhouse: the same packages the registry gives, downloaded once (tests/conftest.py).
-    env = {key: value for key, value in offline_pip_env().items() if key != "PYTHONPATH"}
-    done = subprocess.run([str(part) for part in command], cwd=cwd, env=env,
+    done = subprocess.run([str(part) for part in command], cwd=cwd, env=offline_pip_env(),
                           capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{command}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
     return done

@@ -57,10 +57,8 @@ def grader_venv(tmp_path_factory, autograder_zip) -> Path:
 def _env(root: Path, venv: Path) -> dict[str, str]:
     # setup.sh's pip installs from the session's wheelhouse, the registry's packages
     # downloaded once (tests/conftest.py), not from the registry on every run.
-    env = {**offline_pip_env(), "GRADKIT_AUTOGRADER_ROOT": str(root), "GRADKIT_VENV": str(venv),
-           "GRADKIT_NO_APT": "1"}
-    env.pop("PYTHONPATH", None)  # the zip's grader, never this checkout
-    return env
+    return {**offline_pip_env(), "GRADKIT_AUTOGRADER_ROOT": str(root),  # the zip's grader
+            "GRADKIT_VENV": str(venv), "GRADKIT_NO_APT": "1"}
 
 
 def _run_autograder(root: Path, venv: Path) -> dict:
